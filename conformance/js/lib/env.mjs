@@ -1,0 +1,106 @@
+// Shared fixture for the JS conformance suite: where the server is, how to reach it, and how to
+// assert Azure's errors. Every test file imports this module, so a missing endpoint fails them all.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+
+export const ACCOUNT_NAME = "devstoreaccount1";
+export const ACCOUNT_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+const rawEndpoint = process.env.LAPIS_BLOB_ENDPOINT;
+if (!rawEndpoint) {
+  // A suite that silently skips looks green in CI; refuse to run instead.
+  throw new Error(
+    "LAPIS_BLOB_ENDPOINT is not set. Point it at the Blob endpoint under test, " +
+      "e.g. LAPIS_BLOB_ENDPOINT=http://127.0.0.1:10000/devstoreaccount1 (run.sh sets it).",
+  );
+}
+
+/** Blob endpoint with the account in the path, without a trailing slash. */
+export const BLOB_ENDPOINT = rawEndpoint.replace(/\/+$/, "");
+
+/** True when the target is Azurite, used only to skip assertions where Azurite departs from Azure. */
+export const TARGET_IS_AZURITE = process.env.LAPIS_TARGET === "azurite";
+
+export const CONNECTION_STRING =
+  `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT_NAME};` +
+  `AccountKey=${ACCOUNT_KEY};BlobEndpoint=${BLOB_ENDPOINT};`;
+
+export const sharedKey = new StorageSharedKeyCredential(ACCOUNT_NAME, ACCOUNT_KEY);
+
+// No retries: a retried request would hide the first answer, which is the one we assert.
+export const serviceClient = BlobServiceClient.fromConnectionString(CONNECTION_STRING, {
+  retryOptions: { maxTries: 1 },
+});
+
+/** A container name unique to this run and call (lowercase, 3-63 chars, as Azure requires). */
+export function uniqueName(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`.slice(0, 63);
+}
+
+/**
+ * Creates a fresh container, runs `body` with its client, and deletes the container afterwards
+ * even when the body fails.
+ */
+export async function withContainer(prefix, body) {
+  const container = serviceClient.getContainerClient(uniqueName(prefix));
+  await container.create();
+  try {
+    return await body(container);
+  } finally {
+    await container.deleteIfExists();
+  }
+}
+
+/**
+ * Awaits `promise`, expects it to fail with HTTP `status`, and, when `code` is given, with that
+ * Azure error code. The code is taken from the `x-ms-error-code` header, which Azure sends even on
+ * HEAD and 304 responses that have no body.
+ */
+export async function expectRestError(promise, status, code) {
+  let error;
+  try {
+    await promise;
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error, `expected a ${status}${code ? ` ${code}` : ""} error, but the call succeeded`);
+  assert.equal(error.statusCode, status, `status (error: ${error.message})`);
+  if (code !== undefined) {
+    assert.equal(errorCode(error), code, `x-ms-error-code (status ${error.statusCode})`);
+  }
+  return error;
+}
+
+/** The Azure error code of a RestError, from the response header first, then the parsed body. */
+export function errorCode(error) {
+  const header = error.response?.headers?.get?.("x-ms-error-code");
+  return header ?? error.details?.errorCode ?? error.code;
+}
+
+/** Deterministic pseudo-random bytes so a corrupted download cannot match by accident. */
+export function payload(size, seed = 1) {
+  const out = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Base64 block id of fixed width, as Azure requires all ids of one blob to have the same length. */
+export function blockId(n) {
+  return Buffer.from(`block-${String(n).padStart(6, "0")}`).toString("base64");
+}
+
+/** Downloads a whole blob into a Buffer. */
+export async function downloadAll(blobClient, options) {
+  const response = await blobClient.download(0, undefined, options);
+  const chunks = [];
+  for await (const chunk of response.readableStreamBody) chunks.push(chunk);
+  return { response, body: Buffer.concat(chunks) };
+}

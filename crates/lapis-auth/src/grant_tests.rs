@@ -1,0 +1,178 @@
+use time::macros::datetime;
+
+use super::*;
+
+fn grant(scope: SasScope, permissions: &str) -> SasGrant {
+    SasGrant {
+        account: "acc".into(),
+        scope,
+        permissions: permissions.into(),
+        version: "2020-12-06".into(),
+        start: None,
+        expiry: datetime!(2030-01-01 0:00 UTC),
+        identifier: None,
+        encryption_scope: None,
+        response_headers: ResponseHeaderOverrides::default(),
+    }
+}
+
+fn need<'a>(
+    resource_type: ResourceType,
+    permission: char,
+    container: Option<&'a str>,
+    blob: Option<&'a str>,
+) -> Requirement<'a> {
+    Requirement {
+        resource_type,
+        permission,
+        container,
+        blob,
+    }
+}
+
+fn code(result: Result<(), AuthError>) -> Option<AuthErrorCode> {
+    result.err().map(|e| e.code)
+}
+
+#[test]
+fn account_sas_checks_resource_type_then_permission() {
+    let g = grant(
+        SasScope::Account {
+            services: "b".into(),
+            resource_types: "co".into(),
+        },
+        "rl",
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'r', Some("c"), Some("b")))),
+        None
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Container, 'l', Some("c"), None))),
+        None
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Service, 'l', None, None))),
+        Some(AuthErrorCode::AuthorizationResourceTypeMismatch)
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'w', Some("c"), Some("b")))),
+        Some(AuthErrorCode::AuthorizationPermissionMismatch)
+    );
+    // Resource type is checked before permission.
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Service, 'w', None, None))),
+        Some(AuthErrorCode::AuthorizationResourceTypeMismatch)
+    );
+}
+
+#[test]
+fn container_sas_covers_its_container_and_blobs_only() {
+    let g = grant(
+        SasScope::Container {
+            container: "photos".into(),
+        },
+        "rwl",
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Container, 'l', Some("photos"), None))),
+        None
+    );
+    assert_eq!(
+        code(g.authorize(&need(
+            ResourceType::Object,
+            'w',
+            Some("photos"),
+            Some("a/b.jpg")
+        ))),
+        None
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'r', Some("other"), Some("a")))),
+        Some(AuthErrorCode::AuthenticationFailed)
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Service, 'l', None, None))),
+        Some(AuthErrorCode::AuthenticationFailed)
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'd', Some("photos"), Some("a")))),
+        Some(AuthErrorCode::AuthorizationPermissionMismatch)
+    );
+}
+
+#[test]
+fn blob_sas_covers_only_its_blob() {
+    let g = grant(
+        SasScope::Blob {
+            container: "c".into(),
+            blob: "a||b".into(),
+        },
+        "r",
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'r', Some("c"), Some("a||b")))),
+        None
+    );
+    for (rt, container, blob) in [
+        (ResourceType::Object, Some("c"), Some("other")),
+        (ResourceType::Object, Some("d"), Some("a||b")),
+        (ResourceType::Container, Some("c"), None),
+    ] {
+        assert_eq!(
+            code(g.authorize(&need(rt, 'r', container, blob))),
+            Some(AuthErrorCode::AuthenticationFailed)
+        );
+    }
+}
+
+#[test]
+fn table_sas_matches_table_case_insensitively() {
+    let g = grant(
+        SasScope::Table {
+            table: "MyTable".into(),
+            start_pk: None,
+            start_rk: None,
+            end_pk: None,
+            end_rk: None,
+        },
+        "ra",
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'a', Some("mytable"), None))),
+        None
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'a', Some("other"), None))),
+        Some(AuthErrorCode::AuthenticationFailed)
+    );
+    assert_eq!(
+        code(g.authorize(&need(ResourceType::Object, 'd', Some("mytable"), None))),
+        Some(AuthErrorCode::AuthorizationPermissionMismatch)
+    );
+}
+
+#[test]
+fn table_key_ranges() {
+    let scope = SasScope::Table {
+        table: "t".into(),
+        start_pk: Some("b".into()),
+        start_rk: Some("5".into()),
+        end_pk: Some("d".into()),
+        end_rk: None,
+    };
+    let g = grant(scope, "r");
+    assert!(g.allows_entity("b", "5"));
+    assert!(!g.allows_entity("b", "4"));
+    assert!(!g.allows_entity("a", "9"));
+    assert!(g.allows_entity("c", ""));
+    assert!(g.allows_entity("d", "zzz"));
+    assert!(!g.allows_entity("e", ""));
+    let all = grant(
+        SasScope::Container {
+            container: "c".into(),
+        },
+        "r",
+    );
+    assert!(all.allows_entity("anything", "at all"));
+}

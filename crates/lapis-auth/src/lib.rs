@@ -1,0 +1,29 @@
+//! Azure Storage request authentication: accounts, Shared Key, Shared Key Lite and SAS.
+//!
+//! Pure: no HTTP types, no I/O, no clock (the time is passed in), and keys never appear in errors or `Debug`.
+//! The server describes a request with [`RequestInfo`], calls [`authenticate`] once, and for a SAS checks each
+//! operation with [`SasGrant::authorize`].
+
+mod accounts;
+mod authenticate;
+mod crypto;
+mod error;
+mod grant;
+mod ip;
+mod request;
+mod sas;
+mod sas_time;
+mod shared_key;
+
+pub use accounts::{Account, Accounts, DEV_ACCOUNT, DEV_KEY};
+pub use authenticate::authenticate;
+pub use error::{AuthError, AuthErrorCode};
+pub use grant::{
+    Principal, Requirement, ResourceType, ResponseHeaderOverrides, SasGrant, SasScope,
+};
+pub use request::{RequestInfo, Service};
+pub use sas::{
+    sign_account_sas, sign_service_sas, string_to_sign_account_sas, string_to_sign_service_sas,
+    SasParams, StoredPolicy,
+};
+pub use shared_key::{sign_shared_key, string_to_sign_shared_key};

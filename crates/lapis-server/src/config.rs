@@ -1,0 +1,57 @@
+//! Command line, shaped like Azurite's so that existing scripts and habits carry over.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "lapis",
+    version,
+    about = "Lapis: a durable, fast Azure Storage emulator (Blob service; Table service to come)",
+    long_about = "Lapis serves the Azure Blob service on path-style URLs \
+(http://HOST:PORT/ACCOUNT/container/blob) and keeps its data in a local folder (SQLite for metadata, \
+append-only extent files for bytes).\n\n\
+Accounts: devstoreaccount1 with the well-known development key, unless the AZURITE_ACCOUNTS environment \
+variable is set (\"name1:key1[:key2];name2:key1\", keys in base64), which then replaces it, as in Azurite.\n\n\
+Connection string for the SDKs: \
+DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
+AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;\
+BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1; (or simply UseDevelopmentStorage=true)"
+)]
+pub struct Config {
+    /// Address the Blob service listens on.
+    #[arg(long = "blobHost", default_value = "127.0.0.1")]
+    pub blob_host: IpAddr,
+    /// Port of the Blob service; 0 binds a free port and prints `http://HOST:PORT` as the first line of stdout.
+    #[arg(long = "blobPort", default_value_t = 10000)]
+    pub blob_port: u16,
+    /// Address of the Table service (reserved: the Table service comes in a later release).
+    #[arg(long = "tableHost", default_value = "127.0.0.1")]
+    pub table_host: IpAddr,
+    /// Port of the Table service (reserved).
+    #[arg(long = "tablePort", default_value_t = 10002)]
+    pub table_port: u16,
+    /// Data folder (created if missing).
+    #[arg(short = 'l', long = "location", default_value = "./.lapis")]
+    pub location: PathBuf,
+    /// Keep everything in memory (same engine, memory-backed); nothing is written to disk.
+    #[arg(long = "inMemoryPersistence")]
+    pub in_memory: bool,
+    /// Accepted for Azurite compatibility: Lapis ignores unknown headers and query parameters anyway.
+    #[arg(long = "loose")]
+    pub loose: bool,
+    /// Accepted for Azurite compatibility: Lapis accepts every x-ms-version, known or newer, without it.
+    #[arg(long = "skipApiVersionCheck")]
+    pub skip_api_version_check: bool,
+    /// No access log.
+    #[arg(long = "silent")]
+    pub silent: bool,
+    /// Write a debug log to this file.
+    #[arg(long = "debug")]
+    pub debug: Option<PathBuf>,
+    /// Log format of the access log on stderr: `text` for people, `json` for Loki.
+    #[arg(long = "logFormat", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}

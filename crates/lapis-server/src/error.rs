@@ -1,0 +1,81 @@
+//! The one place where failures of every layer become Azure error responses.
+
+use lapis_auth::{AuthError, AuthErrorCode};
+use lapis_store::StoreError;
+use lapis_wire::{AzureError, ErrorCode};
+
+/// A failed request, as Azure would describe it.
+#[derive(Debug)]
+pub struct ApiError(pub AzureError);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<AzureError> for ApiError {
+    fn from(e: AzureError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(c: ErrorCode) -> Self {
+        ApiError(AzureError::new(c))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::ContainerNotFound => ErrorCode::ContainerNotFound,
+            StoreError::ContainerAlreadyExists => ErrorCode::ContainerAlreadyExists,
+            StoreError::ContainerBeingDeleted => ErrorCode::ContainerBeingDeleted,
+            StoreError::BlobNotFound => ErrorCode::BlobNotFound,
+            StoreError::ConditionNotMet => ErrorCode::ConditionNotMet,
+            StoreError::NotModified => return ApiError(AzureError::new(ErrorCode::ConditionNotMet).status(304)),
+            StoreError::InvalidBlockList => ErrorCode::InvalidBlockList,
+            StoreError::InvalidRange => ErrorCode::InvalidRange,
+            StoreError::BlockCountExceeded => ErrorCode::BlockCountExceedsLimit,
+            StoreError::StorageFull => {
+                tracing::error!(error = %e, "storage full");
+                // Azure has no "disk full"; ServerBusy (503) tells clients to retry later,
+                // which is right: writes succeed again once space returns.
+                return ApiError(
+                    AzureError::new(ErrorCode::ServerBusy)
+                        .message("The server has no space left to store the request's data; retry later."),
+                );
+            }
+            _ => {
+                tracing::error!(error = %e, "storage engine failure");
+                ErrorCode::InternalError
+            }
+        };
+        ApiError(AzureError::new(code))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let code = match e.code {
+            AuthErrorCode::AuthenticationFailed => ErrorCode::AuthenticationFailed,
+            AuthErrorCode::AuthorizationFailure => ErrorCode::AuthorizationFailure,
+            AuthErrorCode::AuthorizationPermissionMismatch => ErrorCode::AuthorizationPermissionMismatch,
+            AuthErrorCode::AuthorizationResourceTypeMismatch => ErrorCode::AuthorizationResourceTypeMismatch,
+            AuthErrorCode::AuthorizationServiceMismatch => ErrorCode::AuthorizationServiceMismatch,
+            AuthErrorCode::AuthorizationProtocolMismatch => ErrorCode::AuthorizationProtocolMismatch,
+            AuthErrorCode::AuthorizationSourceIPMismatch => ErrorCode::AuthorizationSourceIPMismatch,
+            AuthErrorCode::InvalidQueryParameterValue => ErrorCode::InvalidQueryParameterValue,
+            AuthErrorCode::NoAuthenticationInformation => ErrorCode::NoAuthenticationInformation,
+        };
+        let mut err = AzureError::new(code).status(e.code.status());
+        if !e.detail.is_empty() {
+            err = err.detail("AuthenticationErrorDetail", e.detail);
+        }
+        ApiError(err)
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError(AzureError::new(ErrorCode::InternalError))
+    }
+}

@@ -1,0 +1,168 @@
+//! The life of a request, written out once:
+//! context → path and route → CORS preflight → authentication and authorisation → operation →
+//! common headers and CORS → (on failure) the Azure error body.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use http::{HeaderValue, Request, Response};
+use lapis_wire::{headers as h, AzureError};
+use time::OffsetDateTime;
+
+use crate::error::{ApiError, ApiResult};
+use crate::request::{parse_path, Headers, Query, Target};
+use crate::router::{self, Op};
+use crate::state::AppState;
+use crate::{access, cors, ops};
+
+/// Newest API version Lapis knows; answered when a request names none. Requests naming any other
+/// version, older or newer, are served and answered with their own version.
+pub const DEFAULT_API_VERSION: &str = "2026-10-06";
+
+/// Everything an operation handler receives.
+pub struct Ctx {
+    pub state: AppState,
+    pub target: Target,
+    pub query: Query,
+    pub op: Op,
+    pub now: OffsetDateTime,
+    /// `http://host/account`, for the ServiceEndpoint attribute of listings.
+    pub service_endpoint: String,
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let now = OffsetDateTime::now_utc();
+    let version = req
+        .headers()
+        .get(h::X_MS_VERSION)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static(DEFAULT_API_VERSION));
+    let client_request_id = req.headers().get(h::X_MS_CLIENT_REQUEST_ID).cloned();
+    let origin = req.headers().get(http::header::ORIGIN).cloned();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let has_body = req.headers().get(http::header::TRANSFER_ENCODING).is_some()
+        || req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+
+    let mut op_name = "Unknown";
+    let mut account = String::new();
+    let outcome = dispatch(&state, peer, req, &request_id, now, &mut op_name, &mut account).await;
+    let mut resp = match outcome {
+        Ok(resp) => resp,
+        Err(ApiError(err)) => {
+            let mut resp = error_response(&err, &request_id, now, &method);
+            if has_body {
+                // The request body may be left unread: the connection cannot carry another request,
+                // and saying so lets the client open a new one instead of failing on this one.
+                resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            resp
+        }
+    };
+
+    let hs = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        hs.insert(h::X_MS_REQUEST_ID, v);
+    }
+    hs.insert(h::X_MS_VERSION, version);
+    if let Some(v) = client_request_id {
+        hs.insert(h::X_MS_CLIENT_REQUEST_ID, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&lapis_wire::time_format::rfc1123(now)) {
+        hs.insert(http::header::DATE, v);
+    }
+    hs.insert(http::header::SERVER, HeaderValue::from_static(concat!("Lapis/", env!("CARGO_PKG_VERSION"))));
+    if let (Some(origin), false) = (origin, account.is_empty()) {
+        if op_name != "Preflight" {
+            cors::decorate_actual_response(&state, &account, &origin, &method, &mut resp).await;
+        }
+    }
+    tracing::info!(
+        target: "lapis::access",
+        request_id = %request_id,
+        account = %account,
+        operation = op_name,
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+    );
+    resp
+}
+
+/// Renders an Azure error: XML body and `x-ms-error-code`; HEAD and 304 answers carry no body.
+pub fn error_response(err: &AzureError, request_id: &str, now: OffsetDateTime, method: &http::Method) -> Response<Body> {
+    let status = http::StatusCode::from_u16(err.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let bodyless = method == http::Method::HEAD || status == http::StatusCode::NOT_MODIFIED;
+    let body = if bodyless { String::new() } else { err.to_xml(request_id, now) };
+    let mut builder = Response::builder().status(status).header(h::X_MS_ERROR_CODE, err.code.as_str());
+    if !bodyless {
+        builder = builder.header(http::header::CONTENT_TYPE, "application/xml");
+    }
+    builder.body(Body::from(body)).unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+async fn dispatch(
+    state: &AppState,
+    peer: SocketAddr,
+    req: Request<Body>,
+    request_id: &str,
+    now: OffsetDateTime,
+    op_name: &mut &'static str,
+    account_out: &mut String,
+) -> ApiResult<Response<Body>> {
+    let target = parse_path(req.uri().path())?;
+    *account_out = target.account.clone();
+    let query = Query::parse(req.uri().query());
+    let headers = Headers(req.headers());
+    let op = router::resolve(req.method(), target.level(), query.get("restype"), query.get("comp"), &|n| {
+        headers.owned(n)
+    })?;
+    *op_name = ops::name(op);
+
+    if op == Op::Preflight {
+        return cors::preflight(state, &target.account, req.headers()).await;
+    }
+
+    let head = access::RequestHead { method: req.method(), uri: req.uri(), headers: req.headers() };
+    access::check(state, &head, &target, &query, op, peer, now).await?;
+
+    let host = headers.get("host").unwrap_or("127.0.0.1:10000");
+    let ctx = Ctx {
+        state: state.clone(),
+        service_endpoint: format!("http://{host}/{}", target.account),
+        target,
+        query,
+        op,
+
+        now,
+    };
+    ops::run(ctx, req).await
+}
+
+/// The message for a request that names a version-less error, for tests.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapis_wire::ErrorCode;
+
+    #[test]
+    fn head_errors_have_no_body_but_keep_the_code() {
+        let err = AzureError::new(ErrorCode::BlobNotFound);
+        let resp = error_response(&err, "id", OffsetDateTime::now_utc(), &http::Method::HEAD);
+        assert_eq!(resp.status(), 404);
+        assert_eq!(resp.headers()[h::X_MS_ERROR_CODE], "BlobNotFound");
+    }
+}

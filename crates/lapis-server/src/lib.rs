@@ -1,0 +1,31 @@
+//! The Lapis HTTP front end: one request handler over the storage engine, the authentication
+//! module and the wire format. `main.rs` is only the command line around `serve`.
+
+mod access;
+pub mod config;
+mod cors;
+mod error;
+mod handler;
+pub mod logging;
+mod ops;
+mod request;
+mod router;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+pub use state::AppState;
+
+/// Serves the Blob service on `listener` until `shutdown` completes, then lets in-flight
+/// requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = axum::Router::new().fallback(handler::handle).with_state(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,184 @@
+//! Block blob operations: Put Blob, Put Block, Put Block List, Get Block List.
+
+use axum::body::Body;
+use base64::Engine;
+use http::{Request, Response, StatusCode};
+use lapis_store::{BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition};
+use lapis_wire::names::validate_blob_name;
+use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
+use lapis_wire::{AzureError, ErrorCode};
+
+use super::blob::http_props_from_blob_headers;
+use super::body::{read_small_body, receive, Expected};
+use super::{blocking, conditions, Reply};
+use crate::error::{ApiError, ApiResult};
+use crate::handler::Ctx;
+use crate::request::Headers;
+
+/// Azure's limits: a block is at most 4000 MiB, a committed list at most 50,000 blocks.
+const MAX_BLOCKS_IN_LIST: usize = 50_000;
+const MAX_BLOCK_ID_BYTES: usize = 64;
+
+/// `If-None-Match: *` on a write to an existing blob is Azure's 409 BlobAlreadyExists, not 412.
+fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
+    r.map_err(|e| {
+        if e.0.code == ErrorCode::ConditionNotMet && cond.if_none_match == Some(EtagCondition::Any) {
+            ApiError(AzureError::new(ErrorCode::BlobAlreadyExists))
+        } else {
+            e
+        }
+    })
+}
+
+/// Put Blob takes the standard headers, with `x-ms-blob-*` overriding them.
+fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps> {
+    let pick = |ms: &str, std: &str| headers.owned(ms).or_else(|| headers.owned(std));
+    Ok(BlobHttpProps {
+        content_type: pick("x-ms-blob-content-type", "content-type"),
+        content_encoding: pick("x-ms-blob-content-encoding", "content-encoding"),
+        content_language: pick("x-ms-blob-content-language", "content-language"),
+        content_disposition: headers.owned("x-ms-blob-content-disposition"),
+        cache_control: pick("x-ms-blob-cache-control", "cache-control"),
+        content_md5: headers.md5("x-ms-blob-content-md5")?,
+    })
+}
+
+pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let blob = ctx.blob();
+    validate_blob_name(&blob)?;
+    let (parts, body) = req.into_parts();
+    let headers = Headers(&parts.headers);
+    let cond = conditions::parse(&headers)?;
+    let metadata = headers.metadata()?;
+    let mut http = put_blob_http_props(&headers)?;
+    let expected = Expected::from_headers(&headers)?;
+    if http.content_md5.is_none() {
+        http.content_md5 = expected.md5.clone();
+    }
+    let data = receive(&ctx.state.store, body, &expected).await?;
+    let (md5, crc64) = (data.md5, data.crc64);
+    let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
+    let result = blocking(&ctx, move |s| s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)).await;
+    let p = map_store_write(result, &cond)?;
+    Ok(Reply::new(StatusCode::CREATED)
+        .etag(&p.etag)
+        .date("last-modified", p.last_modified)
+        .base64("content-md5", &md5)
+        .base64("x-ms-content-crc64", &crc64.to_le_bytes())
+        .header("x-ms-request-server-encrypted", "true")
+        .finish())
+}
+
+fn block_id(ctx: &Ctx) -> ApiResult<String> {
+    let invalid = |v: &str| {
+        ApiError(
+            AzureError::new(ErrorCode::InvalidQueryParameterValue)
+                .detail("QueryParameterName", "blockid")
+                .detail("QueryParameterValue", v)
+                .detail("Reason", "Not a valid base64 string."),
+        )
+    };
+    let Some(id) = ctx.query.get("blockid") else {
+        return Err(AzureError::new(ErrorCode::MissingRequiredQueryParameter)
+            .detail("QueryParameterName", "blockid")
+            .into());
+    };
+    match base64::engine::general_purpose::STANDARD.decode(id) {
+        Ok(raw) if !raw.is_empty() && raw.len() <= MAX_BLOCK_ID_BYTES => Ok(id.to_string()),
+        _ => Err(invalid(id)),
+    }
+}
+
+pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let blob = ctx.blob();
+    validate_blob_name(&blob)?;
+    let id = block_id(&ctx)?;
+    let (parts, body) = req.into_parts();
+    let headers = Headers(&parts.headers);
+    let expected = Expected::from_headers(&headers)?;
+    let data = receive(&ctx.state.store, body, &expected).await?;
+    let (md5, crc64) = (data.md5, data.crc64);
+    let (account, container) = (ctx.account(), ctx.container());
+    blocking(&ctx, move |s| s.put_block(&account, &container, &blob, &id, data)).await?;
+    let mut reply = Reply::new(StatusCode::CREATED)
+        .base64("content-md5", &md5)
+        .header("x-ms-request-server-encrypted", "true");
+    if expected.crc64.is_some() {
+        reply = reply.base64("x-ms-content-crc64", &crc64.to_le_bytes());
+    }
+    Ok(reply.finish())
+}
+
+pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let blob = ctx.blob();
+    validate_blob_name(&blob)?;
+    let headers = Headers(req.headers());
+    let cond = conditions::parse(&headers)?;
+    let metadata = headers.metadata()?;
+    let http = http_props_from_blob_headers(&headers)?;
+    let body_md5 = headers.md5("content-md5")?;
+    let body = read_small_body(req, 16 * 1024 * 1024).await?;
+    if let Some(expected) = body_md5 {
+        use md5::{Digest, Md5};
+        if Md5::digest(&body).as_slice() != expected.as_slice() {
+            return Err(AzureError::new(ErrorCode::Md5Mismatch).into());
+        }
+    }
+    let list = parse_block_list(&body)?;
+    if list.len() > MAX_BLOCKS_IN_LIST {
+        return Err(AzureError::new(ErrorCode::BlockListTooLong).into());
+    }
+    let blocks: Vec<(BlockSource, String)> = list
+        .into_iter()
+        .map(|(kind, id)| {
+            let source = match kind {
+                BlockListKind::Committed => BlockSource::Committed,
+                BlockListKind::Uncommitted => BlockSource::Uncommitted,
+                BlockListKind::Latest => BlockSource::Latest,
+            };
+            (source, id)
+        })
+        .collect();
+    let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
+    let result =
+        blocking(&ctx, move |s| s.put_block_list(&account, &container, &blob, &blocks, &http, &metadata, &c2)).await;
+    let p = map_store_write(result, &cond)?;
+    Ok(Reply::new(StatusCode::CREATED)
+        .etag(&p.etag)
+        .date("last-modified", p.last_modified)
+        .header("x-ms-request-server-encrypted", "true")
+        .finish())
+}
+
+pub async fn get_block_list(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+    let filter = match ctx.query.get("blocklisttype").map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("committed") => BlockListFilter::Committed,
+        Some("uncommitted") => BlockListFilter::Uncommitted,
+        Some("all") => BlockListFilter::All,
+        Some(_) => {
+            let v = ctx.query.get("blocklisttype").unwrap_or_default();
+            return Err(AzureError::new(ErrorCode::InvalidQueryParameterValue)
+                .detail("QueryParameterName", "blocklisttype")
+                .detail("QueryParameterValue", v)
+                .detail("Reason", "")
+                .into());
+        }
+    };
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    let lists = blocking(&ctx, move |s| s.get_block_list(&account, &container, &blob, filter)).await?;
+    let committed: Vec<(&str, u64)> = lists.committed.iter().map(|b| (b.id.as_str(), b.size)).collect();
+    let uncommitted: Vec<(&str, u64)> = lists.uncommitted.iter().map(|b| (b.id.as_str(), b.size)).collect();
+    let (c, u) = match filter {
+        BlockListFilter::Committed => (Some(committed.as_slice()), None),
+        BlockListFilter::Uncommitted => (None, Some(uncommitted.as_slice())),
+        BlockListFilter::All => (Some(committed.as_slice()), Some(uncommitted.as_slice())),
+    };
+    let mut reply = Reply::new(StatusCode::OK);
+    if let Some(b) = &lists.blob {
+        reply = reply
+            .etag(&b.etag)
+            .date("last-modified", b.last_modified)
+            .header("x-ms-blob-content-length", b.size.to_string());
+    }
+    Ok(reply.xml(render_block_list(c, u)).finish())
+}

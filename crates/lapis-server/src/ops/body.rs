@@ -1,0 +1,127 @@
+//! Request and response bodies: small XML bodies read whole (bounded), blob bytes streamed into
+//! the engine's writer and out of its reader, never held whole in memory.
+
+use axum::body::Body;
+use base64::Engine;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use http::Request;
+use lapis_store::{BlobReader, Store, WrittenData};
+use lapis_wire::{AzureError, ErrorCode};
+
+use crate::error::{ApiError, ApiResult};
+use crate::request::Headers;
+
+/// Writes reach the engine in slices of this size: large enough to amortise the hand-off to a
+/// blocking thread, small enough to keep memory flat.
+const WRITE_SLICE: usize = 1024 * 1024;
+/// Reads leave the engine in chunks of this size.
+const READ_CHUNK: usize = 256 * 1024;
+
+fn client_gone() -> ApiError {
+    // The client stopped sending; nothing was stored. Azure reports a broken body this way.
+    ApiError(AzureError::new(ErrorCode::InvalidInput).message("The request body could not be read completely."))
+}
+
+/// Reads a small body (XML documents), refusing more than `limit` bytes.
+pub async fn read_small_body(req: Request<Body>, limit: usize) -> ApiResult<Bytes> {
+    let mut stream = req.into_body().into_data_stream();
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| client_gone())?;
+        if buf.len() + chunk.len() > limit {
+            return Err(AzureError::new(ErrorCode::RequestBodyTooLarge).into());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// The transactional checksums a client may send with its bytes.
+pub struct Expected {
+    pub md5: Option<Vec<u8>>,
+    pub crc64: Option<u64>,
+}
+
+impl Expected {
+    pub fn from_headers(headers: &Headers) -> ApiResult<Expected> {
+        Ok(Expected { md5: headers.md5("content-md5")?, crc64: headers.crc64("x-ms-content-crc64")? })
+    }
+}
+
+/// Streams the request body into the extent store and checks it against the client's checksums.
+pub async fn receive(store: &Store, body: Body, expected: &Expected) -> ApiResult<WrittenData> {
+    let store = store.clone();
+    let mut writer = tokio::task::spawn_blocking(move || store.blob_writer()).await??;
+    let mut stream = body.into_data_stream();
+    let mut pending = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| client_gone())?;
+        pending.extend_from_slice(&chunk);
+        if pending.len() >= WRITE_SLICE {
+            let slice = pending.split().freeze();
+            writer = tokio::task::spawn_blocking(move || writer.write(&slice).map(|_| writer)).await??;
+        }
+    }
+    let data = tokio::task::spawn_blocking(move || {
+        writer.write(&pending)?;
+        writer.finish()
+    })
+    .await??;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    if let Some(md5) = &expected.md5 {
+        if md5.as_slice() != data.md5 {
+            return Err(AzureError::new(ErrorCode::Md5Mismatch)
+                .detail("UserSpecifiedMd5", b64(md5))
+                .detail("ServerCalculatedMd5", b64(&data.md5))
+                .into());
+        }
+    }
+    if let Some(crc) = expected.crc64 {
+        if crc != data.crc64 {
+            return Err(AzureError::new(ErrorCode::Crc64Mismatch)
+                .detail("UserSpecifiedCrc64", b64(&crc.to_le_bytes()))
+                .detail("ServerCalculatedCrc64", b64(&data.crc64.to_le_bytes()))
+                .into());
+        }
+    }
+    Ok(data)
+}
+
+/// Reads a whole (bounded) range into memory, for `x-ms-range-get-content-md5`.
+pub async fn read_all(mut reader: BlobReader) -> ApiResult<Bytes> {
+    let data = tokio::task::spawn_blocking(move || -> lapis_store::Result<Bytes> {
+        let mut buf = BytesMut::with_capacity(reader.remaining() as usize);
+        while let Some(chunk) = reader.read_chunk(READ_CHUNK)? {
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    })
+    .await??;
+    Ok(data)
+}
+
+/// A response body that pulls chunks from the engine as the client reads them.
+pub fn stream(reader: BlobReader) -> Body {
+    if reader.remaining() == 0 {
+        return Body::empty();
+    }
+    let chunks = futures::stream::unfold(Some(reader), |state| async move {
+        let mut reader = state?;
+        let step = tokio::task::spawn_blocking(move || {
+            let chunk = reader.read_chunk(READ_CHUNK);
+            (reader, chunk)
+        })
+        .await;
+        match step {
+            Ok((reader, Ok(Some(chunk)))) => Some((Ok::<Bytes, std::io::Error>(chunk), Some(reader))),
+            Ok((_, Ok(None))) => None,
+            Ok((_, Err(e))) => {
+                tracing::error!(error = %e, "blob read failed mid-response");
+                Some((Err(std::io::Error::other(e.to_string())), None))
+            }
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    });
+    Body::from_stream(chunks)
+}

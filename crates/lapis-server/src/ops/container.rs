@@ -1,0 +1,105 @@
+//! Container operations: Create, Get Properties/Metadata, Set Metadata, Get/Set ACL, Delete.
+
+use axum::body::Body;
+use http::{Request, Response, StatusCode};
+use lapis_store::{ContainerProps, PublicAccess, SignedIdentifier};
+use lapis_wire::names::validate_container_name;
+use lapis_wire::xml::{parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml};
+use lapis_wire::{AzureError, ErrorCode};
+
+use super::body::read_small_body;
+use super::service::access_name;
+use super::{blocking, conditions, Reply};
+use crate::error::ApiResult;
+use crate::handler::Ctx;
+use crate::request::Headers;
+
+fn public_access(headers: &Headers) -> ApiResult<PublicAccess> {
+    match headers.get("x-ms-blob-public-access") {
+        None | Some("") => Ok(PublicAccess::None),
+        Some("blob") => Ok(PublicAccess::Blob),
+        Some("container") => Ok(PublicAccess::Container),
+        Some(other) => Err(Headers::invalid("x-ms-blob-public-access", other).into()),
+    }
+}
+
+/// Headers every container answer carries.
+fn with_container_headers(reply: Reply, c: &ContainerProps) -> Reply {
+    reply.etag(&c.etag).date("last-modified", c.last_modified)
+}
+
+pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let name = ctx.container();
+    validate_container_name(&name)?;
+    let headers = Headers(req.headers());
+    let metadata = headers.metadata()?;
+    let access = public_access(&headers)?;
+    let account = ctx.account();
+    let c = blocking(&ctx, move |s| s.create_container(&account, &name, &metadata, access)).await?;
+    Ok(with_container_headers(Reply::new(StatusCode::CREATED), &c).finish())
+}
+
+pub async fn get_properties(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+    let (account, name) = (ctx.account(), ctx.container());
+    let c = blocking(&ctx, move |s| s.get_container(&account, &name)).await?;
+    let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
+        .metadata(&c.metadata)
+        .header("x-ms-lease-status", "unlocked")
+        .header("x-ms-lease-state", "available")
+        .header_opt("x-ms-blob-public-access", access_name(c.public_access))
+        .header("x-ms-has-immutability-policy", c.has_immutability_policy.to_string())
+        .header("x-ms-has-legal-hold", c.has_legal_hold.to_string())
+        .header("x-ms-default-encryption-scope", "$account-encryption-key")
+        .header("x-ms-deny-encryption-scope-override", "false");
+    Ok(reply.finish())
+}
+
+pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers(req.headers());
+    let metadata = headers.metadata()?;
+    let cond = conditions::parse(&headers)?;
+    let (account, name) = (ctx.account(), ctx.container());
+    let c = blocking(&ctx, move |s| s.set_container_metadata(&account, &name, &metadata, &cond)).await?;
+    Ok(with_container_headers(Reply::new(StatusCode::OK), &c).finish())
+}
+
+pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+    let (account, name) = (ctx.account(), ctx.container());
+    let (c, ids) = blocking(&ctx, move |s| s.get_container_acl(&account, &name)).await?;
+    let xml_ids: Vec<SignedIdentifierXml> = ids
+        .into_iter()
+        .map(|i| SignedIdentifierXml { id: i.id, start: i.start, expiry: i.expiry, permission: i.permission })
+        .collect();
+    let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
+        .header_opt("x-ms-blob-public-access", access_name(c.public_access))
+        .xml(render_signed_identifiers(&xml_ids));
+    Ok(reply.finish())
+}
+
+pub async fn set_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers(req.headers());
+    let access = public_access(&headers)?;
+    let cond = conditions::parse(&headers)?;
+    let body = read_small_body(req, 64 * 1024).await?;
+    let parsed = parse_signed_identifiers(&body)?;
+    if parsed.len() > 5 {
+        return Err(AzureError::new(ErrorCode::InvalidXmlDocument)
+            .message("XML specified is not syntactically valid.")
+            .into());
+    }
+    let ids: Vec<SignedIdentifier> = parsed
+        .into_iter()
+        .map(|i| SignedIdentifier { id: i.id, start: i.start, expiry: i.expiry, permission: i.permission })
+        .collect();
+    let (account, name) = (ctx.account(), ctx.container());
+    let c = blocking(&ctx, move |s| s.set_container_acl(&account, &name, access, &ids, &cond)).await?;
+    Ok(with_container_headers(Reply::new(StatusCode::OK), &c).finish())
+}
+
+pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers(req.headers());
+    let cond = conditions::parse(&headers)?;
+    let (account, name) = (ctx.account(), ctx.container());
+    blocking(&ctx, move |s| s.delete_container(&account, &name, &cond)).await?;
+    Ok(Reply::new(StatusCode::ACCEPTED).finish())
+}

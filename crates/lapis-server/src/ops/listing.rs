@@ -1,0 +1,79 @@
+//! List Blobs, flat and hierarchical.
+
+use axum::body::Body;
+use http::{Response, StatusCode};
+use lapis_store::{ListBlobsItem, ListBlobsQuery};
+use lapis_wire::xml::{render_list_blobs, BlobEntry, BlobListItem};
+
+use super::blob::blob_type_name;
+use super::service::{includes, max_results};
+use super::{blocking, Reply};
+use crate::error::ApiResult;
+use crate::handler::Ctx;
+
+pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
+    let (max, max_echo) = max_results(&ctx)?;
+    let include = includes(&ctx);
+    let has = |w: &str| include.iter().any(|i| i == w);
+    let query = ListBlobsQuery {
+        prefix: ctx.query.get("prefix").map(str::to_string),
+        delimiter: ctx.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_string),
+        marker: ctx.query.get("marker").filter(|m| !m.is_empty()).map(str::to_string),
+        max_results: max,
+        include_metadata: has("metadata"),
+        include_uncommitted: has("uncommittedblobs"),
+    };
+    let (account, container, q) = (ctx.account(), ctx.container(), query.clone());
+    let page = blocking(&ctx, move |s| s.list_blobs(&account, &container, &q)).await?;
+    let empty_meta: Vec<(String, String)> = Vec::new();
+    let items: Vec<BlobListItem> = page
+        .items
+        .iter()
+        .map(|item| match item {
+            ListBlobsItem::Prefix(p) => BlobListItem::Prefix(p),
+            ListBlobsItem::Blob(b) => BlobListItem::Blob(BlobEntry {
+                name: &b.name,
+                last_modified: b.last_modified,
+                created: b.created,
+                etag: &b.etag,
+                size: b.size,
+                content_type: Some(b.http.content_type.as_deref().unwrap_or("application/octet-stream")),
+                content_encoding: b.http.content_encoding.as_deref(),
+                content_language: b.http.content_language.as_deref(),
+                content_disposition: b.http.content_disposition.as_deref(),
+                cache_control: b.http.cache_control.as_deref(),
+                content_md5: b.http.content_md5.as_deref(),
+                blob_type: blob_type_name(b.blob_type),
+                metadata: query.include_metadata.then_some(b.metadata.as_slice()),
+                committed: true,
+            }),
+            ListBlobsItem::UncommittedBlob { name } => BlobListItem::Blob(BlobEntry {
+                name,
+                last_modified: ctx.now,
+                created: ctx.now,
+                etag: "",
+                size: 0,
+                content_type: None,
+                content_encoding: None,
+                content_language: None,
+                content_disposition: None,
+                cache_control: None,
+                content_md5: None,
+                blob_type: "BlockBlob",
+                metadata: query.include_metadata.then_some(empty_meta.as_slice()),
+                committed: false,
+            }),
+        })
+        .collect();
+    let xml = render_list_blobs(
+        &ctx.service_endpoint,
+        &ctx.container(),
+        query.prefix.as_deref(),
+        ctx.query.get("marker"),
+        max_echo,
+        query.delimiter.as_deref(),
+        &items,
+        page.next_marker.as_deref(),
+    );
+    Ok(Reply::new(StatusCode::OK).xml(xml).finish())
+}

@@ -1,0 +1,100 @@
+//! Blob service operations, one file per family, dispatched by one `match`.
+
+mod blob;
+mod block_blob;
+mod body;
+mod conditions;
+mod container;
+mod listing;
+mod reply;
+mod service;
+
+use axum::body::Body;
+use http::{Request, Response};
+use lapis_store::Store;
+
+use crate::error::ApiResult;
+use crate::handler::Ctx;
+use crate::router::Op;
+
+pub use reply::Reply;
+
+pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    match ctx.op {
+        Op::ListContainers => service::list_containers(ctx).await,
+        Op::GetServiceProperties => service::get_service_properties(ctx, req).await,
+        Op::SetServiceProperties => service::set_service_properties(ctx, req).await,
+        Op::GetAccountInfo => service::get_account_info(ctx).await,
+        // Answered before authentication, in the handler.
+        Op::Preflight => Ok(Reply::new(http::StatusCode::OK).finish()),
+        Op::CreateContainer => container::create(ctx, req).await,
+        Op::GetContainerProperties | Op::GetContainerMetadata => container::get_properties(ctx, req).await,
+        Op::SetContainerMetadata => container::set_metadata(ctx, req).await,
+        Op::GetContainerAcl => container::get_acl(ctx, req).await,
+        Op::SetContainerAcl => container::set_acl(ctx, req).await,
+        Op::DeleteContainer => container::delete(ctx, req).await,
+        Op::ListBlobs => listing::list_blobs(ctx).await,
+        Op::PutBlob => block_blob::put_blob(ctx, req).await,
+        Op::PutBlock => block_blob::put_block(ctx, req).await,
+        Op::PutBlockList => block_blob::put_block_list(ctx, req).await,
+        Op::GetBlockList => block_blob::get_block_list(ctx, req).await,
+        Op::GetBlob => blob::get_blob(ctx, req).await,
+        Op::GetBlobProperties => blob::get_properties(ctx, req).await,
+        Op::GetBlobMetadata => blob::get_metadata(ctx, req).await,
+        Op::SetBlobProperties => blob::set_properties(ctx, req).await,
+        Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
+        Op::DeleteBlob => blob::delete(ctx, req).await,
+    }
+}
+
+/// The operation's name as Azure spells it, for logs and metrics.
+pub fn name(op: Op) -> &'static str {
+    match op {
+        Op::ListContainers => "ListContainers",
+        Op::GetServiceProperties => "GetServiceProperties",
+        Op::SetServiceProperties => "SetServiceProperties",
+        Op::GetAccountInfo => "GetAccountInfo",
+        Op::Preflight => "Preflight",
+        Op::CreateContainer => "CreateContainer",
+        Op::GetContainerProperties => "GetContainerProperties",
+        Op::GetContainerMetadata => "GetContainerMetadata",
+        Op::SetContainerMetadata => "SetContainerMetadata",
+        Op::GetContainerAcl => "GetContainerAcl",
+        Op::SetContainerAcl => "SetContainerAcl",
+        Op::DeleteContainer => "DeleteContainer",
+        Op::ListBlobs => "ListBlobs",
+        Op::PutBlob => "PutBlob",
+        Op::PutBlock => "PutBlock",
+        Op::PutBlockList => "PutBlockList",
+        Op::GetBlockList => "GetBlockList",
+        Op::GetBlob => "GetBlob",
+        Op::GetBlobProperties => "GetBlobProperties",
+        Op::GetBlobMetadata => "GetBlobMetadata",
+        Op::SetBlobProperties => "SetBlobProperties",
+        Op::SetBlobMetadata => "SetBlobMetadata",
+        Op::DeleteBlob => "DeleteBlob",
+    }
+}
+
+/// Runs a synchronous engine call off the async workers.
+pub async fn blocking<T, F>(ctx: &Ctx, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
+{
+    let store = ctx.state.store.clone();
+    Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+}
+
+impl Ctx {
+    pub fn account(&self) -> String {
+        self.target.account.clone()
+    }
+    /// The container the path names; routing guarantees it for container and blob operations.
+    pub fn container(&self) -> String {
+        self.target.container.clone().unwrap_or_default()
+    }
+    pub fn blob(&self) -> String {
+        self.target.blob.clone().unwrap_or_default()
+    }
+}

@@ -1,0 +1,83 @@
+//! A small response builder: headers that do not fit in HTTP are dropped instead of failing
+//! the request, and the formats Azure uses for ETags and dates are applied in one place.
+
+use axum::body::Body;
+use base64::Engine;
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use lapis_wire::time_format::rfc1123;
+use time::OffsetDateTime;
+
+pub struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode) -> Reply {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        Reply { status, headers, body: Body::empty() }
+    }
+
+    pub fn header(mut self, name: &str, value: impl AsRef<str>) -> Reply {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value.as_ref())) {
+            self.headers.insert(n, v);
+        }
+        self
+    }
+
+    pub fn header_opt(self, name: &str, value: Option<impl AsRef<str>>) -> Reply {
+        match value {
+            Some(v) => self.header(name, v),
+            None => self,
+        }
+    }
+
+    /// `ETag: "0x8D…"`: the engine keeps ETags unquoted; HTTP wants them quoted.
+    pub fn etag(self, etag: &str) -> Reply {
+        self.header("etag", format!("\"{etag}\""))
+    }
+
+    pub fn date(self, name: &str, t: OffsetDateTime) -> Reply {
+        self.header(name, rfc1123(t))
+    }
+
+    pub fn base64(self, name: &str, bytes: &[u8]) -> Reply {
+        self.header(name, base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn metadata(mut self, metadata: &[(String, String)]) -> Reply {
+        for (k, v) in metadata {
+            self = self.header(&format!("x-ms-meta-{k}"), v);
+        }
+        self
+    }
+
+    pub fn xml(mut self, xml: String) -> Reply {
+        self.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+        self.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(xml.len()));
+        self.body = Body::from(xml);
+        self
+    }
+
+    /// A streamed or prepared body whose length the caller states.
+    pub fn body(mut self, body: Body, len: u64) -> Reply {
+        self.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+        self.body = body;
+        self
+    }
+
+    /// For HEAD: the length of the body a GET would carry, with no body.
+    pub fn content_length(mut self, len: u64) -> Reply {
+        self.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+        self
+    }
+
+    pub fn finish(self) -> Response<Body> {
+        let mut resp = Response::new(self.body);
+        *resp.status_mut() = self.status;
+        *resp.headers_mut() = self.headers;
+        resp
+    }
+}

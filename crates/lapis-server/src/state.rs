@@ -1,0 +1,53 @@
+//! State shared by every request: the engine, the accounts, and a cache of parsed service
+//! properties (consulted for CORS on every request that carries an Origin).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use lapis_auth::Accounts;
+use lapis_store::Store;
+use lapis_wire::xml::ServiceProperties;
+
+use crate::error::ApiResult;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub accounts: Arc<Accounts>,
+    service_properties: Arc<RwLock<HashMap<String, Arc<ServiceProperties>>>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, accounts: Accounts) -> AppState {
+        AppState { store, accounts: Arc::new(accounts), service_properties: Arc::default() }
+    }
+
+    /// The account's Blob service properties: stored ones merged over the defaults of a new account.
+    pub async fn service_properties(&self, account: &str) -> ApiResult<Arc<ServiceProperties>> {
+        if let Some(p) = self.service_properties.read().ok().and_then(|m| m.get(account).cloned()) {
+            return Ok(p);
+        }
+        let store = self.store.clone();
+        let name = account.to_string();
+        let stored = tokio::task::spawn_blocking(move || store.get_service_properties(&name)).await??;
+        let mut props = ServiceProperties::default_for_new_account();
+        if let Some(xml) = stored {
+            // What was stored was validated when it was set; a document that no longer parses
+            // (written by an older version) falls back to the defaults rather than failing reads.
+            if let Ok(saved) = ServiceProperties::parse(xml.as_bytes()) {
+                props.merge_from(saved);
+            }
+        }
+        let props = Arc::new(props);
+        if let Ok(mut m) = self.service_properties.write() {
+            m.insert(account.to_string(), props.clone());
+        }
+        Ok(props)
+    }
+
+    pub fn forget_service_properties(&self, account: &str) {
+        if let Ok(mut m) = self.service_properties.write() {
+            m.remove(account);
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! Blob rows and the whole-blob operations: Put Blob, properties, metadata, read, delete.
+
+use std::sync::Arc;
+
+use rusqlite::{params, Connection, Row};
+use time::OffsetDateTime;
+
+use crate::codec::{decode_metadata, encode_metadata, time_from_i64, time_to_i64};
+use crate::conditions::check;
+use crate::containers::load_container;
+use crate::pool::Extent;
+use crate::stream::BlobReader;
+use crate::{
+    Access, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions, Metadata, Result,
+    Store, StoreError, WrittenData,
+};
+
+pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_modified, created, size, content_type, \
+     content_encoding, content_language, content_disposition, cache_control, content_md5, content_crc64, \
+     committed_block_count, metadata";
+
+pub(crate) struct BlobRow {
+    pub(crate) id: i64,
+    /// False: the blob exists only through uncommitted blocks.
+    pub(crate) committed: bool,
+    pub(crate) props: BlobProps,
+}
+
+fn type_to_i64(t: BlobType) -> i64 {
+    match t {
+        BlobType::BlockBlob => 0,
+        BlobType::PageBlob => 1,
+        BlobType::AppendBlob => 2,
+    }
+}
+
+fn type_from_i64(v: i64) -> BlobType {
+    match v {
+        1 => BlobType::PageBlob,
+        2 => BlobType::AppendBlob,
+        _ => BlobType::BlockBlob,
+    }
+}
+
+/// Decodes a row selected with `BLOB_COLS`; metadata only when asked (listing skips it).
+pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow> {
+    let metadata = if with_metadata {
+        decode_metadata(&r.get::<_, Vec<u8>>(16)?)?
+    } else {
+        Vec::new()
+    };
+    Ok(BlobRow {
+        id: r.get(0)?,
+        committed: r.get(1)?,
+        props: BlobProps {
+            name: r.get(2)?,
+            blob_type: type_from_i64(r.get(3)?),
+            etag: r.get(4)?,
+            last_modified: time_from_i64(r.get(5)?),
+            created: time_from_i64(r.get(6)?),
+            size: r.get::<_, i64>(7)? as u64,
+            http: BlobHttpProps {
+                content_type: r.get(8)?,
+                content_encoding: r.get(9)?,
+                content_language: r.get(10)?,
+                content_disposition: r.get(11)?,
+                cache_control: r.get(12)?,
+                content_md5: r.get(13)?,
+            },
+            metadata,
+            content_crc64: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
+            committed_block_count: r.get::<_, i64>(15)? as u32,
+        },
+    })
+}
+
+pub(crate) fn find_blob(
+    conn: &Connection,
+    container_id: i64,
+    name: &str,
+) -> Result<Option<BlobRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2"
+    ))?;
+    let mut q = st.query(params![container_id, name])?;
+    match q.next()? {
+        Some(r) => Ok(Some(blob_from_row(r, true)?)),
+        None => Ok(None),
+    }
+}
+
+/// The committed blob, or BlobNotFound (uncommitted-only blobs are invisible).
+pub(crate) fn load_committed(
+    conn: &Connection,
+    account: &str,
+    container: &str,
+    name: &str,
+) -> Result<BlobRow> {
+    let c = load_container(conn, account, container)?;
+    find_blob(conn, c.id, name)?
+        .filter(|b| b.committed)
+        .ok_or(StoreError::BlobNotFound)
+}
+
+/// Inserts or overwrites the blob row with `props`; returns its id.
+pub(crate) fn upsert_blob(
+    conn: &Connection,
+    container_id: i64,
+    existing: Option<i64>,
+    committed: bool,
+    p: &BlobProps,
+) -> Result<i64> {
+    let values = params![
+        container_id,
+        p.name,
+        committed,
+        type_to_i64(p.blob_type),
+        p.etag,
+        time_to_i64(p.last_modified),
+        time_to_i64(p.created),
+        p.size as i64,
+        p.http.content_type,
+        p.http.content_encoding,
+        p.http.content_language,
+        p.http.content_disposition,
+        p.http.cache_control,
+        p.http.content_md5,
+        p.content_crc64.map(|v| v as i64),
+        p.committed_block_count as i64,
+        encode_metadata(&p.metadata),
+    ];
+    match existing {
+        Some(id) => {
+            let mut st = conn.prepare_cached(
+                "UPDATE blobs SET committed = ?3, blob_type = ?4, etag = ?5, last_modified = ?6, created = ?7, size = ?8,
+                    content_type = ?9, content_encoding = ?10, content_language = ?11, content_disposition = ?12,
+                    cache_control = ?13, content_md5 = ?14, content_crc64 = ?15, committed_block_count = ?16,
+                    metadata = ?17
+                 WHERE id = ?18 AND container_id = ?1 AND name = ?2",
+            )?;
+            let mut all: Vec<&dyn rusqlite::ToSql> = values.to_vec();
+            all.push(&id);
+            st.execute(all.as_slice())?;
+            Ok(id)
+        }
+        None => {
+            let mut st = conn.prepare_cached(
+                "INSERT INTO blobs (container_id, name, committed, blob_type, etag, last_modified, created, size,
+                    content_type, content_encoding, content_language, content_disposition, cache_control, content_md5,
+                    content_crc64, committed_block_count, metadata)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            )?;
+            st.execute(values)?;
+            Ok(conn.last_insert_rowid())
+        }
+    }
+}
+
+/// Drops a blob's content and all its blocks (committed and uncommitted).
+pub(crate) fn clear_content(conn: &Connection, blob_id: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM blob_chunks WHERE blob_id = ?1")?
+        .execute([blob_id])?;
+    conn.prepare_cached("DELETE FROM blocks WHERE blob_id = ?1")?
+        .execute([blob_id])?;
+    Ok(())
+}
+
+pub(crate) fn ensure_extent_row(conn: &Connection, extent: i64) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO extents (id) VALUES (?1)")?
+        .execute([extent])?;
+    Ok(())
+}
+
+/// Stores `chunks` as the blob's content, in order.
+pub(crate) fn insert_blob_chunks(conn: &Connection, blob_id: i64, chunks: &[Chunk]) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "INSERT INTO blob_chunks (blob_id, start, extent, offset, len) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut start = 0u64;
+    for ch in chunks.iter().filter(|c| c.len > 0) {
+        ensure_extent_row(conn, ch.extent)?;
+        st.execute(params![
+            blob_id,
+            start as i64,
+            ch.extent,
+            ch.offset as i64,
+            ch.len as i64
+        ])?;
+        start += ch.len;
+    }
+    Ok(())
+}
+
+/// The chunks covering `[from, to)` of a blob, clipped to that range.
+fn range_chunks(conn: &Connection, blob_id: i64, from: u64, to: u64) -> Result<Vec<Chunk>> {
+    let mut st = conn.prepare_cached(
+        "SELECT start, extent, offset, len FROM blob_chunks
+         WHERE blob_id = ?1 AND start < ?3
+           AND start >= COALESCE((SELECT MAX(start) FROM blob_chunks WHERE blob_id = ?1 AND start <= ?2), 0)
+         ORDER BY start",
+    )?;
+    let mut q = st.query(params![blob_id, from as i64, to as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = q.next()? {
+        let (start, extent, offset, len) = (
+            r.get::<_, i64>(0)? as u64,
+            r.get(1)?,
+            r.get::<_, i64>(2)? as u64,
+            r.get::<_, i64>(3)? as u64,
+        );
+        let lo = from.max(start);
+        let hi = to.min(start + len);
+        if lo < hi {
+            out.push(Chunk {
+                extent,
+                offset: offset + (lo - start),
+                len: hi - lo,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Half-open byte interval of a read, following HTTP Range rules as Azure applies them.
+fn resolve_range(size: u64, range: Option<ByteRange>) -> Result<(u64, u64)> {
+    let Some(r) = range else { return Ok((0, size)) };
+    if r.start >= size {
+        return Err(StoreError::InvalidRange);
+    }
+    let last = r.end.unwrap_or(size - 1).min(size - 1);
+    if last < r.start {
+        return Err(StoreError::InvalidRange);
+    }
+    Ok((r.start, last + 1))
+}
+
+impl Store {
+    /// Replaces the blob's content, properties and metadata with `data` (Put Blob).
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_blob(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        data: WrittenData,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        cond: &Conditions,
+    ) -> Result<BlobProps> {
+        let (account, container, blob) =
+            (account.to_owned(), container.to_owned(), blob.to_owned());
+        let (http, metadata, cond) = (http.clone(), metadata.clone(), cond.clone());
+        let clock = self.core().clock.clone();
+        let sync = data.sync_list();
+        self.core().writer.submit(sync, move |c| {
+            let cont = load_container(c, &account, &container)?;
+            let existing = find_blob(c, cont.id, &blob)?;
+            let current = existing.as_ref().filter(|b| b.committed);
+            check(
+                &cond,
+                current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
+                Access::Write,
+            )?;
+            let now = OffsetDateTime::now_utc();
+            let mut http = http;
+            http.content_md5 = http.content_md5.or_else(|| Some(data.md5.to_vec()));
+            let props = BlobProps {
+                name: blob,
+                blob_type: BlobType::BlockBlob,
+                etag: clock.next(),
+                last_modified: now,
+                created: current.map_or(now, |b| b.props.created),
+                size: data.len,
+                http,
+                metadata,
+                content_crc64: Some(data.crc64),
+                committed_block_count: 0,
+            };
+            let existing_id = existing.map(|b| b.id);
+            if let Some(id) = existing_id {
+                clear_content(c, id)?;
+            }
+            let id = upsert_blob(c, cont.id, existing_id, true, &props)?;
+            insert_blob_chunks(c, id, &data.chunks)?;
+            Ok(props)
+        })
+    }
+
+    pub fn get_blob_properties(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        cond: &Conditions,
+        access: Access,
+    ) -> Result<BlobProps> {
+        self.core().readers.read(|c| {
+            let row = load_committed(c, account, container, blob)?;
+            check(
+                cond,
+                Some((&row.props.etag, row.props.last_modified)),
+                access,
+            )?;
+            Ok(row.props)
+        })
+    }
+
+    /// Resolves the range and pins its bytes; the reader stays valid whatever happens next.
+    pub fn read_blob(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        range: Option<ByteRange>,
+        cond: &Conditions,
+    ) -> Result<(BlobProps, BlobReader)> {
+        let core = self.core();
+        let _no_gc = core.gc_lock.read();
+        core.readers.read(|c| {
+            let row = load_committed(c, account, container, blob)?;
+            check(
+                cond,
+                Some((&row.props.etag, row.props.last_modified)),
+                Access::Read,
+            )?;
+            let (from, to) = resolve_range(row.props.size, range)?;
+            let chunks = if from < to {
+                range_chunks(c, row.id, from, to)?
+            } else {
+                Vec::new()
+            };
+            let mut parts: Vec<(Arc<Extent>, u64, u64)> = Vec::with_capacity(chunks.len());
+            for ch in chunks {
+                let ext = core.pool.get(ch.extent).ok_or_else(|| {
+                    StoreError::Internal(format!("extent {} of blob {blob} is missing", ch.extent))
+                })?;
+                parts.push((ext, ch.offset, ch.len));
+            }
+            let reader = BlobReader::new(parts);
+            if reader.remaining() != to - from {
+                return Err(StoreError::Internal(format!(
+                    "blob {blob}: stored chunks do not cover its size"
+                )));
+            }
+            Ok((row.props, reader))
+        })
+    }
+
+    pub fn set_blob_http_props(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        http: &BlobHttpProps,
+        cond: &Conditions,
+    ) -> Result<BlobProps> {
+        let http = http.clone();
+        self.update_blob(account, container, blob, cond, move |p| p.http = http)
+    }
+
+    pub fn set_blob_metadata(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        metadata: &Metadata,
+        cond: &Conditions,
+    ) -> Result<BlobProps> {
+        let metadata = metadata.clone();
+        self.update_blob(account, container, blob, cond, move |p| {
+            p.metadata = metadata
+        })
+    }
+
+    /// Read-modify-write of a committed blob's row with a new ETag and Last-Modified.
+    fn update_blob(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        cond: &Conditions,
+        change: impl FnOnce(&mut BlobProps) + Send + 'static,
+    ) -> Result<BlobProps> {
+        let (account, container, blob, cond) = (
+            account.to_owned(),
+            container.to_owned(),
+            blob.to_owned(),
+            cond.clone(),
+        );
+        let clock = self.core().clock.clone();
+        self.core().writer.submit(Vec::new(), move |c| {
+            let cont = load_container(c, &account, &container)?;
+            let row = find_blob(c, cont.id, &blob)?
+                .filter(|b| b.committed)
+                .ok_or(StoreError::BlobNotFound)?;
+            check(
+                &cond,
+                Some((&row.props.etag, row.props.last_modified)),
+                Access::Write,
+            )?;
+            let mut props = row.props;
+            change(&mut props);
+            props.etag = clock.next();
+            props.last_modified = OffsetDateTime::now_utc();
+            upsert_blob(c, cont.id, Some(row.id), true, &props)?;
+            Ok(props)
+        })
+    }
+
+    /// Deletes a committed blob with its blocks.
+    pub fn delete_blob(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        cond: &Conditions,
+    ) -> Result<()> {
+        let (account, container, blob, cond) = (
+            account.to_owned(),
+            container.to_owned(),
+            blob.to_owned(),
+            cond.clone(),
+        );
+        self.core().writer.submit(Vec::new(), move |c| {
+            let row = load_committed(c, &account, &container, &blob)?;
+            check(
+                &cond,
+                Some((&row.props.etag, row.props.last_modified)),
+                Access::Write,
+            )?;
+            c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
+                .execute([row.id])?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(resolve_range(10, None).unwrap(), (0, 10));
+        assert_eq!(resolve_range(0, None).unwrap(), (0, 0));
+        assert_eq!(
+            resolve_range(
+                10,
+                Some(ByteRange {
+                    start: 2,
+                    end: Some(4)
+                })
+            )
+            .unwrap(),
+            (2, 5)
+        );
+        assert_eq!(
+            resolve_range(
+                10,
+                Some(ByteRange {
+                    start: 2,
+                    end: None
+                })
+            )
+            .unwrap(),
+            (2, 10)
+        );
+        assert_eq!(
+            resolve_range(
+                10,
+                Some(ByteRange {
+                    start: 9,
+                    end: Some(100)
+                })
+            )
+            .unwrap(),
+            (9, 10)
+        );
+        assert!(matches!(
+            resolve_range(
+                10,
+                Some(ByteRange {
+                    start: 10,
+                    end: None
+                })
+            ),
+            Err(StoreError::InvalidRange)
+        ));
+        assert!(matches!(
+            resolve_range(
+                0,
+                Some(ByteRange {
+                    start: 0,
+                    end: None
+                })
+            ),
+            Err(StoreError::InvalidRange)
+        ));
+        assert!(matches!(
+            resolve_range(
+                10,
+                Some(ByteRange {
+                    start: 5,
+                    end: Some(3)
+                })
+            ),
+            Err(StoreError::InvalidRange)
+        ));
+    }
+}

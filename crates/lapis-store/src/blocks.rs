@@ -1,0 +1,310 @@
+//! Block blobs built from blocks: Put Block, Put Block List, Get Block List.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection};
+use time::OffsetDateTime;
+
+use crate::blobs::{clear_content, ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob};
+use crate::codec::time_to_i64;
+use crate::conditions::check;
+use crate::containers::load_container;
+use crate::{
+    Access, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
+    BlockSource, Chunk, Conditions, Metadata, Result, Store, StoreError, WrittenData,
+};
+
+/// Azure's limits per blob.
+pub(crate) const MAX_UNCOMMITTED_BLOCKS: i64 = 100_000;
+pub(crate) const MAX_COMMITTED_BLOCKS: usize = 50_000;
+
+#[allow(clippy::too_many_arguments)]
+fn insert_block(
+    conn: &Connection,
+    blob_id: i64,
+    block_id: &str,
+    committed: bool,
+    seq: i64,
+    size: u64,
+    created: i64,
+    chunks: &[Chunk],
+) -> Result<()> {
+    conn.prepare_cached("INSERT INTO blocks (blob_id, block_id, committed, seq, size, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+        .execute(params![blob_id, block_id, committed, seq, size as i64, created])?;
+    let row = conn.last_insert_rowid();
+    // Committed blocks' bytes are counted once, through the blob's own chunks.
+    let counted = i64::from(!committed);
+    let mut st = conn.prepare_cached("INSERT INTO block_chunks (block, seq, extent, offset, len, counted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    for (i, ch) in chunks.iter().filter(|c| c.len > 0).enumerate() {
+        ensure_extent_row(conn, ch.extent)?;
+        st.execute(params![
+            row,
+            i as i64,
+            ch.extent,
+            ch.offset as i64,
+            ch.len as i64,
+            counted
+        ])?;
+    }
+    Ok(())
+}
+
+struct StoredBlock {
+    size: u64,
+    chunks: Vec<Chunk>,
+}
+
+/// A blob's blocks keyed by id: (committed, uncommitted).
+fn load_blocks(
+    conn: &Connection,
+    blob_id: i64,
+) -> Result<(HashMap<String, StoredBlock>, HashMap<String, StoredBlock>)> {
+    let mut st = conn.prepare_cached(
+        "SELECT b.id, b.block_id, b.committed, b.size, c.extent, c.offset, c.len
+         FROM blocks b LEFT JOIN block_chunks c ON c.block = b.id
+         WHERE b.blob_id = ?1 ORDER BY b.id, c.seq",
+    )?;
+    let mut q = st.query([blob_id])?;
+    let (mut committed, mut uncommitted) = (HashMap::new(), HashMap::new());
+    // (row id, key, committed) of the block whose chunks are being gathered; None = skipping.
+    let mut last_row: Option<i64> = None;
+    let mut current: Option<(String, bool)> = None;
+    while let Some(r) = q.next()? {
+        let row: i64 = r.get(0)?;
+        if last_row != Some(row) {
+            last_row = Some(row);
+            let id: String = r.get(1)?;
+            let is_committed: bool = r.get(2)?;
+            let map = if is_committed {
+                &mut committed
+            } else {
+                &mut uncommitted
+            };
+            // A committed id listed twice has the same bytes each time: keep the first.
+            current = if map.contains_key(&id) {
+                None
+            } else {
+                map.insert(
+                    id.clone(),
+                    StoredBlock {
+                        size: r.get::<_, i64>(3)? as u64,
+                        chunks: Vec::new(),
+                    },
+                );
+                Some((id, is_committed))
+            };
+        }
+        let Some((id, is_committed)) = &current else {
+            continue;
+        };
+        if let (Some(extent), Some(offset), Some(len)) = (
+            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+            r.get::<_, Option<i64>>(6)?,
+        ) {
+            let map = if *is_committed {
+                &mut committed
+            } else {
+                &mut uncommitted
+            };
+            if let Some(block) = map.get_mut(id) {
+                block.chunks.push(Chunk {
+                    extent,
+                    offset: offset as u64,
+                    len: len as u64,
+                });
+            }
+        }
+    }
+    Ok((committed, uncommitted))
+}
+
+fn list_blocks(conn: &Connection, blob_id: i64, committed: bool) -> Result<Vec<BlockInfo>> {
+    let mut st = conn.prepare_cached(
+        "SELECT block_id, size FROM blocks WHERE blob_id = ?1 AND committed = ?2 ORDER BY seq",
+    )?;
+    let rows = st.query_map(params![blob_id, committed], |r| {
+        Ok(BlockInfo {
+            id: r.get(0)?,
+            size: r.get::<_, i64>(1)? as u64,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Store {
+    /// Stores an uncommitted block; the same id again replaces it. The blob need not exist.
+    pub fn put_block(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        block_id: &str,
+        data: WrittenData,
+    ) -> Result<()> {
+        let (account, container, blob, block_id) = (
+            account.to_owned(),
+            container.to_owned(),
+            blob.to_owned(),
+            block_id.to_owned(),
+        );
+        let sync = data.sync_list();
+        self.core().writer.submit(sync, move |c| {
+            let cont = load_container(c, &account, &container)?;
+            let now = OffsetDateTime::now_utc();
+            let blob_id = match find_blob(c, cont.id, &blob)? {
+                Some(row) => row.id,
+                None => {
+                    // Placeholder row: visible only through block lists and uncommitted listings.
+                    let props = BlobProps {
+                        name: blob,
+                        blob_type: BlobType::BlockBlob,
+                        etag: String::new(),
+                        last_modified: now,
+                        created: now,
+                        size: 0,
+                        http: BlobHttpProps::default(),
+                        metadata: Vec::new(),
+                        content_crc64: None,
+                        committed_block_count: 0,
+                    };
+                    upsert_blob(c, cont.id, None, false, &props)?
+                }
+            };
+            let replaced = c
+                .prepare_cached("DELETE FROM blocks WHERE blob_id = ?1 AND block_id = ?2 AND committed = 0")?
+                .execute(params![blob_id, block_id])?;
+            let (count, last_seq): (i64, i64) = c
+                .prepare_cached("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM blocks WHERE blob_id = ?1 AND committed = 0")?
+                .query_row([blob_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if replaced == 0 && count >= MAX_UNCOMMITTED_BLOCKS {
+                return Err(StoreError::BlockCountExceeded);
+            }
+            insert_block(c, blob_id, &block_id, false, last_seq + 1, data.len, time_to_i64(now), &data.chunks)?;
+            Ok(())
+        })
+    }
+
+    /// Commits the listed blocks, in order, as the blob's content (Put Block List).
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_block_list(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        blocks: &[(BlockSource, String)],
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        cond: &Conditions,
+    ) -> Result<BlobProps> {
+        if blocks.len() > MAX_COMMITTED_BLOCKS {
+            return Err(StoreError::BlockCountExceeded);
+        }
+        let (account, container, blob) =
+            (account.to_owned(), container.to_owned(), blob.to_owned());
+        let (blocks, http, metadata, cond) = (
+            blocks.to_vec(),
+            http.clone(),
+            metadata.clone(),
+            cond.clone(),
+        );
+        let clock = self.core().clock.clone();
+        self.core().writer.submit(Vec::new(), move |c| {
+            let cont = load_container(c, &account, &container)?;
+            let existing = find_blob(c, cont.id, &blob)?;
+            let current = existing.as_ref().filter(|b| b.committed);
+            check(
+                &cond,
+                current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
+                Access::Write,
+            )?;
+            let (committed, uncommitted) = match &existing {
+                Some(row) => load_blocks(c, row.id)?,
+                None => Default::default(),
+            };
+            let mut resolved = Vec::with_capacity(blocks.len());
+            for (source, id) in &blocks {
+                let block = match source {
+                    BlockSource::Committed => committed.get(id),
+                    BlockSource::Uncommitted => uncommitted.get(id),
+                    BlockSource::Latest => uncommitted.get(id).or_else(|| committed.get(id)),
+                };
+                resolved.push((id, block.ok_or(StoreError::InvalidBlockList)?));
+            }
+            let now = OffsetDateTime::now_utc();
+            let props = BlobProps {
+                name: blob,
+                blob_type: BlobType::BlockBlob,
+                etag: clock.next(),
+                last_modified: now,
+                created: current.map_or(now, |b| b.props.created),
+                size: resolved.iter().map(|(_, b)| b.size).sum(),
+                http,
+                metadata,
+                content_crc64: None,
+                committed_block_count: resolved.len() as u32,
+            };
+            let existing_id = existing.as_ref().map(|b| b.id);
+            if let Some(id) = existing_id {
+                clear_content(c, id)?;
+            }
+            let blob_id = upsert_blob(c, cont.id, existing_id, true, &props)?;
+            let created = time_to_i64(now);
+            let mut content: Vec<Chunk> = Vec::new();
+            for (seq, (id, block)) in resolved.iter().enumerate() {
+                insert_block(
+                    c,
+                    blob_id,
+                    id,
+                    true,
+                    seq as i64,
+                    block.size,
+                    created,
+                    &block.chunks,
+                )?;
+                for ch in &block.chunks {
+                    match content.last_mut() {
+                        Some(last)
+                            if last.extent == ch.extent && last.offset + last.len == ch.offset =>
+                        {
+                            last.len += ch.len
+                        }
+                        _ => content.push(*ch),
+                    }
+                }
+            }
+            insert_blob_chunks(c, blob_id, &content)?;
+            Ok(props)
+        })
+    }
+
+    pub fn get_block_list(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        filter: BlockListFilter,
+    ) -> Result<BlockLists> {
+        self.core().readers.read(|c| {
+            let cont = load_container(c, account, container)?;
+            let row = find_blob(c, cont.id, blob)?.ok_or(StoreError::BlobNotFound)?;
+            let committed = match filter {
+                BlockListFilter::Committed | BlockListFilter::All => list_blocks(c, row.id, true)?,
+                BlockListFilter::Uncommitted => Vec::new(),
+            };
+            let uncommitted = list_blocks(c, row.id, false)?;
+            if !row.committed && uncommitted.is_empty() {
+                return Err(StoreError::BlobNotFound);
+            }
+            let uncommitted = match filter {
+                BlockListFilter::Uncommitted | BlockListFilter::All => uncommitted,
+                BlockListFilter::Committed => Vec::new(),
+            };
+            Ok(BlockLists {
+                committed,
+                uncommitted,
+                blob: row.committed.then_some(row.props),
+            })
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! HTTP preconditions, evaluated against the current state of a resource inside the same
+//! transaction as the operation they guard.
+
+use time::OffsetDateTime;
+
+use crate::{Access, Conditions, EtagCondition, Result, StoreError};
+
+fn etag_matches(cond: &EtagCondition, etag: &str) -> bool {
+    match cond {
+        EtagCondition::Any => true,
+        EtagCondition::Tags(tags) => tags.iter().any(|t| t == etag),
+    }
+}
+
+/// `current` is `(etag, last_modified)` of the resource, `None` when it does not exist (callers
+/// that must answer "not found" first do so before calling this).
+pub(crate) fn check(
+    cond: &Conditions,
+    current: Option<(&str, OffsetDateTime)>,
+    access: Access,
+) -> Result<()> {
+    let Some((etag, last_modified)) = current else {
+        // Nothing to match: If-Match fails, and so does If-Modified-Since (Azure answers 412 to a
+        // Put Block List with If-Modified-Since for a blob that does not exist yet, recording
+        // TestBlobPutBlockListIfModifiedSinceFalse); the others hold vacuously.
+        return match (&cond.if_match, cond.if_modified_since) {
+            (None, None) => Ok(()),
+            _ => Err(StoreError::ConditionNotMet),
+        };
+    };
+    // Azure compares dates at whole seconds.
+    let modified = last_modified.replace_nanosecond(0).unwrap_or(last_modified);
+    if let Some(m) = &cond.if_match {
+        if !etag_matches(m, etag) {
+            return Err(StoreError::ConditionNotMet);
+        }
+    }
+    if let Some(date) = cond.if_unmodified_since {
+        if modified > date {
+            return Err(StoreError::ConditionNotMet);
+        }
+    }
+    let unchanged = match access {
+        Access::Read => StoreError::NotModified,
+        Access::Write => StoreError::ConditionNotMet,
+    };
+    if let Some(m) = &cond.if_none_match {
+        if etag_matches(m, etag) {
+            return Err(unchanged);
+        }
+    }
+    if let Some(date) = cond.if_modified_since {
+        if modified <= date {
+            return Err(unchanged);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const LM: OffsetDateTime = datetime!(2024-05-01 12:00:00.700 UTC);
+    const E: &str = "0x8D0000000000001";
+
+    fn tags(t: &[&str]) -> Option<EtagCondition> {
+        Some(EtagCondition::Tags(
+            t.iter().map(|s| s.to_string()).collect(),
+        ))
+    }
+
+    fn run(cond: Conditions, access: Access) -> Result<()> {
+        check(&cond, Some((E, LM)), access)
+    }
+
+    fn kind(r: Result<()>) -> &'static str {
+        match r {
+            Ok(()) => "ok",
+            Err(StoreError::ConditionNotMet) => "412",
+            Err(StoreError::NotModified) => "304",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn if_match() {
+        for access in [Access::Read, Access::Write] {
+            assert_eq!(
+                kind(run(
+                    Conditions {
+                        if_match: Some(EtagCondition::Any),
+                        ..Default::default()
+                    },
+                    access
+                )),
+                "ok"
+            );
+            assert_eq!(
+                kind(run(
+                    Conditions {
+                        if_match: tags(&["x", E]),
+                        ..Default::default()
+                    },
+                    access
+                )),
+                "ok"
+            );
+            assert_eq!(
+                kind(run(
+                    Conditions {
+                        if_match: tags(&["x"]),
+                        ..Default::default()
+                    },
+                    access
+                )),
+                "412"
+            );
+        }
+    }
+
+    #[test]
+    fn if_none_match_is_304_for_reads_and_412_for_writes() {
+        let c = || Conditions {
+            if_none_match: tags(&[E]),
+            ..Default::default()
+        };
+        assert_eq!(kind(run(c(), Access::Read)), "304");
+        assert_eq!(kind(run(c(), Access::Write)), "412");
+        let star = || Conditions {
+            if_none_match: Some(EtagCondition::Any),
+            ..Default::default()
+        };
+        assert_eq!(kind(run(star(), Access::Write)), "412");
+        assert_eq!(
+            kind(run(
+                Conditions {
+                    if_none_match: tags(&["other"]),
+                    ..Default::default()
+                },
+                Access::Read
+            )),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn dates_compare_at_whole_seconds() {
+        let same_second = datetime!(2024-05-01 12:00:00 UTC);
+        let before = datetime!(2024-05-01 11:59:59 UTC);
+        let ims = |d| Conditions {
+            if_modified_since: Some(d),
+            ..Default::default()
+        };
+        let ius = |d| Conditions {
+            if_unmodified_since: Some(d),
+            ..Default::default()
+        };
+        assert_eq!(kind(run(ims(same_second), Access::Read)), "304");
+        assert_eq!(kind(run(ims(same_second), Access::Write)), "412");
+        assert_eq!(kind(run(ims(before), Access::Read)), "ok");
+        assert_eq!(kind(run(ius(same_second), Access::Write)), "ok");
+        assert_eq!(kind(run(ius(before), Access::Read)), "412");
+    }
+
+    #[test]
+    fn missing_resource() {
+        let m = Conditions {
+            if_match: Some(EtagCondition::Any),
+            ..Default::default()
+        };
+        assert_eq!(kind(check(&m, None, Access::Write)), "412");
+        let n = Conditions {
+            if_none_match: Some(EtagCondition::Any),
+            if_unmodified_since: Some(LM),
+            ..Default::default()
+        };
+        assert_eq!(kind(check(&n, None, Access::Write)), "ok");
+        let ims = Conditions {
+            if_modified_since: Some(LM),
+            ..Default::default()
+        };
+        assert_eq!(kind(check(&ims, None, Access::Write)), "412");
+    }
+}

@@ -1,0 +1,293 @@
+//! The engine: opening and recovery, the read-connection pool, the writer, the extent pool and
+//! the background GC thread. Operations live in their own modules as `impl Core` / `impl Store`.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use parking_lot::{Mutex, RwLock};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::codec::EtagClock;
+use crate::extents::{is_storage_full, ExtentBackend, FileBackend, MemoryBackend};
+use crate::pool::ExtentPool;
+use crate::writer::Writer;
+use crate::{schema, Result, StoreError, StoreOptions};
+
+/// Idle read connections kept around.
+const MAX_IDLE_READERS: usize = 8;
+
+pub(crate) fn io_error(e: io::Error) -> StoreError {
+    if is_storage_full(&e) {
+        StoreError::StorageFull
+    } else {
+        StoreError::Io(e)
+    }
+}
+
+/// Folds the many shapes of "disk full" into `StorageFull`.
+pub(crate) fn normalize(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sqlite(ref s)
+            if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+        {
+            StoreError::StorageFull
+        }
+        StoreError::Io(io) => io_error(io),
+        other => other,
+    }
+}
+
+/// A copy of a batch-wide failure for each caller in the batch (`StoreError` is not `Clone`).
+pub(crate) fn batch_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::StorageFull => StoreError::StorageFull,
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+pub(crate) enum Readers {
+    /// On disk: WAL lets readers run beside the writer, each on its own connection.
+    Pool {
+        path: PathBuf,
+        idle: Mutex<Vec<Connection>>,
+    },
+    /// In memory: one database, one connection, shared with the writer thread.
+    Shared(Arc<Mutex<Connection>>),
+}
+
+impl Readers {
+    fn open_reader(path: &Path) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA query_only = ON")?;
+        Ok(conn)
+    }
+
+    /// Runs `f` in a read transaction: one consistent snapshot for all its statements.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        fn in_tx<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+            let tx = conn.unchecked_transaction()?;
+            let out = f(&tx);
+            drop(tx); // read-only: rolling back is ending
+            out
+        }
+        match self {
+            Readers::Shared(conn) => in_tx(&conn.lock(), f).map_err(normalize),
+            Readers::Pool { path, idle } => {
+                let conn = match idle.lock().pop() {
+                    Some(c) => c,
+                    None => Self::open_reader(path)?,
+                };
+                let out = in_tx(&conn, f);
+                let mut idle = idle.lock();
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push(conn);
+                }
+                out.map_err(normalize)
+            }
+        }
+    }
+}
+
+pub(crate) struct Core {
+    pub(crate) opts: StoreOptions,
+    pub(crate) writer: Writer,
+    pub(crate) readers: Readers,
+    pub(crate) pool: Arc<ExtentPool>,
+    pub(crate) clock: Arc<EtagClock>,
+    /// Readers hold it shared from starting their snapshot until their extents are pinned;
+    /// GC holds it exclusively while it decides which extents to delete.
+    pub(crate) gc_lock: RwLock<()>,
+    /// Serialises GC passes (background thread vs `collect_garbage`).
+    pub(crate) gc_pass: Mutex<()>,
+    pub(crate) closed: std::sync::atomic::AtomicBool,
+}
+
+pub(crate) struct Engine {
+    pub(crate) core: Arc<Core>,
+    gc_thread: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
+}
+
+impl Engine {
+    pub(crate) fn open(dir: &Path) -> Result<Engine> {
+        Self::open_with(dir, StoreOptions::default())
+    }
+
+    pub(crate) fn in_memory() -> Result<Engine> {
+        Self::in_memory_with(StoreOptions::default())
+    }
+
+    pub(crate) fn open_with(dir: &Path, opts: StoreOptions) -> Result<Engine> {
+        std::fs::create_dir_all(dir).map_err(io_error)?;
+        let path = dir.join("lapis.sqlite");
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Internal(format!(
+                "could not enable WAL (journal_mode = {mode})"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        schema::migrate(&mut conn)?;
+        let backend = FileBackend::new(dir.join("extents")).map_err(io_error)?;
+        let conn = Arc::new(Mutex::new(conn));
+        let readers = Readers::Pool {
+            path,
+            idle: Mutex::new(Vec::new()),
+        };
+        Self::start(conn, readers, Box::new(backend), opts)
+    }
+
+    pub(crate) fn in_memory_with(opts: StoreOptions) -> Result<Engine> {
+        // One private connection per store, shared by the writer thread and readers.
+        let mut conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        schema::migrate(&mut conn)?;
+        let backend = MemoryBackend::new(opts.memory_capacity);
+        let conn = Arc::new(Mutex::new(conn));
+        let readers = Readers::Shared(conn.clone());
+        Self::start(conn, readers, Box::new(backend), opts)
+    }
+
+    fn start(
+        conn: Arc<Mutex<Connection>>,
+        readers: Readers,
+        backend: Box<dyn ExtentBackend>,
+        opts: StoreOptions,
+    ) -> Result<Engine> {
+        let (pool, etag_mark) = {
+            let conn = conn.lock();
+            let pool = recover_extents(&conn, backend, opts.extent_target_size)?;
+            let mark: i64 = conn.query_row(
+                "SELECT value FROM meta WHERE key = 'etag_high_water'",
+                [],
+                |r| r.get(0),
+            )?;
+            (pool, mark as u64)
+        };
+        let clock = Arc::new(EtagClock::new(etag_mark));
+        let writer = Writer::start(conn, clock.clone())?;
+        let core = Arc::new(Core {
+            opts,
+            writer,
+            readers,
+            pool: Arc::new(pool),
+            clock,
+            gc_lock: RwLock::new(()),
+            gc_pass: Mutex::new(()),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        });
+        let gc_thread = spawn_gc(core.clone())?;
+        Ok(Engine {
+            core,
+            gc_thread: Mutex::new(Some(gc_thread)),
+        })
+    }
+
+    /// Stops GC, drains the writer, checkpoints the WAL. Idempotent.
+    pub(crate) fn close(&self) -> Result<()> {
+        self.core.closed.store(true, Ordering::SeqCst);
+        if let Some((stop, thread)) = self.gc_thread.lock().take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        self.core.writer.stop();
+        if let Readers::Pool { idle, .. } = &self.core.readers {
+            idle.lock().clear();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn spawn_gc(core: Arc<Core>) -> Result<(mpsc::Sender<()>, JoinHandle<()>)> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let interval = core.opts.gc_interval;
+    let thread = std::thread::Builder::new()
+        .name("lapis-store-gc".into())
+        .spawn(move || {
+            // Any message or a dropped sender ends the loop.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                if let Err(e) = core.collect_garbage() {
+                    tracing::warn!(error = %e, "garbage collection pass failed");
+                }
+            }
+        })?;
+    Ok((stop, thread))
+}
+
+/// Registers the extents found at open. Extents no committed metadata references are bytes of
+/// writes that never committed (crash, abandoned upload): deleted now. Referenced ones lose only
+/// their unreferenced tail and are appended to past it.
+fn recover_extents(
+    conn: &Connection,
+    backend: Box<dyn ExtentBackend>,
+    target: u64,
+) -> Result<ExtentPool> {
+    let mut rows = std::collections::HashMap::new();
+    {
+        let mut st = conn.prepare(
+            "SELECT id, live_bytes > 0
+                 OR EXISTS (SELECT 1 FROM blob_chunks WHERE extent = extents.id)
+                 OR EXISTS (SELECT 1 FROM block_chunks WHERE extent = extents.id)
+             FROM extents",
+        )?;
+        let mut q = st.query([])?;
+        while let Some(r) = q.next()? {
+            rows.insert(r.get::<_, i64>(0)?, r.get::<_, bool>(1)?);
+        }
+    }
+    let files = backend.open_all().map_err(io_error)?;
+    let mut max_id = rows.keys().copied().max().unwrap_or(0);
+    let mut keep = Vec::new();
+    for (id, len, file) in files {
+        max_id = max_id.max(id);
+        match rows.get(&id) {
+            Some(true) => keep.push((id, len, file)),
+            _ => {
+                drop(file);
+                backend.remove(id).map_err(io_error)?;
+            }
+        }
+    }
+    let mut forget = conn.prepare("DELETE FROM extents WHERE id = ?1")?;
+    for (id, referenced) in &rows {
+        if *referenced {
+            if !keep.iter().any(|k| k.0 == *id) {
+                tracing::error!(extent = id, "extent file referenced by metadata is missing");
+            }
+        } else {
+            forget.execute([id])?;
+        }
+    }
+    // Bytes past the last referenced one were written by uploads that never committed.
+    let mut end_of = conn.prepare(
+        "SELECT COALESCE(MAX(e), 0) FROM (
+             SELECT MAX(offset + len) AS e FROM blob_chunks WHERE extent = ?1
+             UNION ALL SELECT MAX(offset + len) FROM block_chunks WHERE extent = ?1)",
+    )?;
+    let pool = ExtentPool::new(backend, target, max_id + 1);
+    for (id, len, file) in keep {
+        let end = end_of.query_row([id], |r| r.get::<_, i64>(0))? as u64;
+        let len = if end < len {
+            file.truncate(end).map_err(io_error)?;
+            end
+        } else {
+            len
+        };
+        pool.adopt(id, len, file);
+    }
+    Ok(pool)
+}

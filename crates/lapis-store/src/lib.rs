@@ -1,0 +1,105 @@
+//! Lapis storage engine.
+//!
+//! Metadata (containers, blobs, blocks, ACLs, service properties) lives in SQLite (WAL, one writer
+//! thread doing group commit, a pool of readers). Blob bytes live in append-only extents referenced
+//! from SQLite as `(extent, offset, len)` chunks. The same engine runs on disk or in memory.
+//!
+//! This crate knows nothing of HTTP, XML or authentication: the server maps `StoreError` to Azure
+//! error responses.
+//!
+//! PUBLIC API CONTRACT — the server is written against exactly these names and signatures.
+
+mod types;
+pub use types::*;
+
+mod blobs;
+mod blocks;
+mod codec;
+mod conditions;
+mod containers;
+mod extents;
+mod gc;
+mod listing;
+mod maintenance;
+mod pool;
+mod schema;
+mod stream;
+mod writer;
+
+pub use stream::{BlobReader, BlobWriter};
+
+use std::path::Path;
+
+/// Errors of the storage layer. The server maps each to an Azure error code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("container not found")]
+    ContainerNotFound,
+    #[error("container already exists")]
+    ContainerAlreadyExists,
+    #[error("container is being deleted")]
+    ContainerBeingDeleted,
+    #[error("blob not found")]
+    BlobNotFound,
+    /// A write/read precondition (If-Match, If-Unmodified-Since, or If-None-Match on a write) failed: 412.
+    #[error("condition not met")]
+    ConditionNotMet,
+    /// A read's If-None-Match / If-Modified-Since says the client copy is current: 304.
+    #[error("not modified")]
+    NotModified,
+    /// Put Block List names a block that is not in the requested list.
+    #[error("invalid block list")]
+    InvalidBlockList,
+    /// Requested range starts beyond the blob's end (and blob is non-empty or range start > 0).
+    #[error("invalid range")]
+    InvalidRange,
+    /// The disk is full (ENOSPC) or a quota is hit.
+    #[error("storage full")]
+    StorageFull,
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("sqlite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Too many blocks: more than 100,000 uncommitted or 50,000 committed blocks for one blob.
+    #[error("block count exceeds limit")]
+    BlockCountExceeded,
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage engine handle. Cheap to clone (Arc inside); `Send + Sync`.
+#[derive(Clone)]
+pub struct Store {
+    inner: std::sync::Arc<engine::Engine>,
+}
+
+mod engine;
+
+impl Store {
+    /// Opens (creating if missing) the on-disk store in `dir`: `dir/lapis.sqlite` + `dir/extents/`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        Ok(Store {
+            inner: std::sync::Arc::new(engine::Engine::open(dir)?),
+        })
+    }
+    /// The same engine with memory-backed metadata and extents.
+    pub fn in_memory() -> Result<Store> {
+        Ok(Store {
+            inner: std::sync::Arc::new(engine::Engine::in_memory()?),
+        })
+    }
+    /// `open` with explicit options.
+    pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store> {
+        Ok(Store {
+            inner: std::sync::Arc::new(engine::Engine::open_with(dir, options)?),
+        })
+    }
+    /// `in_memory` with explicit options.
+    pub fn in_memory_with(options: StoreOptions) -> Result<Store> {
+        Ok(Store {
+            inner: std::sync::Arc::new(engine::Engine::in_memory_with(options)?),
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! Entry points that are not Azure operations: streaming handles, GC, statistics, shutdown.
+
+use crate::engine::Core;
+use crate::stream::BlobWriter;
+use crate::{GcStats, Result, Store, StoreError, StoreStats};
+
+impl Store {
+    pub(crate) fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    /// Starts streaming bytes into the extent store; pass the result to put_blob / put_block.
+    pub fn blob_writer(&self) -> Result<BlobWriter> {
+        if self.core().closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Internal("store is closed".into()));
+        }
+        Ok(BlobWriter::new(self.core().pool.clone()))
+    }
+
+    /// One garbage-collection pass (a background thread also runs one every `gc_interval`).
+    pub fn collect_garbage(&self) -> Result<GcStats> {
+        self.core().collect_garbage()
+    }
+
+    /// Flushes, checkpoints the WAL and stops the threads. Idempotent; later writes fail.
+    pub fn close(&self) -> Result<()> {
+        self.inner.close()
+    }
+
+    /// SQLite's `PRAGMA integrity_check`: "ok" when the metadata database is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.core().readers.read(|c| {
+            let mut st = c.prepare("PRAGMA integrity_check")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
+        })
+    }
+
+    pub fn stats(&self) -> Result<StoreStats> {
+        let (extents, extent_bytes) = self.core().pool.totals();
+        self.core().readers.read(|c| {
+            let containers: i64 =
+                c.query_row("SELECT COUNT(*) FROM containers", [], |r| r.get(0))?;
+            let (blobs, bytes): (i64, i64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs WHERE committed = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(StoreStats {
+                containers: containers as u64,
+                blobs: blobs as u64,
+                blob_bytes: bytes as u64,
+                extents,
+                extent_bytes,
+            })
+        })
+    }
+}

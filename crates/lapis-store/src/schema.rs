@@ -1,0 +1,190 @@
+//! Schema, created and upgraded by numbered migrations; the version lives in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+/// Migration N (1-based) is `MIGRATIONS[N - 1]`. Append only: never edit a released step.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('etag_high_water', 0);
+
+    CREATE TABLE service_properties (account TEXT PRIMARY KEY, xml TEXT NOT NULL);
+
+    CREATE TABLE containers (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        metadata BLOB NOT NULL,
+        public_access INTEGER NOT NULL,
+        acl BLOB NOT NULL,
+        UNIQUE (account, name)
+    );
+
+    -- committed = 0: the blob exists only through uncommitted blocks.
+    CREATE TABLE blobs (
+        id INTEGER PRIMARY KEY,
+        container_id INTEGER NOT NULL REFERENCES containers (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        committed INTEGER NOT NULL,
+        blob_type INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        content_type TEXT,
+        content_encoding TEXT,
+        content_language TEXT,
+        content_disposition TEXT,
+        cache_control TEXT,
+        content_md5 BLOB,
+        content_crc64 INTEGER,
+        committed_block_count INTEGER NOT NULL,
+        metadata BLOB NOT NULL,
+        UNIQUE (container_id, name)
+    );
+    CREATE INDEX blobs_uncommitted ON blobs (id) WHERE committed = 0;
+
+    -- live_bytes is kept by triggers; an extent with 0 live bytes holds only garbage.
+    CREATE TABLE extents (id INTEGER PRIMARY KEY, live_bytes INTEGER NOT NULL DEFAULT 0);
+
+    -- start = offset of the chunk within the blob.
+    CREATE TABLE blob_chunks (
+        blob_id INTEGER NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+        start INTEGER NOT NULL,
+        extent INTEGER NOT NULL REFERENCES extents (id),
+        offset INTEGER NOT NULL,
+        len INTEGER NOT NULL,
+        UNIQUE (blob_id, start)
+    );
+    CREATE INDEX blob_chunks_by_extent ON blob_chunks (extent);
+
+    CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY,
+        blob_id INTEGER NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+        block_id TEXT NOT NULL,
+        committed INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        created INTEGER NOT NULL
+    );
+    CREATE INDEX blocks_by_blob ON blocks (blob_id, committed, seq);
+    CREATE UNIQUE INDEX blocks_uncommitted_id ON blocks (blob_id, block_id) WHERE committed = 0;
+    CREATE INDEX blocks_uncommitted_age ON blocks (created) WHERE committed = 0;
+
+    -- counted = 0 for committed blocks: their bytes are already counted through blob_chunks.
+    CREATE TABLE block_chunks (
+        block INTEGER NOT NULL REFERENCES blocks (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        extent INTEGER NOT NULL REFERENCES extents (id),
+        offset INTEGER NOT NULL,
+        len INTEGER NOT NULL,
+        counted INTEGER NOT NULL,
+        PRIMARY KEY (block, seq)
+    );
+    CREATE INDEX block_chunks_by_extent ON block_chunks (extent);
+
+    CREATE TRIGGER blob_chunks_ins AFTER INSERT ON blob_chunks BEGIN
+        UPDATE extents SET live_bytes = live_bytes + NEW.len WHERE id = NEW.extent;
+    END;
+    CREATE TRIGGER blob_chunks_del AFTER DELETE ON blob_chunks BEGIN
+        UPDATE extents SET live_bytes = live_bytes - OLD.len WHERE id = OLD.extent;
+    END;
+    CREATE TRIGGER blob_chunks_upd AFTER UPDATE OF extent, len ON blob_chunks BEGIN
+        UPDATE extents SET live_bytes = live_bytes - OLD.len WHERE id = OLD.extent;
+        UPDATE extents SET live_bytes = live_bytes + NEW.len WHERE id = NEW.extent;
+    END;
+    CREATE TRIGGER block_chunks_ins AFTER INSERT ON block_chunks BEGIN
+        UPDATE extents SET live_bytes = live_bytes + NEW.len * NEW.counted WHERE id = NEW.extent;
+    END;
+    CREATE TRIGGER block_chunks_del AFTER DELETE ON block_chunks BEGIN
+        UPDATE extents SET live_bytes = live_bytes - OLD.len * OLD.counted WHERE id = OLD.extent;
+    END;
+    CREATE TRIGGER block_chunks_upd AFTER UPDATE OF extent, len, counted ON block_chunks BEGIN
+        UPDATE extents SET live_bytes = live_bytes - OLD.len * OLD.counted WHERE id = OLD.extent;
+        UPDATE extents SET live_bytes = live_bytes + NEW.len * NEW.counted WHERE id = NEW.extent;
+    END;
+    "#,
+];
+
+pub(crate) fn schema_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the database to the current schema; each step runs in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > schema_version() {
+        return Err(crate::StoreError::Internal(format!(
+            "database schema version {current} is newer than this build ({})",
+            schema_version()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        // PRAGMA takes no bound parameters; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        for _ in 0..2 {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate(&mut conn).unwrap();
+            let v: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, schema_version());
+        }
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 999").unwrap();
+        assert!(migrate(&mut conn).is_err());
+    }
+
+    #[test]
+    fn triggers_track_live_bytes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO containers VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'');
+             INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created, size,
+                                committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 10, 0, x'');
+             INSERT INTO extents (id) VALUES (5);
+             INSERT INTO blob_chunks VALUES (1, 0, 5, 0, 10);
+             INSERT INTO blocks VALUES (1, 1, 'x', 0, 1, 4, 0);
+             INSERT INTO block_chunks VALUES (1, 0, 5, 10, 4, 1);
+             INSERT INTO blocks VALUES (2, 1, 'y', 1, 1, 10, 0);
+             INSERT INTO block_chunks VALUES (2, 0, 5, 0, 10, 0);",
+        )
+        .unwrap();
+        let live = |c: &Connection| -> i64 {
+            c.query_row("SELECT live_bytes FROM extents WHERE id = 5", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(live(&conn), 14);
+        conn.execute_batch("DELETE FROM containers").unwrap();
+        assert_eq!(live(&conn), 0);
+    }
+}

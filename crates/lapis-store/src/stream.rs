@@ -1,0 +1,186 @@
+//! Streaming bytes in (`BlobWriter`) and out (`BlobReader`) of the extent store.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use md5::{Digest, Md5};
+
+use crate::engine::io_error;
+use crate::pool::{Extent, ExtentPool};
+use crate::{Chunk, Result, WrittenData};
+
+/// Bytes gathered before one positional write to the extent.
+const WRITE_BUFFER: usize = 256 * 1024;
+/// Uploads at least this large fsync in the uploading thread (in parallel with other uploads)
+/// instead of in the group-commit batch.
+const SYNC_IN_CALLER: u64 = 1024 * 1024;
+
+/// Streams a blob's bytes into an extent checked out for this writer alone.
+pub struct BlobWriter {
+    pool: Arc<ExtentPool>,
+    current: Option<Arc<Extent>>,
+    buf: Vec<u8>,
+    chunks: Vec<Chunk>,
+    pins: Vec<Arc<Extent>>,
+    md5: Md5,
+    crc: crc64fast_nvme::Digest,
+    len: u64,
+}
+
+impl BlobWriter {
+    pub(crate) fn new(pool: Arc<ExtentPool>) -> BlobWriter {
+        BlobWriter {
+            pool,
+            current: None,
+            buf: Vec::new(),
+            chunks: Vec::new(),
+            pins: Vec::new(),
+            md5: Md5::new(),
+            crc: crc64fast_nvme::Digest::new(),
+            len: 0,
+        }
+    }
+
+    /// Appends `data`; hashes MD5 and CRC64 as it goes. Cheap for small slices (buffered).
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        self.md5.update(data);
+        self.crc.write(data);
+        self.len += data.len() as u64;
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= WRITE_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let ext = match self.current.take() {
+            Some(ext) if ext.len() < self.pool.target_size => ext,
+            full => {
+                if let Some(full) = full {
+                    self.pool.checkin(full); // seals it
+                }
+                self.pool.checkout().map_err(io_error)?
+            }
+        };
+        let offset = ext.len();
+        let written = ext.file.write_at(offset, &self.buf);
+        self.current = Some(ext.clone());
+        if let Err(e) = written {
+            // The logical length stays put, so the next append overwrites the partial tail;
+            // cutting it now gives the space back at once (disk full).
+            let _ = ext.file.truncate(offset);
+            return Err(io_error(e));
+        }
+        ext.set_len(offset + self.buf.len() as u64);
+        let len = self.buf.len() as u64;
+        match self.chunks.last_mut() {
+            Some(last) if last.extent == ext.id && last.offset + last.len == offset => {
+                last.len += len
+            }
+            _ => self.chunks.push(Chunk {
+                extent: ext.id,
+                offset,
+                len,
+            }),
+        }
+        if !self.pins.iter().any(|p| p.id == ext.id) {
+            self.pins.push(ext);
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes out what is buffered and returns the data's description. Large uploads are made
+    /// durable here; small ones in the commit that references them (shared fsyncs).
+    pub fn finish(mut self) -> Result<WrittenData> {
+        self.flush()?;
+        if self.len >= SYNC_IN_CALLER {
+            for chunk in &self.chunks {
+                if let Some(ext) = self.pins.iter().find(|p| p.id == chunk.extent) {
+                    ext.sync_to(chunk.offset + chunk.len).map_err(io_error)?;
+                }
+            }
+        }
+        if let Some(ext) = self.current.take() {
+            self.pool.checkin(ext);
+        }
+        let md5: [u8; 16] = self.md5.clone().finalize().into();
+        Ok(WrittenData {
+            len: self.len,
+            md5,
+            crc64: self.crc.sum64(),
+            chunks: std::mem::take(&mut self.chunks),
+            pins: std::mem::take(&mut self.pins),
+        })
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some(ext) = self.current.take() {
+            self.pool.checkin(ext);
+        }
+    }
+}
+
+impl WrittenData {
+    /// The extents to make durable before committing metadata that references this data.
+    pub(crate) fn sync_list(&self) -> Vec<(Arc<Extent>, u64)> {
+        self.pins
+            .iter()
+            .map(|p| {
+                let end = self
+                    .chunks
+                    .iter()
+                    .filter(|c| c.extent == p.id)
+                    .map(|c| c.offset + c.len)
+                    .max()
+                    .unwrap_or(0);
+                (p.clone(), end)
+            })
+            .collect()
+    }
+}
+
+/// A resolved byte range: the extents are pinned, so overwrites, deletes and GC cannot change or
+/// remove the bytes this reader returns.
+pub struct BlobReader {
+    parts: VecDeque<(Arc<Extent>, u64, u64)>,
+    remaining: u64,
+}
+
+impl BlobReader {
+    pub(crate) fn new(parts: Vec<(Arc<Extent>, u64, u64)>) -> BlobReader {
+        let remaining = parts.iter().map(|p| p.2).sum();
+        BlobReader {
+            parts: parts.into(),
+            remaining,
+        }
+    }
+
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    /// Reads up to `max` bytes; `None` at the end.
+    pub fn read_chunk(&mut self, max: usize) -> Result<Option<bytes::Bytes>> {
+        while let Some((ext, offset, len)) = self.parts.front_mut() {
+            if *len == 0 {
+                self.parts.pop_front();
+                continue;
+            }
+            let n = (*len).min(max.max(1) as u64) as usize;
+            let mut buf = vec![0u8; n];
+            ext.file.read_at(*offset, &mut buf).map_err(io_error)?;
+            *offset += n as u64;
+            *len -= n as u64;
+            self.remaining -= n as u64;
+            return Ok(Some(bytes::Bytes::from(buf)));
+        }
+        Ok(None)
+    }
+}

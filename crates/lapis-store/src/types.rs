@@ -1,0 +1,243 @@
+//! Plain data types exchanged between the engine and its callers.
+
+use time::OffsetDateTime;
+
+/// User metadata: (name, value) pairs, names as given by the client (case preserved), in the
+/// order received. Names compare case-insensitively in Azure; the server validates them.
+pub type Metadata = Vec<(String, String)>;
+
+/// Public access level of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PublicAccess {
+    #[default]
+    None,
+    Blob,
+    Container,
+}
+
+/// A stored access policy (`<SignedIdentifier>`). Times and permissions are kept as the client sent
+/// them (strings), so they round-trip byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignedIdentifier {
+    pub id: String,
+    pub start: Option<String>,
+    pub expiry: Option<String>,
+    pub permission: Option<String>,
+}
+
+/// Entity tag: the engine produces values like `0x8DC1234ABCD5678` (no quotes); the server adds quotes.
+pub type ETag = String;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerProps {
+    pub name: String,
+    pub etag: ETag,
+    pub last_modified: OffsetDateTime,
+    pub created: OffsetDateTime,
+    pub metadata: Metadata,
+    pub public_access: PublicAccess,
+    /// Immutability policies are not supported yet: always false (Azure's default).
+    pub has_immutability_policy: bool,
+    pub has_legal_hold: bool,
+}
+
+/// Standard HTTP properties of a blob, set by Put Blob / Put Block List / Set Blob Properties.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlobHttpProps {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_language: Option<String>,
+    pub content_disposition: Option<String>,
+    pub cache_control: Option<String>,
+    /// Content-MD5 of the whole blob (16 bytes), as stored / returned.
+    pub content_md5: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobType {
+    BlockBlob,
+    PageBlob,
+    AppendBlob,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobProps {
+    pub name: String,
+    pub blob_type: BlobType,
+    pub etag: ETag,
+    pub last_modified: OffsetDateTime,
+    pub created: OffsetDateTime,
+    pub size: u64,
+    pub http: BlobHttpProps,
+    pub metadata: Metadata,
+    /// CRC64 (NVMe polynomial, as Azure) of the whole content when it was uploaded in one Put Blob.
+    pub content_crc64: Option<u64>,
+    /// Number of committed blocks (block blobs committed with Put Block List), else 0.
+    pub committed_block_count: u32,
+}
+
+/// Preconditions, evaluated inside the engine atomically with the operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// `If-Match`: `Some(Star)` or a list of ETags (unquoted).
+    pub if_match: Option<EtagCondition>,
+    /// `If-None-Match`.
+    pub if_none_match: Option<EtagCondition>,
+    pub if_modified_since: Option<OffsetDateTime>,
+    pub if_unmodified_since: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EtagCondition {
+    Any,
+    /// ETag values without surrounding quotes.
+    Tags(Vec<String>),
+}
+
+/// Which kind of operation the conditions guard: a failed read condition may be 304, a failed
+/// write condition is always 412.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Bytes written to the extent store, not yet referenced by metadata. Produced by `BlobWriter::finish`.
+#[derive(Debug, Clone)]
+pub struct WrittenData {
+    pub len: u64,
+    pub md5: [u8; 16],
+    pub crc64: u64,
+    pub(crate) chunks: Vec<Chunk>,
+    /// Holds the extents the chunks live in, so GC cannot reclaim them before the data is committed.
+    pub(crate) pins: Vec<std::sync::Arc<crate::pool::Extent>>,
+}
+
+/// A run of bytes inside one extent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    pub extent: i64,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// Which list a Put Block List entry draws its block from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockSource {
+    Committed,
+    Uncommitted,
+    Latest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockListFilter {
+    Committed,
+    Uncommitted,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Block id exactly as the client sent it (base64 text).
+    pub id: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockLists {
+    pub committed: Vec<BlockInfo>,
+    pub uncommitted: Vec<BlockInfo>,
+    /// Properties of the committed blob, `None` when the blob has only uncommitted blocks.
+    pub blob: Option<BlobProps>,
+}
+
+/// Query for List Blobs.
+#[derive(Debug, Clone, Default)]
+pub struct ListBlobsQuery {
+    pub prefix: Option<String>,
+    pub delimiter: Option<String>,
+    /// Opaque continuation: the name to start from (inclusive), as returned in `next_marker`.
+    pub marker: Option<String>,
+    pub max_results: u32,
+    pub include_metadata: bool,
+    /// Include blobs that have uncommitted blocks but no committed content.
+    pub include_uncommitted: bool,
+}
+
+// Boxing the blob would change the public contract; listing pages are short-lived.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListBlobsItem {
+    Blob(BlobProps),
+    /// A blob with only uncommitted blocks (include=uncommittedblobs): size 0, no etag history.
+    UncommittedBlob {
+        name: String,
+    },
+    Prefix(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListBlobsPage {
+    pub items: Vec<ListBlobsItem>,
+    pub next_marker: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListContainersPage {
+    pub items: Vec<ContainerProps>,
+    pub next_marker: Option<String>,
+}
+
+/// A byte range of a blob, both ends inclusive, as in HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    /// `None` means to the end of the blob.
+    pub end: Option<u64>,
+}
+
+/// Result of one garbage-collection pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GcStats {
+    pub extents_deleted: u64,
+    pub extents_compacted: u64,
+    pub bytes_reclaimed: u64,
+    pub blocks_expired: u64,
+}
+
+/// Counts for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub containers: u64,
+    /// Blobs with committed content.
+    pub blobs: u64,
+    /// Sum of committed blob sizes.
+    pub blob_bytes: u64,
+    pub extents: u64,
+    pub extent_bytes: u64,
+}
+
+/// Tuning of the engine.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How often the background GC pass runs.
+    pub gc_interval: std::time::Duration,
+    /// Uncommitted blocks older than this are discarded (Azure: 7 days).
+    pub uncommitted_block_ttl: std::time::Duration,
+    /// An extent that grows past this size is sealed (no more appends; may be compacted).
+    pub extent_target_size: u64,
+    /// In-memory store only: the most blob bytes kept in RAM; beyond it writes fail with
+    /// `StorageFull`. `None` = unbounded.
+    pub memory_capacity: Option<u64>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            gc_interval: std::time::Duration::from_secs(60),
+            uncommitted_block_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
+            extent_target_size: 64 * 1024 * 1024,
+            memory_capacity: None,
+        }
+    }
+}

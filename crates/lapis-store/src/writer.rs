@@ -1,0 +1,273 @@
+//! The single writer thread and its group commit.
+//!
+//! Callers send a job and wait. The thread takes every queued job, makes the extent bytes they
+//! reference durable (one fsync per extent), runs each job in its own SAVEPOINT inside one
+//! transaction (a failing job rolls back only itself), COMMITs once and answers everyone.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::{Mutex, RwLock};
+use rusqlite::Connection;
+
+use crate::codec::EtagClock;
+use crate::engine::{batch_error, io_error, normalize};
+use crate::pool::Extent;
+use crate::{Result, StoreError};
+
+/// Most jobs per transaction, so one huge burst still answers in bounded time.
+const MAX_BATCH: usize = 512;
+
+trait JobFn: Send {
+    /// Runs inside the job's savepoint; false = roll the savepoint back.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller: its own result if the batch committed, else `failure`.
+    fn finish(self: Box<Self>, failure: Option<StoreError>);
+}
+
+struct TypedJob<T, F> {
+    work: Option<F>,
+    result: Option<Result<T>>,
+    reply: mpsc::SyncSender<Result<T>>,
+}
+
+impl<T: Send, F: FnOnce(&Connection) -> Result<T> + Send> JobFn for TypedJob<T, F> {
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result = work(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, failure: Option<StoreError>) {
+        let answer = match (failure, self.result) {
+            (Some(e), Some(Ok(_)) | None) => Err(e),
+            (_, Some(result)) => result,
+            (None, None) => Err(StoreError::Internal("job was not run".into())),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+struct Job {
+    sync: Vec<(Arc<Extent>, u64)>,
+    work: Box<dyn JobFn>,
+}
+
+pub(crate) struct Writer {
+    tx: RwLock<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub(crate) fn start(conn: Arc<Mutex<Connection>>, clock: Arc<EtagClock>) -> Result<Writer> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("lapis-store-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&conn.lock(), batch, &clock);
+                }
+                // Closing: fold the WAL into the database file.
+                if let Err(e) = conn.lock().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                    tracing::warn!(error = %e, "WAL checkpoint at close failed");
+                }
+            })?;
+        Ok(Writer {
+            tx: RwLock::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Runs `work` in the writer's transaction after `sync` extents are durable up to the given
+    /// lengths; returns once the transaction is committed.
+    pub(crate) fn submit<T, F>(&self, sync: Vec<(Arc<Extent>, u64)>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job = Job {
+            sync,
+            work: Box::new(TypedJob {
+                work: Some(work),
+                result: None,
+                reply,
+            }),
+        };
+        {
+            let tx = self.tx.read();
+            let tx = tx.as_ref().ok_or_else(closed)?;
+            tx.send(job).map_err(|_| closed())?;
+        }
+        answer.recv().map_err(|_| closed())?.map_err(normalize)
+    }
+
+    /// Stops accepting jobs, lets the thread finish the queue, checkpoint and exit.
+    pub(crate) fn stop(&self) {
+        self.tx.write().take();
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Internal("store is closed".into())
+}
+
+fn run_batch(conn: &Connection, batch: Vec<Job>, clock: &EtagClock) {
+    // 1. Extent bytes first: the metadata we are about to commit must never point at bytes a
+    //    power loss could take away. One fsync per extent for the whole batch.
+    let mut ends: HashMap<i64, (Arc<Extent>, u64)> = HashMap::new();
+    for job in &batch {
+        for (ext, end) in &job.sync {
+            let slot = ends.entry(ext.id).or_insert_with(|| (ext.clone(), 0));
+            slot.1 = slot.1.max(*end);
+        }
+    }
+    let mut failed: HashMap<i64, StoreError> = HashMap::new();
+    for (id, (ext, end)) in ends {
+        if let Err(e) = ext.sync_to(end) {
+            failed.insert(id, io_error(e));
+        }
+    }
+
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let e = normalize(e.into());
+        for job in batch {
+            job.work.finish(Some(batch_error(&e)));
+        }
+        return;
+    }
+
+    // 2. Each job in its own savepoint.
+    let mut done: Vec<(Box<dyn JobFn>, Option<StoreError>)> = Vec::with_capacity(batch.len());
+    // The jobs' extent pins stay held until every caller is answered: GC must not see an extent
+    // unpinned before the metadata referencing it is committed.
+    let mut pins: Vec<Vec<(Arc<Extent>, u64)>> = Vec::with_capacity(batch.len());
+    for Job { sync, mut work } in batch {
+        let failure = sync
+            .iter()
+            .find_map(|(ext, _)| failed.get(&ext.id))
+            .map(batch_error);
+        pins.push(sync);
+        if let Some(e) = failure {
+            done.push((work, Some(e)));
+            continue;
+        }
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            done.push((work, Some(normalize(e.into()))));
+            continue;
+        }
+        let ok = work.run(conn);
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): everything
+            // before this job is lost too. Fail them and start a new transaction.
+            let e = StoreError::Internal("transaction rolled back by SQLite".into());
+            for (_, failure) in done.iter_mut() {
+                failure.get_or_insert_with(|| batch_error(&e));
+            }
+            done.push((work, Some(batch_error(&e))));
+            if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+                finish_all(done, Some(StoreError::StorageFull));
+                return;
+            }
+            continue;
+        }
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        match conn.execute_batch(end) {
+            Ok(()) => done.push((work, None)),
+            Err(e) => done.push((work, Some(normalize(e.into())))),
+        }
+    }
+
+    // 3. One commit for all, carrying the ETag high-water mark.
+    let commit = conn
+        .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'etag_high_water'")
+        .and_then(|mut st| st.execute([clock.high_water() as i64]))
+        .and_then(|_| conn.execute_batch("COMMIT"));
+    match commit {
+        Ok(()) => finish_all(done, None),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            finish_all(done, Some(normalize(e.into())));
+        }
+    }
+    drop(pins);
+}
+
+fn finish_all(done: Vec<(Box<dyn JobFn>, Option<StoreError>)>, failure: Option<StoreError>) {
+    for (work, own) in done {
+        let failure = own.or_else(|| failure.as_ref().map(batch_error));
+        work.finish(failure);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(conn: &Mutex<Connection>, v: i64) -> i64 {
+        conn.lock()
+            .query_row("SELECT COUNT(*) FROM t WHERE v = ?1", [v], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failing_job_rolls_back_only_itself() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER); CREATE TABLE t (v INTEGER);",
+        )
+        .unwrap();
+        let conn = Arc::new(Mutex::new(conn));
+        let writer = Arc::new(Writer::start(conn.clone(), Arc::new(EtagClock::new(0))).unwrap());
+        // Hold the connection so the jobs below queue up and share batches.
+        let held = conn.lock();
+        let handles: Vec<_> = (0..8i64)
+            .map(|v| {
+                let writer = writer.clone();
+                std::thread::spawn(move || {
+                    writer.submit(Vec::new(), move |c| {
+                        c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                        if v % 2 == 1 {
+                            return Err(StoreError::InvalidBlockList);
+                        }
+                        Ok(v)
+                    })
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(held);
+        for (v, h) in handles.into_iter().enumerate() {
+            let result = h.join().unwrap();
+            if v % 2 == 1 {
+                assert!(matches!(result, Err(StoreError::InvalidBlockList)));
+                assert_eq!(count(&conn, v as i64), 0);
+            } else {
+                assert_eq!(result.unwrap(), v as i64);
+                assert_eq!(count(&conn, v as i64), 1);
+            }
+        }
+        writer.stop();
+        assert!(writer.submit(Vec::new(), |_| Ok(())).is_err());
+    }
+}

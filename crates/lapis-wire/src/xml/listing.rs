@@ -1,0 +1,257 @@
+//! List Containers and List Blobs response bodies.
+//!
+//! Element order and spelling follow real Azure responses (API version 2020-10-02 recordings):
+//! container ETags are quoted, blob ETags are not; empty properties render as `<X />`; every
+//! blob carries an empty `<OrMetadata />`.
+
+use base64::Engine;
+
+use super::{bool_str, escape_attribute, push_element, push_optional, XML_DECLARATION};
+use crate::time_format::rfc1123;
+
+/// One container in a List Containers answer.
+#[derive(Debug, Clone)]
+pub struct ContainerEntry<'a> {
+    pub name: &'a str,
+    pub last_modified: time::OffsetDateTime,
+    /// Unquoted, e.g. `0x8DA7BAB29755CDA`.
+    pub etag: &'a str,
+    /// `blob` or `container`; `None` for private containers.
+    pub public_access: Option<&'a str>,
+    /// `Some` when `include=metadata` was asked for (an empty slice renders `<Metadata />`).
+    pub metadata: Option<&'a [(String, String)]>,
+    pub has_immutability_policy: bool,
+    pub has_legal_hold: bool,
+}
+
+/// One blob in a List Blobs answer.
+#[derive(Debug, Clone)]
+pub struct BlobEntry<'a> {
+    pub name: &'a str,
+    pub last_modified: time::OffsetDateTime,
+    pub created: time::OffsetDateTime,
+    /// Unquoted.
+    pub etag: &'a str,
+    pub size: u64,
+    pub content_type: Option<&'a str>,
+    pub content_encoding: Option<&'a str>,
+    pub content_language: Option<&'a str>,
+    pub content_disposition: Option<&'a str>,
+    pub cache_control: Option<&'a str>,
+    pub content_md5: Option<&'a [u8]>,
+    /// `BlockBlob`, `AppendBlob` or `PageBlob`.
+    pub blob_type: &'a str,
+    /// `Some` when `include=metadata` was asked for.
+    pub metadata: Option<&'a [(String, String)]>,
+    /// `false` for the entries `include=uncommittedblobs` adds.
+    pub committed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum BlobListItem<'a> {
+    Blob(BlobEntry<'a>),
+    /// A `<BlobPrefix>` (virtual directory) when a delimiter was given.
+    Prefix(&'a str),
+}
+
+/// Azure's ServiceEndpoint attribute ends with a slash.
+fn push_enumeration_start(out: &mut String, service_endpoint: &str, container: Option<&str>) {
+    out.push_str(XML_DECLARATION);
+    out.push_str("<EnumerationResults ServiceEndpoint=\"");
+    out.push_str(&escape_attribute(service_endpoint));
+    if !service_endpoint.ends_with('/') {
+        out.push('/');
+    }
+    out.push('"');
+    if let Some(container) = container {
+        out.push_str(" ContainerName=\"");
+        out.push_str(&escape_attribute(container));
+        out.push('"');
+    }
+    out.push('>');
+}
+
+/// The echoed request parameters, each only when the request carried it.
+fn push_echoed(
+    out: &mut String,
+    prefix: Option<&str>,
+    marker: Option<&str>,
+    max_results: Option<u32>,
+) {
+    if let Some(prefix) = prefix {
+        push_element(out, "Prefix", prefix);
+    }
+    if let Some(marker) = marker {
+        push_element(out, "Marker", marker);
+    }
+    if let Some(max) = max_results {
+        push_element(out, "MaxResults", &max.to_string());
+    }
+}
+
+fn push_metadata(out: &mut String, metadata: Option<&[(String, String)]>) {
+    let Some(metadata) = metadata else { return };
+    if metadata.is_empty() {
+        out.push_str("<Metadata />");
+        return;
+    }
+    out.push_str("<Metadata>");
+    for (key, value) in metadata {
+        push_element(out, key, value);
+    }
+    out.push_str("</Metadata>");
+}
+
+fn push_end(out: &mut String, next_marker: Option<&str>) {
+    push_optional(out, "NextMarker", next_marker);
+    out.push_str("</EnumerationResults>");
+}
+
+pub fn render_list_containers(
+    service_endpoint: &str,
+    prefix: Option<&str>,
+    marker: Option<&str>,
+    max_results: Option<u32>,
+    items: &[ContainerEntry],
+    next_marker: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(256 + items.len() * 600);
+    push_enumeration_start(&mut out, service_endpoint, None);
+    push_echoed(&mut out, prefix, marker, max_results);
+    if items.is_empty() {
+        out.push_str("<Containers />");
+    } else {
+        out.push_str("<Containers>");
+        for item in items {
+            push_container(&mut out, item);
+        }
+        out.push_str("</Containers>");
+    }
+    push_end(&mut out, next_marker);
+    out
+}
+
+fn push_container(out: &mut String, c: &ContainerEntry) {
+    out.push_str("<Container>");
+    push_element(out, "Name", c.name);
+    out.push_str("<Properties>");
+    push_element(out, "Last-Modified", &rfc1123(c.last_modified));
+    push_element(out, "Etag", &format!("\"{}\"", c.etag));
+    out.push_str("<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>");
+    if let Some(access) = c.public_access {
+        push_element(out, "PublicAccess", access);
+    }
+    out.push_str("<DefaultEncryptionScope>$account-encryption-key</DefaultEncryptionScope>");
+    out.push_str("<DenyEncryptionScopeOverride>false</DenyEncryptionScopeOverride>");
+    push_element(
+        out,
+        "HasImmutabilityPolicy",
+        bool_str(c.has_immutability_policy),
+    );
+    push_element(out, "HasLegalHold", bool_str(c.has_legal_hold));
+    out.push_str(
+        "<ImmutableStorageWithVersioningEnabled>false</ImmutableStorageWithVersioningEnabled>",
+    );
+    out.push_str("</Properties>");
+    push_metadata(out, c.metadata);
+    out.push_str("</Container>");
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn render_list_blobs(
+    service_endpoint: &str,
+    container: &str,
+    prefix: Option<&str>,
+    marker: Option<&str>,
+    max_results: Option<u32>,
+    delimiter: Option<&str>,
+    items: &[BlobListItem],
+    next_marker: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(256 + items.len() * 900);
+    push_enumeration_start(&mut out, service_endpoint, Some(container));
+    push_echoed(&mut out, prefix, marker, max_results);
+    if let Some(delimiter) = delimiter {
+        push_element(&mut out, "Delimiter", delimiter);
+    }
+    if items.is_empty() {
+        out.push_str("<Blobs />");
+    } else {
+        out.push_str("<Blobs>");
+        for item in items {
+            match item {
+                BlobListItem::Blob(blob) => push_blob(&mut out, blob),
+                BlobListItem::Prefix(name) => {
+                    out.push_str("<BlobPrefix>");
+                    push_blob_name(&mut out, name);
+                    out.push_str("</BlobPrefix>");
+                }
+            }
+        }
+        out.push_str("</Blobs>");
+    }
+    push_end(&mut out, next_marker);
+    out
+}
+
+fn push_blob(out: &mut String, b: &BlobEntry) {
+    out.push_str("<Blob>");
+    push_blob_name(out, b.name);
+    out.push_str("<Properties>");
+    push_element(out, "Creation-Time", &rfc1123(b.created));
+    push_element(out, "Last-Modified", &rfc1123(b.last_modified));
+    push_element(out, "Etag", b.etag);
+    push_element(out, "Content-Length", &b.size.to_string());
+    push_optional(out, "Content-Type", b.content_type);
+    push_optional(out, "Content-Encoding", b.content_encoding);
+    push_optional(out, "Content-Language", b.content_language);
+    out.push_str("<Content-CRC64 />");
+    let md5 = b
+        .content_md5
+        .map(|m| base64::engine::general_purpose::STANDARD.encode(m));
+    push_optional(out, "Content-MD5", md5.as_deref());
+    push_optional(out, "Cache-Control", b.cache_control);
+    push_optional(out, "Content-Disposition", b.content_disposition);
+    push_element(out, "BlobType", b.blob_type);
+    // Only committed block blobs have a tier; page and append blobs on standard accounts do not.
+    if b.committed && b.blob_type == "BlockBlob" {
+        out.push_str("<AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred>");
+    }
+    out.push_str("<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>");
+    out.push_str("<ServerEncrypted>true</ServerEncrypted>");
+    out.push_str("</Properties>");
+    push_metadata(out, b.metadata);
+    out.push_str("<OrMetadata />");
+    out.push_str("</Blob>");
+}
+
+/// Names that XML 1.0 cannot carry are sent percent-encoded with `Encoded="true"`, as Azure does.
+fn push_blob_name(out: &mut String, name: &str) {
+    if name.chars().any(not_xml_char) {
+        out.push_str("<Name Encoded=\"true\">");
+        out.push_str(&percent_encode(name));
+        out.push_str("</Name>");
+    } else {
+        push_element(out, "Name", name);
+    }
+}
+
+fn not_xml_char(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "listing_tests.rs"]
+mod tests;

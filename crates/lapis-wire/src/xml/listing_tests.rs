@@ -1,0 +1,232 @@
+use time::macros::datetime;
+
+use super::*;
+
+const MD5_15_BYTES: [u8; 16] = [
+    0x79, 0xb9, 0xdc, 0xc2, 0x0b, 0x8c, 0x42, 0xef, 0x6c, 0x80, 0xf9, 0xab, 0xd0, 0x66, 0xb3, 0x84,
+];
+
+fn container<'a>(
+    name: &'a str,
+    last_modified: time::OffsetDateTime,
+    etag: &'a str,
+) -> ContainerEntry<'a> {
+    ContainerEntry {
+        name,
+        last_modified,
+        etag,
+        public_access: None,
+        metadata: None,
+        has_immutability_policy: false,
+        has_legal_hold: false,
+    }
+}
+
+fn recorded_container(name: &str, last_modified: &str, etag: &str) -> String {
+    format!("<Container><Name>{name}</Name><Properties><Last-Modified>{last_modified}</Last-Modified><Etag>\"{etag}\"</Etag><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><DefaultEncryptionScope>$account-encryption-key</DefaultEncryptionScope><DenyEncryptionScopeOverride>false</DenyEncryptionScopeOverride><HasImmutabilityPolicy>false</HasImmutabilityPolicy><HasLegalHold>false</HasLegalHold><ImmutableStorageWithVersioningEnabled>false</ImmutableStorageWithVersioningEnabled></Properties></Container>")
+}
+
+#[test]
+fn list_containers_matches_recording() {
+    // TestAccountListContainersEmptyPrefix.json (first two containers).
+    let want = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://jhendrixstorage1.blob.core.windows.net/\"><Containers>{}{}</Containers><NextMarker /></EnumerationResults>",
+        recorded_container("gocaccountlistcontainersemptyprefix1", "Thu, 11 Aug 2022 15:07:09 GMT", "0x8DA7BAB29755CDA"),
+        recorded_container("testcontainer1", "Tue, 26 Apr 2022 18:39:02 GMT", "0x8DA27B409034ADC"),
+    );
+    let items = [
+        container(
+            "gocaccountlistcontainersemptyprefix1",
+            datetime!(2022-08-11 15:07:09.5 UTC),
+            "0x8DA7BAB29755CDA",
+        ),
+        container(
+            "testcontainer1",
+            datetime!(2022-04-26 18:39:02 UTC),
+            "0x8DA27B409034ADC",
+        ),
+    ];
+    let got = render_list_containers(
+        "https://jhendrixstorage1.blob.core.windows.net/",
+        None,
+        None,
+        None,
+        &items,
+        None,
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn list_containers_echoes_parameters_metadata_and_access() {
+    let metadata = [("Foo".to_owned(), "a&b".to_owned())];
+    let empty: [(String, String); 0] = [];
+    let mut first = container("c1", datetime!(2022-08-11 15:07:09 UTC), "0x1");
+    first.public_access = Some("blob");
+    first.metadata = Some(&metadata);
+    first.has_legal_hold = true;
+    let mut second = container("c2", datetime!(2022-08-11 15:07:09 UTC), "0x2");
+    second.metadata = Some(&empty);
+    let got = render_list_containers(
+        "http://127.0.0.1:10000/devstoreaccount1",
+        Some("c"),
+        Some("m"),
+        Some(2),
+        &[first, second],
+        Some("next"),
+    );
+    let want = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://127.0.0.1:10000/devstoreaccount1/\"><Prefix>c</Prefix><Marker>m</Marker><MaxResults>2</MaxResults><Containers>\
+<Container><Name>c1</Name><Properties><Last-Modified>Thu, 11 Aug 2022 15:07:09 GMT</Last-Modified><Etag>\"0x1\"</Etag><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><PublicAccess>blob</PublicAccess><DefaultEncryptionScope>$account-encryption-key</DefaultEncryptionScope><DenyEncryptionScopeOverride>false</DenyEncryptionScopeOverride><HasImmutabilityPolicy>false</HasImmutabilityPolicy><HasLegalHold>true</HasLegalHold><ImmutableStorageWithVersioningEnabled>false</ImmutableStorageWithVersioningEnabled></Properties><Metadata><Foo>a&amp;b</Foo></Metadata></Container>\
+<Container><Name>c2</Name><Properties><Last-Modified>Thu, 11 Aug 2022 15:07:09 GMT</Last-Modified><Etag>\"0x2\"</Etag><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><DefaultEncryptionScope>$account-encryption-key</DefaultEncryptionScope><DenyEncryptionScopeOverride>false</DenyEncryptionScopeOverride><HasImmutabilityPolicy>false</HasImmutabilityPolicy><HasLegalHold>false</HasLegalHold><ImmutableStorageWithVersioningEnabled>false</ImmutableStorageWithVersioningEnabled></Properties><Metadata /></Container>\
+</Containers><NextMarker>next</NextMarker></EnumerationResults>";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn empty_container_list() {
+    assert_eq!(
+        render_list_containers("http://h/acct", Some(""), None, None, &[], None),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://h/acct/\"><Prefix /><Containers /><NextMarker /></EnumerationResults>"
+    );
+}
+
+fn blob<'a>(
+    name: &'a str,
+    etag: &'a str,
+    metadata: Option<&'a [(String, String)]>,
+) -> BlobEntry<'a> {
+    BlobEntry {
+        name,
+        last_modified: datetime!(2022-08-11 15:08:13.4 UTC),
+        created: datetime!(2022-08-11 15:08:13.4 UTC),
+        etag,
+        size: 15,
+        content_type: Some("application/octet-stream"),
+        content_encoding: None,
+        content_language: None,
+        content_disposition: None,
+        cache_control: None,
+        content_md5: Some(&MD5_15_BYTES),
+        blob_type: "BlockBlob",
+        metadata,
+        committed: true,
+    }
+}
+
+/// A blob entry as recorded in TestListBlobIncludeMetadata.json, minus `VersionId` and
+/// `IsCurrentVersion` (that account had versioning on; ours does not).
+fn recorded_blob(name: &str, etag: &str, metadata: &str) -> String {
+    format!("<Blob><Name>{name}</Name><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:13 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:13 GMT</Last-Modified><Etag>{etag}</Etag><Content-Length>15</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5>ebncwguMQu9sgPmr0GazhA==</Content-MD5><Cache-Control /><Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties>{metadata}<OrMetadata /></Blob>")
+}
+
+#[test]
+fn list_blobs_matches_recording() {
+    let foo = [("Foo".to_owned(), "bar".to_owned())];
+    let items = [
+        BlobListItem::Blob(blob(
+            "gotestbloblistblobincludemetadata0",
+            "0x8DA7BAB4FC1FBCF",
+            Some(&foo),
+        )),
+        BlobListItem::Blob(blob(
+            "gotestbloblistblobincludemetadata1",
+            "0x8DA7BAB4FC667F2",
+            Some(&foo),
+        )),
+    ];
+    let got = render_list_blobs(
+        "https://jhendrixstorage1.blob.core.windows.net/",
+        "goclistblobincludemetadata",
+        None,
+        None,
+        None,
+        Some("/"),
+        &items,
+        None,
+    );
+    let want = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://jhendrixstorage1.blob.core.windows.net/\" ContainerName=\"goclistblobincludemetadata\"><Delimiter>/</Delimiter><Blobs>{}{}</Blobs><NextMarker /></EnumerationResults>",
+        recorded_blob("gotestbloblistblobincludemetadata0", "0x8DA7BAB4FC1FBCF", "<Metadata><Foo>bar</Foo></Metadata>"),
+        recorded_blob("gotestbloblistblobincludemetadata1", "0x8DA7BAB4FC667F2", "<Metadata><Foo>bar</Foo></Metadata>"),
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn list_blobs_with_max_results_matches_recording() {
+    // TestContainerListBlobsMaxResultsExact.json: MaxResults comes first, no metadata requested.
+    let items = [BlobListItem::Blob(blob("a", "0x8DA7BAB4A48357C", None))];
+    let got = render_list_blobs("https://h/", "c", None, None, Some(2), None, &items, None);
+    let want = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://h/\" ContainerName=\"c\"><MaxResults>2</MaxResults><Blobs>{}</Blobs><NextMarker /></EnumerationResults>",
+        recorded_blob("a", "0x8DA7BAB4A48357C", ""),
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn list_blobs_prefixes_parameters_and_other_types() {
+    let mut append = blob("dir/x<y", "0x2", None);
+    append.blob_type = "AppendBlob";
+    append.content_md5 = None;
+    append.content_type = Some("text/plain");
+    append.cache_control = Some("no-cache");
+    let items = [BlobListItem::Prefix("dir/a/"), BlobListItem::Blob(append)];
+    let got = render_list_blobs(
+        "http://h/acct",
+        "c",
+        Some("dir/"),
+        Some("mk"),
+        Some(5),
+        Some("/"),
+        &items,
+        Some("nm"),
+    );
+    let want = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://h/acct/\" ContainerName=\"c\"><Prefix>dir/</Prefix><Marker>mk</Marker><MaxResults>5</MaxResults><Delimiter>/</Delimiter><Blobs>\
+<BlobPrefix><Name>dir/a/</Name></BlobPrefix>\
+<Blob><Name>dir/x&lt;y</Name><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:13 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:13 GMT</Last-Modified><Etag>0x2</Etag><Content-Length>15</Content-Length><Content-Type>text/plain</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5 /><Cache-Control>no-cache</Cache-Control><Content-Disposition /><BlobType>AppendBlob</BlobType><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob>\
+</Blobs><NextMarker>nm</NextMarker></EnumerationResults>";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn uncommitted_blob_has_no_tier_and_empty_list_is_self_closing() {
+    let mut pending = blob("p", "0x3", None);
+    pending.committed = false;
+    let got = render_list_blobs(
+        "http://h/",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Blob(pending)],
+        None,
+    );
+    assert!(
+        got.contains("<BlobType>BlockBlob</BlobType><LeaseStatus>"),
+        "{got}"
+    );
+    assert_eq!(
+        render_list_blobs("http://h/", "c", None, None, None, None, &[], None),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://h/\" ContainerName=\"c\"><Blobs /><NextMarker /></EnumerationResults>"
+    );
+}
+
+#[test]
+fn names_xml_cannot_carry_are_percent_encoded() {
+    let got = render_list_blobs(
+        "http://h/",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Prefix("a\u{1}b é/")],
+        None,
+    );
+    assert!(
+        got.contains("<BlobPrefix><Name Encoded=\"true\">a%01b%20%C3%A9/</Name></BlobPrefix>"),
+        "{got}"
+    );
+}
