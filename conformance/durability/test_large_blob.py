@@ -27,10 +27,13 @@ class PatternStream(io.RawIOBase):
         n = min(len(b), self.remaining)
         if n == 0:
             return 0
-        start = self.offset % len(self.block)
-        chunk = (self.block[start:] + self.block)[:n] if start + n > len(self.block) else self.block[start:start + n]
-        b[:n] = chunk
-        self.digest.update(chunk)
+        filled = 0
+        while filled < n:
+            start = (self.offset + filled) % len(self.block)
+            piece = self.block[start:start + (n - filled)]
+            b[filled:filled + len(piece)] = piece
+            filled += len(piece)
+        self.digest.update(b[:n])
         self.offset += n
         self.remaining -= n
         return n

@@ -33,12 +33,16 @@ fn requirement(op: Op) -> (ResourceType, &'static [char]) {
         Op::SetServiceProperties => (Service, &['w']),
         Op::GetAccountInfo | Op::Preflight => (Service, &['r']),
         Op::CreateContainer => (Container, &['c', 'w']),
-        Op::GetContainerProperties | Op::GetContainerMetadata | Op::GetContainerAcl => (Container, &['r']),
+        Op::GetContainerProperties | Op::GetContainerMetadata | Op::GetContainerAcl => {
+            (Container, &['r'])
+        }
         Op::SetContainerMetadata | Op::SetContainerAcl => (Container, &['w']),
         Op::DeleteContainer => (Container, &['d']),
         Op::ListBlobs => (Container, &['l']),
         Op::PutBlob | Op::PutBlock | Op::PutBlockList => (Object, &['w', 'c']),
-        Op::GetBlockList | Op::GetBlob | Op::GetBlobProperties | Op::GetBlobMetadata => (Object, &['r']),
+        Op::GetBlockList | Op::GetBlob | Op::GetBlobProperties | Op::GetBlobMetadata => {
+            (Object, &['r'])
+        }
         Op::SetBlobProperties | Op::SetBlobMetadata => (Object, &['w']),
         Op::DeleteBlob => (Object, &['d']),
     }
@@ -46,8 +50,14 @@ fn requirement(op: Op) -> (ResourceType, &'static [char]) {
 
 /// Operations an anonymous caller may perform, by the container's public access level.
 fn anonymous_allowed(op: Op, access: PublicAccess) -> bool {
-    let blob_read = matches!(op, Op::GetBlob | Op::GetBlobProperties | Op::GetBlobMetadata | Op::GetBlockList);
-    let container_read = matches!(op, Op::ListBlobs | Op::GetContainerProperties | Op::GetContainerMetadata);
+    let blob_read = matches!(
+        op,
+        Op::GetBlob | Op::GetBlobProperties | Op::GetBlobMetadata | Op::GetBlockList
+    );
+    let container_read = matches!(
+        op,
+        Op::ListBlobs | Op::GetContainerProperties | Op::GetContainerMetadata
+    );
     match access {
         PublicAccess::None => false,
         PublicAccess::Blob => blob_read,
@@ -110,7 +120,10 @@ pub async fn check(
                 if result.is_ok() {
                     break;
                 }
-                result = grant.authorize(&Requirement { permission: alt, ..needed });
+                result = grant.authorize(&Requirement {
+                    permission: alt,
+                    ..needed
+                });
             }
             result.map_err(ApiError::from)
         }
@@ -124,11 +137,14 @@ pub async fn check(
 async fn anonymous(state: &AppState, target: &Target, op: Op) -> ApiResult<()> {
     let hidden = || ApiError(AzureError::new(ErrorCode::ResourceNotFound));
     let Some(container) = target.container.clone() else {
-        return Err(ApiError(AzureError::new(ErrorCode::NoAuthenticationInformation)));
+        return Err(ApiError(AzureError::new(
+            ErrorCode::NoAuthenticationInformation,
+        )));
     };
     let store = state.store.clone();
     let account = target.account.clone();
-    let access = tokio::task::spawn_blocking(move || store.get_container(&account, &container)).await?;
+    let access =
+        tokio::task::spawn_blocking(move || store.get_container(&account, &container)).await?;
     match access {
         Ok(c) if anonymous_allowed(op, c.public_access) => Ok(()),
         _ => Err(hidden()),

@@ -15,11 +15,20 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn requested_headers(headers: &HeaderMap) -> Vec<String> {
     header(headers, "access-control-request-headers")
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-pub async fn preflight(state: &AppState, account: &str, headers: &HeaderMap) -> ApiResult<Response<Body>> {
+pub async fn preflight(
+    state: &AppState,
+    account: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response<Body>> {
     let Some(origin) = header(headers, "origin") else {
         return Err(ApiError(
             AzureError::new(ErrorCode::CorsPreflightFailure)
@@ -48,19 +57,29 @@ pub async fn preflight(state: &AppState, account: &str, headers: &HeaderMap) -> 
                 .message("CORS not enabled or no matching rule found for this request."),
         ));
     };
-    let allow_origin = if rule.allowed_origins.trim() == "*" { "*" } else { origin };
+    let allow_origin = if rule.allowed_origins.trim() == "*" {
+        "*"
+    } else {
+        origin
+    };
     let mut resp = Response::builder()
         .status(StatusCode::OK)
         .header("access-control-allow-origin", allow_origin)
         .header("access-control-allow-methods", method)
-        .header("access-control-max-age", rule.max_age_in_seconds.to_string());
+        .header(
+            "access-control-max-age",
+            rule.max_age_in_seconds.to_string(),
+        );
     if !wanted.is_empty() {
         resp = resp.header("access-control-allow-headers", wanted.join(","));
     }
     if allow_origin != "*" {
-        resp = resp.header("access-control-allow-credentials", "true").header("vary", "Origin");
+        resp = resp
+            .header("access-control-allow-credentials", "true")
+            .header("vary", "Origin");
     }
-    resp.body(Body::empty()).map_err(|_| ApiError(AzureError::new(ErrorCode::InternalError)))
+    resp.body(Body::empty())
+        .map_err(|_| ApiError(AzureError::new(ErrorCode::InternalError)))
 }
 
 /// Adds the CORS response headers to an actual (non-preflight) request's answer.
@@ -71,9 +90,18 @@ pub async fn decorate_actual_response(
     method: &Method,
     resp: &mut Response<Body>,
 ) {
-    let Ok(origin_str) = origin.to_str() else { return };
-    let Ok(props) = state.service_properties(account).await else { return };
-    let Some(rule) = props.cors.iter().flatten().find(|r| r.matches(origin_str, method.as_str(), &[])) else {
+    let Ok(origin_str) = origin.to_str() else {
+        return;
+    };
+    let Ok(props) = state.service_properties(account).await else {
+        return;
+    };
+    let Some(rule) = props
+        .cors
+        .iter()
+        .flatten()
+        .find(|r| r.matches(origin_str, method.as_str(), &[]))
+    else {
         return;
     };
     let hs = resp.headers_mut();
@@ -81,7 +109,10 @@ pub async fn decorate_actual_response(
         hs.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     } else {
         hs.insert("access-control-allow-origin", origin.clone());
-        hs.insert("access-control-allow-credentials", HeaderValue::from_static("true"));
+        hs.insert(
+            "access-control-allow-credentials",
+            HeaderValue::from_static("true"),
+        );
         hs.insert("vary", HeaderValue::from_static("Origin"));
     }
     if let Ok(v) = HeaderValue::from_str(&rule.exposed_headers) {

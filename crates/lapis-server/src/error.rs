@@ -30,7 +30,9 @@ impl From<StoreError> for ApiError {
             StoreError::ContainerBeingDeleted => ErrorCode::ContainerBeingDeleted,
             StoreError::BlobNotFound => ErrorCode::BlobNotFound,
             StoreError::ConditionNotMet => ErrorCode::ConditionNotMet,
-            StoreError::NotModified => return ApiError(AzureError::new(ErrorCode::ConditionNotMet).status(304)),
+            StoreError::NotModified => {
+                return ApiError(AzureError::new(ErrorCode::ConditionNotMet).status(304))
+            }
             StoreError::InvalidBlockList => ErrorCode::InvalidBlockList,
             StoreError::InvalidRange => ErrorCode::InvalidRange,
             StoreError::BlockCountExceeded => ErrorCode::BlockCountExceedsLimit,
@@ -38,10 +40,9 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "storage full");
                 // Azure has no "disk full"; ServerBusy (503) tells clients to retry later,
                 // which is right: writes succeed again once space returns.
-                return ApiError(
-                    AzureError::new(ErrorCode::ServerBusy)
-                        .message("The server has no space left to store the request's data; retry later."),
-                );
+                return ApiError(AzureError::new(ErrorCode::ServerBusy).message(
+                    "The server has no space left to store the request's data; retry later.",
+                ));
             }
             _ => {
                 tracing::error!(error = %e, "storage engine failure");
@@ -57,11 +58,19 @@ impl From<AuthError> for ApiError {
         let code = match e.code {
             AuthErrorCode::AuthenticationFailed => ErrorCode::AuthenticationFailed,
             AuthErrorCode::AuthorizationFailure => ErrorCode::AuthorizationFailure,
-            AuthErrorCode::AuthorizationPermissionMismatch => ErrorCode::AuthorizationPermissionMismatch,
-            AuthErrorCode::AuthorizationResourceTypeMismatch => ErrorCode::AuthorizationResourceTypeMismatch,
+            AuthErrorCode::AuthorizationPermissionMismatch => {
+                ErrorCode::AuthorizationPermissionMismatch
+            }
+            AuthErrorCode::AuthorizationResourceTypeMismatch => {
+                ErrorCode::AuthorizationResourceTypeMismatch
+            }
             AuthErrorCode::AuthorizationServiceMismatch => ErrorCode::AuthorizationServiceMismatch,
-            AuthErrorCode::AuthorizationProtocolMismatch => ErrorCode::AuthorizationProtocolMismatch,
-            AuthErrorCode::AuthorizationSourceIPMismatch => ErrorCode::AuthorizationSourceIPMismatch,
+            AuthErrorCode::AuthorizationProtocolMismatch => {
+                ErrorCode::AuthorizationProtocolMismatch
+            }
+            AuthErrorCode::AuthorizationSourceIPMismatch => {
+                ErrorCode::AuthorizationSourceIPMismatch
+            }
             AuthErrorCode::InvalidQueryParameterValue => ErrorCode::InvalidQueryParameterValue,
             AuthErrorCode::NoAuthenticationInformation => ErrorCode::NoAuthenticationInformation,
         };

@@ -58,7 +58,7 @@ pub async fn handle(
 
     let mut op_name = "Unknown";
     let mut account = String::new();
-    let outcome = dispatch(&state, peer, req, &request_id, now, &mut op_name, &mut account).await;
+    let outcome = dispatch(&state, peer, req, now, &mut op_name, &mut account).await;
     let mut resp = match outcome {
         Ok(resp) => resp,
         Err(ApiError(err)) => {
@@ -66,7 +66,8 @@ pub async fn handle(
             if has_body {
                 // The request body may be left unread: the connection cannot carry another request,
                 // and saying so lets the client open a new one instead of failing on this one.
-                resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                resp.headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
             }
             resp
         }
@@ -83,7 +84,10 @@ pub async fn handle(
     if let Ok(v) = HeaderValue::from_str(&lapis_wire::time_format::rfc1123(now)) {
         hs.insert(http::header::DATE, v);
     }
-    hs.insert(http::header::SERVER, HeaderValue::from_static(concat!("Lapis/", env!("CARGO_PKG_VERSION"))));
+    hs.insert(
+        http::header::SERVER,
+        HeaderValue::from_static(concat!("Lapis/", env!("CARGO_PKG_VERSION"))),
+    );
     if let (Some(origin), false) = (origin, account.is_empty()) {
         if op_name != "Preflight" {
             cors::decorate_actual_response(&state, &account, &origin, &method, &mut resp).await;
@@ -103,22 +107,38 @@ pub async fn handle(
 }
 
 /// Renders an Azure error: XML body and `x-ms-error-code`; HEAD and 304 answers carry no body.
-pub fn error_response(err: &AzureError, request_id: &str, now: OffsetDateTime, method: &http::Method) -> Response<Body> {
-    let status = http::StatusCode::from_u16(err.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+pub fn error_response(
+    err: &AzureError,
+    request_id: &str,
+    now: OffsetDateTime,
+    method: &http::Method,
+) -> Response<Body> {
+    let status =
+        http::StatusCode::from_u16(err.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let bodyless = method == http::Method::HEAD || status == http::StatusCode::NOT_MODIFIED;
-    let body = if bodyless { String::new() } else { err.to_xml(request_id, now) };
-    let mut builder = Response::builder().status(status).header(h::X_MS_ERROR_CODE, err.code.as_str());
+    let body = if bodyless {
+        String::new()
+    } else {
+        err.to_xml(request_id, now)
+    };
+    let mut builder = Response::builder()
+        .status(status)
+        .header(h::X_MS_ERROR_CODE, err.code.as_str());
+    for (name, value) in &err.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
     if !bodyless {
         builder = builder.header(http::header::CONTENT_TYPE, "application/xml");
     }
-    builder.body(Body::from(body)).unwrap_or_else(|_| Response::new(Body::empty()))
+    builder
+        .body(Body::from(body))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 async fn dispatch(
     state: &AppState,
     peer: SocketAddr,
     req: Request<Body>,
-    request_id: &str,
     now: OffsetDateTime,
     op_name: &mut &'static str,
     account_out: &mut String,
@@ -126,17 +146,25 @@ async fn dispatch(
     let target = parse_path(req.uri().path())?;
     *account_out = target.account.clone();
     let query = Query::parse(req.uri().query());
-    let headers = Headers(req.headers());
-    let op = router::resolve(req.method(), target.level(), query.get("restype"), query.get("comp"), &|n| {
-        headers.owned(n)
-    })?;
+    let headers = Headers::of(&req);
+    let op = router::resolve(
+        req.method(),
+        target.level(),
+        query.get("restype"),
+        query.get("comp"),
+        &|n| headers.owned(n),
+    )?;
     *op_name = ops::name(op);
 
     if op == Op::Preflight {
         return cors::preflight(state, &target.account, req.headers()).await;
     }
 
-    let head = access::RequestHead { method: req.method(), uri: req.uri(), headers: req.headers() };
+    let head = access::RequestHead {
+        method: req.method(),
+        uri: req.uri(),
+        headers: req.headers(),
+    };
     access::check(state, &head, &target, &query, op, peer, now).await?;
 
     let host = headers.get("host").unwrap_or("127.0.0.1:10000");

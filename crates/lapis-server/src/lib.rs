@@ -3,6 +3,7 @@
 
 mod access;
 pub mod config;
+mod conn;
 mod cors;
 mod error;
 mod handler;
@@ -13,7 +14,6 @@ mod router;
 mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 pub use state::AppState;
 
@@ -24,8 +24,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = axum::Router::new().fallback(handler::handle).with_state(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = axum::Router::new()
+        .fallback(handler::handle)
+        .with_state(state);
+    conn::serve(listener, app, shutdown).await
 }

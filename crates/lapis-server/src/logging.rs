@@ -13,7 +13,11 @@ use tracing_subscriber::Layer;
 use crate::config::Config;
 
 pub fn init(config: &Config) -> Result<(), String> {
-    let console_level = if config.silent { LevelFilter::WARN } else { LevelFilter::INFO };
+    let console_level = if config.silent {
+        LevelFilter::WARN
+    } else {
+        LevelFilter::INFO
+    };
     let console_filter = Targets::new().with_default(console_level);
     let console = if config.log_format == "json" {
         tracing_subscriber::fmt::layer()
@@ -23,7 +27,10 @@ pub fn init(config: &Config) -> Result<(), String> {
             .with_filter(console_filter)
             .boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(console_filter).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(console_filter)
+            .boxed()
     };
     let debug = match &config.debug {
         Some(path) => {

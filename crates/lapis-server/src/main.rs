@@ -13,7 +13,9 @@ use lapis_server::{logging, AppState};
 
 fn accounts_from_env() -> Result<Accounts, String> {
     match std::env::var("AZURITE_ACCOUNTS") {
-        Ok(v) if !v.trim().is_empty() => Accounts::parse(&v).map_err(|e| format!("AZURITE_ACCOUNTS: {e}")),
+        Ok(v) if !v.trim().is_empty() => {
+            Accounts::parse(&v).map_err(|e| format!("AZURITE_ACCOUNTS: {e}"))
+        }
         _ => Ok(Accounts::dev()),
     }
 }
@@ -22,9 +24,14 @@ fn open_store(config: &Config) -> Result<Store, String> {
     if config.in_memory {
         return Store::in_memory().map_err(|e| format!("cannot start the in-memory store: {e}"));
     }
-    std::fs::create_dir_all(&config.location)
-        .map_err(|e| format!("cannot create data folder {}: {e}", config.location.display()))?;
-    Store::open(&config.location).map_err(|e| format!("cannot open data folder {}: {e}", config.location.display()))
+    std::fs::create_dir_all(&config.location).map_err(|e| {
+        format!(
+            "cannot create data folder {}: {e}",
+            config.location.display()
+        )
+    })?;
+    Store::open(&config.location)
+        .map_err(|e| format!("cannot open data folder {}: {e}", config.location.display()))
 }
 
 async fn shutdown_signal() {
@@ -80,7 +87,10 @@ fn main() -> ExitCode {
         eprintln!("lapis: {e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("lapis: cannot start the runtime: {e}");

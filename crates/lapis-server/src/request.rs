@@ -5,6 +5,7 @@ use http::HeaderMap;
 use lapis_wire::{AzureError, ErrorCode};
 use percent_encoding::percent_decode_str;
 
+use crate::conn::MetadataNameCase;
 use crate::router::Level;
 
 /// The resource a path-style URL names: `/account[/container[/blob…]]`.
@@ -39,14 +40,23 @@ pub fn parse_path(raw_path: &str) -> Result<Target, AzureError> {
     let mut parts = trimmed.splitn(3, '/');
     let account = parts.next().unwrap_or_default();
     if account.is_empty() {
-        return Err(AzureError::new(ErrorCode::InvalidUri).message("The requested URI does not represent any resource on the server."));
+        return Err(AzureError::new(ErrorCode::InvalidUri)
+            .message("The requested URI does not represent any resource on the server."));
     }
-    let container = parts.next().filter(|c| !c.is_empty()).map(decode).transpose()?;
+    let container = parts
+        .next()
+        .filter(|c| !c.is_empty())
+        .map(decode)
+        .transpose()?;
     let blob = match (&container, parts.next()) {
         (Some(_), Some(b)) if !b.is_empty() => Some(decode(b)?),
         _ => None,
     };
-    Ok(Target { account: decode(account)?, container, blob })
+    Ok(Target {
+        account: decode(account)?,
+        container,
+        blob,
+    })
 }
 
 /// Query parameters, decoded (`+` is a space, as form encoding). Names keep their case; lookups
@@ -59,25 +69,49 @@ impl Query {
         let mut pairs = Vec::new();
         for part in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let k = percent_decode_str(&k.replace('+', " ")).decode_utf8_lossy().into_owned();
-            let v = percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let k = percent_decode_str(&k.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned();
+            let v = percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned();
             pairs.push((k, v));
         }
         Query(pairs)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Typed header access with Azure's errors for bad values.
-pub struct Headers<'a>(pub &'a HeaderMap);
+pub struct Headers<'a> {
+    map: &'a HeaderMap,
+    names: Option<&'a MetadataNameCase>,
+}
 
 impl<'a> Headers<'a> {
+    pub fn of<B>(req: &'a http::Request<B>) -> Headers<'a> {
+        Headers {
+            map: req.headers(),
+            names: req.extensions().get(),
+        }
+    }
+
+    pub fn of_parts(parts: &'a http::request::Parts) -> Headers<'a> {
+        Headers {
+            map: &parts.headers,
+            names: parts.extensions.get(),
+        }
+    }
+
     /// The header as text; a value that is not visible ASCII/UTF-8 is treated as absent.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.get(name).and_then(|v| v.to_str().ok())
+        self.map.get(name).and_then(|v| v.to_str().ok())
     }
 
     pub fn owned(&self, name: &str) -> Option<String> {
@@ -93,7 +127,9 @@ impl<'a> Headers<'a> {
     /// A base64 MD5 header: exactly 16 bytes or `InvalidMd5`.
     pub fn md5(&self, name: &str) -> Result<Option<Vec<u8>>, AzureError> {
         use base64::Engine;
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         match base64::engine::general_purpose::STANDARD.decode(v.trim()) {
             Ok(b) if b.len() == 16 => Ok(Some(b)),
             _ => Err(AzureError::new(ErrorCode::InvalidMd5)
@@ -105,7 +141,9 @@ impl<'a> Headers<'a> {
     /// A base64 CRC64 header: exactly 8 bytes, little-endian as the SDKs send it.
     pub fn crc64(&self, name: &str) -> Result<Option<u64>, AzureError> {
         use base64::Engine;
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         match base64::engine::general_purpose::STANDARD.decode(v.trim()) {
             Ok(b) if b.len() == 8 => {
                 let mut a = [0u8; 8];
@@ -120,9 +158,19 @@ impl<'a> Headers<'a> {
     pub fn metadata(&self) -> Result<Vec<(String, String)>, AzureError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut total = 0usize;
-        for (name, value) in self.0.iter() {
-            let Some(meta) = name.as_str().strip_prefix(lapis_wire::headers::X_MS_META_PREFIX) else { continue };
+        for (name, value) in self.map.iter() {
+            let Some(meta) = name
+                .as_str()
+                .strip_prefix(lapis_wire::headers::X_MS_META_PREFIX)
+            else {
+                continue;
+            };
             lapis_wire::names::validate_metadata_name(meta)?;
+            let meta = self
+                .names
+                .map(|n| n.original(meta))
+                .unwrap_or_else(|| meta.to_string());
+            let meta = meta.as_str();
             let value = value
                 .to_str()
                 .map_err(|_| AzureError::new(ErrorCode::InvalidMetadata))?
@@ -145,7 +193,9 @@ impl<'a> Headers<'a> {
     }
 
     pub fn http_date(&self, name: &str) -> Result<Option<time::OffsetDateTime>, AzureError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         match lapis_wire::time_format::parse_http_date(v) {
             Some(t) => Ok(Some(t)),
             // Azure ignores an unparsable conditional date rather than failing the request.

@@ -81,22 +81,36 @@ pub fn resolve(
         (Service, "GET", _, Some("list")) => Op::ListContainers,
         (Service, "GET" | "HEAD", Some("service"), Some("properties")) => Op::GetServiceProperties,
         (Service, "PUT", Some("service"), Some("properties")) => Op::SetServiceProperties,
-        (Service, _, Some("service"), Some("stats")) => return Err(not_implemented("Get Blob Service Stats (secondary endpoint)")),
-        (Service, _, Some("service"), Some("userdelegationkey")) => return Err(not_implemented("user delegation keys")),
+        (Service, _, Some("service"), Some("stats")) => {
+            return Err(not_implemented(
+                "Get Blob Service Stats (secondary endpoint)",
+            ))
+        }
+        (Service, _, Some("service"), Some("userdelegationkey")) => {
+            return Err(not_implemented("user delegation keys"))
+        }
         (Service, _, _, Some("blobs")) => return Err(not_implemented("Find Blobs by Tags")),
         (Service, "POST", _, Some("batch")) => return Err(not_implemented("Blob Batch")),
 
         (Container, "PUT", Some("container"), None) => Op::CreateContainer,
         (Container, "GET" | "HEAD", Some("container"), None) => Op::GetContainerProperties,
         (Container, "DELETE", Some("container"), None) => Op::DeleteContainer,
-        (Container, "GET" | "HEAD", Some("container"), Some("metadata")) => Op::GetContainerMetadata,
+        (Container, "GET" | "HEAD", Some("container"), Some("metadata")) => {
+            Op::GetContainerMetadata
+        }
         (Container, "PUT", Some("container"), Some("metadata")) => Op::SetContainerMetadata,
         (Container, "GET" | "HEAD", Some("container"), Some("acl")) => Op::GetContainerAcl,
         (Container, "PUT", Some("container"), Some("acl")) => Op::SetContainerAcl,
         (Container, "GET", Some("container"), Some("list")) => Op::ListBlobs,
-        (Container, _, Some("container"), Some("lease")) => return Err(not_implemented("container leases")),
-        (Container, _, Some("container"), Some("blobs")) => return Err(not_implemented("Find Blobs by Tags")),
-        (Container, _, Some("container"), Some("batch")) => return Err(not_implemented("Blob Batch")),
+        (Container, _, Some("container"), Some("lease")) => {
+            return Err(not_implemented("container leases"))
+        }
+        (Container, _, Some("container"), Some("blobs")) => {
+            return Err(not_implemented("Find Blobs by Tags"))
+        }
+        (Container, _, Some("container"), Some("batch")) => {
+            return Err(not_implemented("Blob Batch"))
+        }
         (Container, _, Some("container"), Some("rename" | "undelete")) => {
             return Err(not_implemented("container rename and undelete"))
         }
@@ -125,8 +139,16 @@ pub fn resolve(
         (Blob, _, _, Some("page" | "pagelist" | "incrementalcopy")) => {
             return Err(not_implemented("page blobs"))
         }
-        (Blob, _, _, Some("expiry" | "immutabilityPolicies" | "legalhold" | "undelete" | "query")) => {
-            return Err(not_implemented(&format!("comp={}", comp.unwrap_or_default())))
+        (
+            Blob,
+            _,
+            _,
+            Some("expiry" | "immutabilityPolicies" | "legalhold" | "undelete" | "query"),
+        ) => {
+            return Err(not_implemented(&format!(
+                "comp={}",
+                comp.unwrap_or_default()
+            )))
         }
 
         (_, "GET" | "HEAD" | "PUT" | "DELETE" | "POST", _, Some(other)) => {
@@ -172,53 +194,199 @@ fn put_blob_kind(header: &dyn Fn(&str) -> Option<String>) -> Result<Op, AzureErr
 mod tests {
     use super::*;
 
-    fn route(m: &str, level: Level, restype: Option<&str>, comp: Option<&str>, blob_type: Option<&str>) -> Result<Op, ErrorCode> {
+    fn route(
+        m: &str,
+        level: Level,
+        restype: Option<&str>,
+        comp: Option<&str>,
+        blob_type: Option<&str>,
+    ) -> Result<Op, ErrorCode> {
         let bt = blob_type.map(str::to_string);
-        let header = move |name: &str| if name == "x-ms-blob-type" { bt.clone() } else { None };
-        resolve(&Method::from_bytes(m.as_bytes()).unwrap(), level, restype, comp, &header).map_err(|e| e.code)
+        let header = move |name: &str| {
+            if name == "x-ms-blob-type" {
+                bt.clone()
+            } else {
+                None
+            }
+        };
+        resolve(
+            &Method::from_bytes(m.as_bytes()).unwrap(),
+            level,
+            restype,
+            comp,
+            &header,
+        )
+        .map_err(|e| e.code)
     }
+
+    /// method, level, restype, comp, x-ms-blob-type, expected operation
+    type RouteRow<'a> = (&'a str, Level, Option<&'a str>, Option<&'a str>, Option<&'a str>, Op);
 
     #[test]
     fn routes_of_the_rest_reference() {
         use Level::*;
-        let rows: &[(&str, Level, Option<&str>, Option<&str>, Option<&str>, Op)] = &[
+        let rows: &[RouteRow] = &[
             ("GET", Service, None, Some("list"), None, Op::ListContainers),
-            ("GET", Service, Some("service"), Some("properties"), None, Op::GetServiceProperties),
-            ("PUT", Service, Some("service"), Some("properties"), None, Op::SetServiceProperties),
-            ("GET", Service, Some("account"), Some("properties"), None, Op::GetAccountInfo),
-            ("HEAD", Blob, Some("account"), Some("properties"), None, Op::GetAccountInfo),
-            ("PUT", Container, Some("container"), None, None, Op::CreateContainer),
-            ("GET", Container, Some("container"), None, None, Op::GetContainerProperties),
-            ("HEAD", Container, Some("container"), Some("metadata"), None, Op::GetContainerMetadata),
-            ("PUT", Container, Some("container"), Some("metadata"), None, Op::SetContainerMetadata),
-            ("GET", Container, Some("container"), Some("acl"), None, Op::GetContainerAcl),
-            ("PUT", Container, Some("container"), Some("acl"), None, Op::SetContainerAcl),
-            ("DELETE", Container, Some("container"), None, None, Op::DeleteContainer),
-            ("GET", Container, Some("container"), Some("list"), None, Op::ListBlobs),
+            (
+                "GET",
+                Service,
+                Some("service"),
+                Some("properties"),
+                None,
+                Op::GetServiceProperties,
+            ),
+            (
+                "PUT",
+                Service,
+                Some("service"),
+                Some("properties"),
+                None,
+                Op::SetServiceProperties,
+            ),
+            (
+                "GET",
+                Service,
+                Some("account"),
+                Some("properties"),
+                None,
+                Op::GetAccountInfo,
+            ),
+            (
+                "HEAD",
+                Blob,
+                Some("account"),
+                Some("properties"),
+                None,
+                Op::GetAccountInfo,
+            ),
+            (
+                "PUT",
+                Container,
+                Some("container"),
+                None,
+                None,
+                Op::CreateContainer,
+            ),
+            (
+                "GET",
+                Container,
+                Some("container"),
+                None,
+                None,
+                Op::GetContainerProperties,
+            ),
+            (
+                "HEAD",
+                Container,
+                Some("container"),
+                Some("metadata"),
+                None,
+                Op::GetContainerMetadata,
+            ),
+            (
+                "PUT",
+                Container,
+                Some("container"),
+                Some("metadata"),
+                None,
+                Op::SetContainerMetadata,
+            ),
+            (
+                "GET",
+                Container,
+                Some("container"),
+                Some("acl"),
+                None,
+                Op::GetContainerAcl,
+            ),
+            (
+                "PUT",
+                Container,
+                Some("container"),
+                Some("acl"),
+                None,
+                Op::SetContainerAcl,
+            ),
+            (
+                "DELETE",
+                Container,
+                Some("container"),
+                None,
+                None,
+                Op::DeleteContainer,
+            ),
+            (
+                "GET",
+                Container,
+                Some("container"),
+                Some("list"),
+                None,
+                Op::ListBlobs,
+            ),
             ("PUT", Blob, None, None, Some("BlockBlob"), Op::PutBlob),
             ("PUT", Blob, None, Some("block"), None, Op::PutBlock),
             ("PUT", Blob, None, Some("blocklist"), None, Op::PutBlockList),
             ("GET", Blob, None, Some("blocklist"), None, Op::GetBlockList),
             ("GET", Blob, None, None, None, Op::GetBlob),
             ("HEAD", Blob, None, None, None, Op::GetBlobProperties),
-            ("GET", Blob, None, Some("metadata"), None, Op::GetBlobMetadata),
-            ("PUT", Blob, None, Some("properties"), None, Op::SetBlobProperties),
-            ("PUT", Blob, None, Some("metadata"), None, Op::SetBlobMetadata),
+            (
+                "GET",
+                Blob,
+                None,
+                Some("metadata"),
+                None,
+                Op::GetBlobMetadata,
+            ),
+            (
+                "PUT",
+                Blob,
+                None,
+                Some("properties"),
+                None,
+                Op::SetBlobProperties,
+            ),
+            (
+                "PUT",
+                Blob,
+                None,
+                Some("metadata"),
+                None,
+                Op::SetBlobMetadata,
+            ),
             ("DELETE", Blob, None, None, None, Op::DeleteBlob),
             ("OPTIONS", Blob, None, None, None, Op::Preflight),
         ];
         for (m, level, restype, comp, bt, op) in rows {
-            assert_eq!(route(m, *level, *restype, *comp, *bt), Ok(*op), "{m} {level:?} {restype:?} {comp:?}");
+            assert_eq!(
+                route(m, *level, *restype, *comp, *bt),
+                Ok(*op),
+                "{m} {level:?} {restype:?} {comp:?}"
+            );
         }
     }
 
     #[test]
     fn bad_routes_are_azure_errors() {
         use Level::*;
-        assert_eq!(route("PUT", Blob, None, None, None), Err(ErrorCode::MissingRequiredHeader));
-        assert_eq!(route("PUT", Blob, None, None, Some("Nope")), Err(ErrorCode::InvalidHeaderValue));
-        assert_eq!(route("GET", Container, Some("container"), Some("bogus"), None), Err(ErrorCode::InvalidQueryParameterValue));
-        assert_eq!(route("PATCH", Blob, None, None, None), Err(ErrorCode::UnsupportedHttpVerb));
-        assert_eq!(route("PUT", Blob, None, None, Some("PageBlob")), Err(ErrorCode::NotImplemented));
+        assert_eq!(
+            route("PUT", Blob, None, None, None),
+            Err(ErrorCode::MissingRequiredHeader)
+        );
+        assert_eq!(
+            route("PUT", Blob, None, None, Some("Nope")),
+            Err(ErrorCode::InvalidHeaderValue)
+        );
+        assert_eq!(
+            route("GET", Container, Some("container"), Some("bogus"), None),
+            Err(ErrorCode::InvalidQueryParameterValue)
+        );
+        assert_eq!(
+            route("PATCH", Blob, None, None, None),
+            Err(ErrorCode::UnsupportedHttpVerb)
+        );
+        assert_eq!(
+            route("PUT", Blob, None, None, Some("PageBlob")),
+            Err(ErrorCode::NotImplemented)
+        );
     }
 }

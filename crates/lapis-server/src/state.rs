@@ -19,17 +19,27 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, accounts: Accounts) -> AppState {
-        AppState { store, accounts: Arc::new(accounts), service_properties: Arc::default() }
+        AppState {
+            store,
+            accounts: Arc::new(accounts),
+            service_properties: Arc::default(),
+        }
     }
 
     /// The account's Blob service properties: stored ones merged over the defaults of a new account.
     pub async fn service_properties(&self, account: &str) -> ApiResult<Arc<ServiceProperties>> {
-        if let Some(p) = self.service_properties.read().ok().and_then(|m| m.get(account).cloned()) {
+        if let Some(p) = self
+            .service_properties
+            .read()
+            .ok()
+            .and_then(|m| m.get(account).cloned())
+        {
             return Ok(p);
         }
         let store = self.store.clone();
         let name = account.to_string();
-        let stored = tokio::task::spawn_blocking(move || store.get_service_properties(&name)).await??;
+        let stored =
+            tokio::task::spawn_blocking(move || store.get_service_properties(&name)).await??;
         let mut props = ServiceProperties::default_for_new_account();
         if let Some(xml) = stored {
             // What was stored was validated when it was set; a document that no longer parses

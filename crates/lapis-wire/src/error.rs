@@ -211,6 +211,8 @@ pub struct AzureError {
     pub message: String,
     /// Extra elements after `<Message>` in the XML body, in order (e.g. `HeaderName`, `Reason`).
     pub details: Vec<(String, String)>,
+    /// Extra response headers the error carries (e.g. `Content-Range` on a 416).
+    pub headers: Vec<(String, String)>,
 }
 
 impl AzureError {
@@ -221,7 +223,14 @@ impl AzureError {
             status: code.status(),
             message: code.default_message().to_owned(),
             details: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header to the error answer.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
     }
 
     pub fn message(mut self, m: impl Into<String>) -> Self {

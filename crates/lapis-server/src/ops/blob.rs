@@ -8,7 +8,7 @@ use lapis_wire::{AzureError, ErrorCode};
 use md5::{Digest, Md5};
 
 use super::{blocking, body, conditions, Reply};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
 use crate::request::Headers;
 
@@ -28,7 +28,12 @@ pub fn describe(reply: Reply, b: &BlobProps) -> Reply {
         .date("last-modified", b.last_modified)
         .date("x-ms-creation-time", b.created)
         .metadata(&b.metadata)
-        .header("content-type", http.content_type.as_deref().unwrap_or("application/octet-stream"))
+        .header(
+            "content-type",
+            http.content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+        )
         .header_opt("content-encoding", http.content_encoding.as_deref())
         .header_opt("content-language", http.content_language.as_deref())
         .header_opt("content-disposition", http.content_disposition.as_deref())
@@ -44,7 +49,9 @@ pub fn describe(reply: Reply, b: &BlobProps) -> Reply {
 /// HTTP allows); a malformed `x-ms-range` is an error.
 fn requested_range(headers: &Headers) -> ApiResult<Option<ByteRange>> {
     if let Some(v) = headers.get("x-ms-range") {
-        return parse_range(v).map(Some).ok_or_else(|| Headers::invalid("x-ms-range", v).into());
+        return parse_range(v)
+            .map(Some)
+            .ok_or_else(|| Headers::invalid("x-ms-range", v).into());
     }
     Ok(headers.get("range").and_then(parse_range))
 }
@@ -64,10 +71,12 @@ fn parse_range(v: &str) -> Option<ByteRange> {
 }
 
 pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let cond = conditions::parse(&headers)?;
     let range = requested_range(&headers)?;
-    let want_range_md5 = headers.get("x-ms-range-get-content-md5").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let want_range_md5 = headers
+        .get("x-ms-range-get-content-md5")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if want_range_md5 {
         match range {
             None => return Err(Headers::invalid("x-ms-range-get-content-md5", "true").into()),
@@ -80,12 +89,31 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         }
     }
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let (props, reader) = blocking(&ctx, move |s| s.read_blob(&account, &container, &blob, range, &cond)).await?;
+    let read = blocking(&ctx, move |s| {
+        s.read_blob(&account, &container, &blob, range, &cond)
+    })
+    .await;
+    let (props, reader) = match read {
+        Err(e) if e.0.code == ErrorCode::InvalidRange => {
+            return Err(with_unsatisfied_range(&ctx, e).await)
+        }
+        other => other?,
+    };
     let len = reader.remaining();
-    let mut reply = describe(Reply::new(if range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK }), &props);
+    let mut reply = describe(
+        Reply::new(if range.is_some() {
+            StatusCode::PARTIAL_CONTENT
+        } else {
+            StatusCode::OK
+        }),
+        &props,
+    );
     if let Some(r) = range {
         let end = r.start + len.saturating_sub(1);
-        reply = reply.header("content-range", format!("bytes {}-{}/{}", r.start, end, props.size));
+        reply = reply.header(
+            "content-range",
+            format!("bytes {}-{}/{}", r.start, end, props.size),
+        );
         // The whole blob's MD5 stays available on ranged reads.
         if let Some(md5) = &props.http.content_md5 {
             reply = reply.base64("x-ms-blob-content-md5", md5);
@@ -96,15 +124,40 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     if want_range_md5 {
         let bytes = body::read_all(reader).await?;
         let digest = Md5::digest(&bytes);
-        return Ok(reply.base64("content-md5", &digest).body(Body::from(bytes), len).finish());
+        return Ok(reply
+            .base64("content-md5", &digest)
+            .body(Body::from(bytes), len)
+            .finish());
     }
     Ok(reply.body(body::stream(reader), len).finish())
 }
 
-pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let cond = conditions::parse(&Headers(req.headers()))?;
+/// A 416 tells the client the blob's size, as `Content-Range: bytes */SIZE`.
+async fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let p = blocking(&ctx, move |s| s.get_blob_properties(&account, &container, &blob, &cond, Access::Read)).await?;
+    let props = blocking(ctx, move |s| {
+        s.get_blob_properties(
+            &account,
+            &container,
+            &blob,
+            &Default::default(),
+            Access::Read,
+        )
+    })
+    .await;
+    match props {
+        Ok(p) => ApiError(err.0.header("content-range", format!("bytes */{}", p.size))),
+        Err(_) => err,
+    }
+}
+
+pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let cond = conditions::parse(&Headers::of(&req))?;
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    let p = blocking(&ctx, move |s| {
+        s.get_blob_properties(&account, &container, &blob, &cond, Access::Read)
+    })
+    .await?;
     let mut reply = describe(Reply::new(StatusCode::OK), &p)
         .content_length(p.size)
         .header("x-ms-access-tier", "Hot")
@@ -116,10 +169,17 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 }
 
 pub async fn get_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let cond = conditions::parse(&Headers(req.headers()))?;
+    let cond = conditions::parse(&Headers::of(&req))?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let p = blocking(&ctx, move |s| s.get_blob_properties(&account, &container, &blob, &cond, Access::Read)).await?;
-    Ok(Reply::new(StatusCode::OK).etag(&p.etag).date("last-modified", p.last_modified).metadata(&p.metadata).finish())
+    let p = blocking(&ctx, move |s| {
+        s.get_blob_properties(&account, &container, &blob, &cond, Access::Read)
+    })
+    .await?;
+    Ok(Reply::new(StatusCode::OK)
+        .etag(&p.etag)
+        .date("last-modified", p.last_modified)
+        .metadata(&p.metadata)
+        .finish())
 }
 
 /// The `x-ms-blob-content-*` headers of Set Blob Properties and Put Block List.
@@ -135,20 +195,29 @@ pub fn http_props_from_blob_headers(headers: &Headers) -> ApiResult<BlobHttpProp
 }
 
 pub async fn set_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let cond = conditions::parse(&headers)?;
     let http = http_props_from_blob_headers(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let p = blocking(&ctx, move |s| s.set_blob_http_props(&account, &container, &blob, &http, &cond)).await?;
-    Ok(Reply::new(StatusCode::OK).etag(&p.etag).date("last-modified", p.last_modified).finish())
+    let p = blocking(&ctx, move |s| {
+        s.set_blob_http_props(&account, &container, &blob, &http, &cond)
+    })
+    .await?;
+    Ok(Reply::new(StatusCode::OK)
+        .etag(&p.etag)
+        .date("last-modified", p.last_modified)
+        .finish())
 }
 
 pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let cond = conditions::parse(&headers)?;
     let metadata = headers.metadata()?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let p = blocking(&ctx, move |s| s.set_blob_metadata(&account, &container, &blob, &metadata, &cond)).await?;
+    let p = blocking(&ctx, move |s| {
+        s.set_blob_metadata(&account, &container, &blob, &metadata, &cond)
+    })
+    .await?;
     Ok(Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)
@@ -157,11 +226,16 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
 }
 
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let cond = conditions::parse(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    blocking(&ctx, move |s| s.delete_blob(&account, &container, &blob, &cond)).await?;
-    Ok(Reply::new(StatusCode::ACCEPTED).header("x-ms-delete-type-permanent", "true").finish())
+    blocking(&ctx, move |s| {
+        s.delete_blob(&account, &container, &blob, &cond)
+    })
+    .await?;
+    Ok(Reply::new(StatusCode::ACCEPTED)
+        .header("x-ms-delete-type-permanent", "true")
+        .finish())
 }
 
 #[cfg(test)]
@@ -170,8 +244,20 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-99"), Some(ByteRange { start: 0, end: Some(99) }));
-        assert_eq!(parse_range("bytes=10-"), Some(ByteRange { start: 10, end: None }));
+        assert_eq!(
+            parse_range("bytes=0-99"),
+            Some(ByteRange {
+                start: 0,
+                end: Some(99)
+            })
+        );
+        assert_eq!(
+            parse_range("bytes=10-"),
+            Some(ByteRange {
+                start: 10,
+                end: None
+            })
+        );
         assert_eq!(parse_range("bytes=-10"), None);
         assert_eq!(parse_range("bytes=9-3"), None);
         assert_eq!(parse_range("items=0-1"), None);

@@ -22,7 +22,8 @@ const MAX_BLOCK_ID_BYTES: usize = 64;
 /// `If-None-Match: *` on a write to an existing blob is Azure's 409 BlobAlreadyExists, not 412.
 fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
     r.map_err(|e| {
-        if e.0.code == ErrorCode::ConditionNotMet && cond.if_none_match == Some(EtagCondition::Any) {
+        if e.0.code == ErrorCode::ConditionNotMet && cond.if_none_match == Some(EtagCondition::Any)
+        {
             ApiError(AzureError::new(ErrorCode::BlobAlreadyExists))
         } else {
             e
@@ -47,7 +48,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     let blob = ctx.blob();
     validate_blob_name(&blob)?;
     let (parts, body) = req.into_parts();
-    let headers = Headers(&parts.headers);
+    let headers = Headers::of_parts(&parts);
     let cond = conditions::parse(&headers)?;
     let metadata = headers.metadata()?;
     let mut http = put_blob_http_props(&headers)?;
@@ -58,7 +59,10 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     let data = receive(&ctx.state.store, body, &expected).await?;
     let (md5, crc64) = (data.md5, data.crc64);
     let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
-    let result = blocking(&ctx, move |s| s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)).await;
+    let result = blocking(&ctx, move |s| {
+        s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)
+    })
+    .await;
     let p = map_store_write(result, &cond)?;
     Ok(Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
@@ -94,12 +98,15 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     validate_blob_name(&blob)?;
     let id = block_id(&ctx)?;
     let (parts, body) = req.into_parts();
-    let headers = Headers(&parts.headers);
+    let headers = Headers::of_parts(&parts);
     let expected = Expected::from_headers(&headers)?;
     let data = receive(&ctx.state.store, body, &expected).await?;
     let (md5, crc64) = (data.md5, data.crc64);
     let (account, container) = (ctx.account(), ctx.container());
-    blocking(&ctx, move |s| s.put_block(&account, &container, &blob, &id, data)).await?;
+    blocking(&ctx, move |s| {
+        s.put_block(&account, &container, &blob, &id, data)
+    })
+    .await?;
     let mut reply = Reply::new(StatusCode::CREATED)
         .base64("content-md5", &md5)
         .header("x-ms-request-server-encrypted", "true");
@@ -112,7 +119,7 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
 pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let blob = ctx.blob();
     validate_blob_name(&blob)?;
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let cond = conditions::parse(&headers)?;
     let metadata = headers.metadata()?;
     let http = http_props_from_blob_headers(&headers)?;
@@ -140,8 +147,10 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
         })
         .collect();
     let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
-    let result =
-        blocking(&ctx, move |s| s.put_block_list(&account, &container, &blob, &blocks, &http, &metadata, &c2)).await;
+    let result = blocking(&ctx, move |s| {
+        s.put_block_list(&account, &container, &blob, &blocks, &http, &metadata, &c2)
+    })
+    .await;
     let p = map_store_write(result, &cond)?;
     Ok(Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
@@ -151,7 +160,12 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 }
 
 pub async fn get_block_list(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
-    let filter = match ctx.query.get("blocklisttype").map(|v| v.to_ascii_lowercase()).as_deref() {
+    let filter = match ctx
+        .query
+        .get("blocklisttype")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("committed") => BlockListFilter::Committed,
         Some("uncommitted") => BlockListFilter::Uncommitted,
         Some("all") => BlockListFilter::All,
@@ -165,9 +179,20 @@ pub async fn get_block_list(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response
         }
     };
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let lists = blocking(&ctx, move |s| s.get_block_list(&account, &container, &blob, filter)).await?;
-    let committed: Vec<(&str, u64)> = lists.committed.iter().map(|b| (b.id.as_str(), b.size)).collect();
-    let uncommitted: Vec<(&str, u64)> = lists.uncommitted.iter().map(|b| (b.id.as_str(), b.size)).collect();
+    let lists = blocking(&ctx, move |s| {
+        s.get_block_list(&account, &container, &blob, filter)
+    })
+    .await?;
+    let committed: Vec<(&str, u64)> = lists
+        .committed
+        .iter()
+        .map(|b| (b.id.as_str(), b.size))
+        .collect();
+    let uncommitted: Vec<(&str, u64)> = lists
+        .uncommitted
+        .iter()
+        .map(|b| (b.id.as_str(), b.size))
+        .collect();
     let (c, u) = match filter {
         BlockListFilter::Committed => (Some(committed.as_slice()), None),
         BlockListFilter::Uncommitted => (None, Some(uncommitted.as_slice())),

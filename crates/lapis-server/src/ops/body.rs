@@ -20,7 +20,10 @@ const READ_CHUNK: usize = 256 * 1024;
 
 fn client_gone() -> ApiError {
     // The client stopped sending; nothing was stored. Azure reports a broken body this way.
-    ApiError(AzureError::new(ErrorCode::InvalidInput).message("The request body could not be read completely."))
+    ApiError(
+        AzureError::new(ErrorCode::InvalidInput)
+            .message("The request body could not be read completely."),
+    )
 }
 
 /// Reads a small body (XML documents), refusing more than `limit` bytes.
@@ -45,7 +48,10 @@ pub struct Expected {
 
 impl Expected {
     pub fn from_headers(headers: &Headers) -> ApiResult<Expected> {
-        Ok(Expected { md5: headers.md5("content-md5")?, crc64: headers.crc64("x-ms-content-crc64")? })
+        Ok(Expected {
+            md5: headers.md5("content-md5")?,
+            crc64: headers.crc64("x-ms-content-crc64")?,
+        })
     }
 }
 
@@ -60,7 +66,8 @@ pub async fn receive(store: &Store, body: Body, expected: &Expected) -> ApiResul
         pending.extend_from_slice(&chunk);
         if pending.len() >= WRITE_SLICE {
             let slice = pending.split().freeze();
-            writer = tokio::task::spawn_blocking(move || writer.write(&slice).map(|_| writer)).await??;
+            writer =
+                tokio::task::spawn_blocking(move || writer.write(&slice).map(|_| writer)).await??;
         }
     }
     let data = tokio::task::spawn_blocking(move || {
@@ -114,7 +121,9 @@ pub fn stream(reader: BlobReader) -> Body {
         })
         .await;
         match step {
-            Ok((reader, Ok(Some(chunk)))) => Some((Ok::<Bytes, std::io::Error>(chunk), Some(reader))),
+            Ok((reader, Ok(Some(chunk)))) => {
+                Some((Ok::<Bytes, std::io::Error>(chunk), Some(reader)))
+            }
             Ok((_, Ok(None))) => None,
             Ok((_, Err(e))) => {
                 tracing::error!(error = %e, "blob read failed mid-response");

@@ -39,8 +39,17 @@ mod tests {
     #[test]
     fn etag_forms() {
         assert_eq!(etag_condition("*"), EtagCondition::Any);
-        assert_eq!(etag_condition("\"0x8DA\""), EtagCondition::Tags(vec!["0x8DA".into()]));
-        assert_eq!(etag_condition("W/\"0x1\", \"0x2\""), EtagCondition::Tags(vec!["0x1".into(), "0x2".into()]));
-        assert_eq!(etag_condition("bad-etag"), EtagCondition::Tags(vec!["bad-etag".into()]));
+        assert_eq!(
+            etag_condition("\"0x8DA\""),
+            EtagCondition::Tags(vec!["0x8DA".into()])
+        );
+        assert_eq!(
+            etag_condition("W/\"0x1\", \"0x2\""),
+            EtagCondition::Tags(vec!["0x1".into(), "0x2".into()])
+        );
+        assert_eq!(
+            etag_condition("bad-etag"),
+            EtagCondition::Tags(vec!["bad-etag".into()])
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
-use lapis_store::{ContainerProps, PublicAccess, SignedIdentifier};
+use lapis_store::{Conditions, ContainerProps, PublicAccess, SignedIdentifier};
 use lapis_wire::names::validate_container_name;
 use lapis_wire::xml::{parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml};
 use lapis_wire::{AzureError, ErrorCode};
@@ -23,6 +23,18 @@ fn public_access(headers: &Headers) -> ApiResult<PublicAccess> {
     }
 }
 
+/// Containers take only the date conditions (Set Container Metadata only If-Modified-Since);
+/// ETag conditions are refused, as Azure refuses them, instead of being silently ignored.
+fn date_conditions_only(cond: &Conditions, allow_unmodified_since: bool) -> ApiResult<()> {
+    if cond.if_match.is_some()
+        || cond.if_none_match.is_some()
+        || (!allow_unmodified_since && cond.if_unmodified_since.is_some())
+    {
+        return Err(AzureError::new(ErrorCode::ConditionHeadersNotSupported).into());
+    }
+    Ok(())
+}
+
 /// Headers every container answer carries.
 fn with_container_headers(reply: Reply, c: &ContainerProps) -> Reply {
     reply.etag(&c.etag).date("last-modified", c.last_modified)
@@ -31,11 +43,14 @@ fn with_container_headers(reply: Reply, c: &ContainerProps) -> Reply {
 pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let name = ctx.container();
     validate_container_name(&name)?;
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let metadata = headers.metadata()?;
     let access = public_access(&headers)?;
     let account = ctx.account();
-    let c = blocking(&ctx, move |s| s.create_container(&account, &name, &metadata, access)).await?;
+    let c = blocking(&ctx, move |s| {
+        s.create_container(&account, &name, &metadata, access)
+    })
+    .await?;
     Ok(with_container_headers(Reply::new(StatusCode::CREATED), &c).finish())
 }
 
@@ -47,7 +62,10 @@ pub async fn get_properties(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response
         .header("x-ms-lease-status", "unlocked")
         .header("x-ms-lease-state", "available")
         .header_opt("x-ms-blob-public-access", access_name(c.public_access))
-        .header("x-ms-has-immutability-policy", c.has_immutability_policy.to_string())
+        .header(
+            "x-ms-has-immutability-policy",
+            c.has_immutability_policy.to_string(),
+        )
         .header("x-ms-has-legal-hold", c.has_legal_hold.to_string())
         .header("x-ms-default-encryption-scope", "$account-encryption-key")
         .header("x-ms-deny-encryption-scope-override", "false");
@@ -55,11 +73,15 @@ pub async fn get_properties(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response
 }
 
 pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let metadata = headers.metadata()?;
     let cond = conditions::parse(&headers)?;
+    date_conditions_only(&cond, false)?;
     let (account, name) = (ctx.account(), ctx.container());
-    let c = blocking(&ctx, move |s| s.set_container_metadata(&account, &name, &metadata, &cond)).await?;
+    let c = blocking(&ctx, move |s| {
+        s.set_container_metadata(&account, &name, &metadata, &cond)
+    })
+    .await?;
     Ok(with_container_headers(Reply::new(StatusCode::OK), &c).finish())
 }
 
@@ -68,7 +90,12 @@ pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>>
     let (c, ids) = blocking(&ctx, move |s| s.get_container_acl(&account, &name)).await?;
     let xml_ids: Vec<SignedIdentifierXml> = ids
         .into_iter()
-        .map(|i| SignedIdentifierXml { id: i.id, start: i.start, expiry: i.expiry, permission: i.permission })
+        .map(|i| SignedIdentifierXml {
+            id: i.id,
+            start: i.start,
+            expiry: i.expiry,
+            permission: i.permission,
+        })
         .collect();
     let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
         .header_opt("x-ms-blob-public-access", access_name(c.public_access))
@@ -77,9 +104,10 @@ pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>>
 }
 
 pub async fn set_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let access = public_access(&headers)?;
     let cond = conditions::parse(&headers)?;
+    date_conditions_only(&cond, true)?;
     let body = read_small_body(req, 64 * 1024).await?;
     let parsed = parse_signed_identifiers(&body)?;
     if parsed.len() > 5 {
@@ -89,16 +117,25 @@ pub async fn set_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> 
     }
     let ids: Vec<SignedIdentifier> = parsed
         .into_iter()
-        .map(|i| SignedIdentifier { id: i.id, start: i.start, expiry: i.expiry, permission: i.permission })
+        .map(|i| SignedIdentifier {
+            id: i.id,
+            start: i.start,
+            expiry: i.expiry,
+            permission: i.permission,
+        })
         .collect();
     let (account, name) = (ctx.account(), ctx.container());
-    let c = blocking(&ctx, move |s| s.set_container_acl(&account, &name, access, &ids, &cond)).await?;
+    let c = blocking(&ctx, move |s| {
+        s.set_container_acl(&account, &name, access, &ids, &cond)
+    })
+    .await?;
     Ok(with_container_headers(Reply::new(StatusCode::OK), &c).finish())
 }
 
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers(req.headers());
+    let headers = Headers::of(&req);
     let cond = conditions::parse(&headers)?;
+    date_conditions_only(&cond, true)?;
     let (account, name) = (ctx.account(), ctx.container());
     blocking(&ctx, move |s| s.delete_container(&account, &name, &cond)).await?;
     Ok(Reply::new(StatusCode::ACCEPTED).finish())

@@ -17,8 +17,16 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
     let has = |w: &str| include.iter().any(|i| i == w);
     let query = ListBlobsQuery {
         prefix: ctx.query.get("prefix").map(str::to_string),
-        delimiter: ctx.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_string),
-        marker: ctx.query.get("marker").filter(|m| !m.is_empty()).map(str::to_string),
+        delimiter: ctx
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        marker: ctx
+            .query
+            .get("marker")
+            .filter(|m| !m.is_empty())
+            .map(str::to_string),
         max_results: max,
         include_metadata: has("metadata"),
         include_uncommitted: has("uncommittedblobs"),
@@ -37,7 +45,12 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 created: b.created,
                 etag: &b.etag,
                 size: b.size,
-                content_type: Some(b.http.content_type.as_deref().unwrap_or("application/octet-stream")),
+                content_type: Some(
+                    b.http
+                        .content_type
+                        .as_deref()
+                        .unwrap_or("application/octet-stream"),
+                ),
                 content_encoding: b.http.content_encoding.as_deref(),
                 content_language: b.http.content_language.as_deref(),
                 content_disposition: b.http.content_disposition.as_deref(),

@@ -28,7 +28,9 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         // Answered before authentication, in the handler.
         Op::Preflight => Ok(Reply::new(http::StatusCode::OK).finish()),
         Op::CreateContainer => container::create(ctx, req).await,
-        Op::GetContainerProperties | Op::GetContainerMetadata => container::get_properties(ctx, req).await,
+        Op::GetContainerProperties | Op::GetContainerMetadata => {
+            container::get_properties(ctx, req).await
+        }
         Op::SetContainerMetadata => container::set_metadata(ctx, req).await,
         Op::GetContainerAcl => container::get_acl(ctx, req).await,
         Op::SetContainerAcl => container::set_acl(ctx, req).await,

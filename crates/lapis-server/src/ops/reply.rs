@@ -7,21 +7,33 @@ use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use lapis_wire::time_format::rfc1123;
 use time::OffsetDateTime;
 
+use crate::conn::ResponseMetadataCase;
+
 pub struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Body,
+    /// Metadata names as stored, so the connection can write them in their case.
+    metadata_case: Vec<String>,
 }
 
 impl Reply {
     pub fn new(status: StatusCode) -> Reply {
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-        Reply { status, headers, body: Body::empty() }
+        Reply {
+            status,
+            headers,
+            body: Body::empty(),
+            metadata_case: Vec::new(),
+        }
     }
 
     pub fn header(mut self, name: &str, value: impl AsRef<str>) -> Reply {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value.as_ref())) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
             self.headers.insert(n, v);
         }
         self
@@ -44,33 +56,45 @@ impl Reply {
     }
 
     pub fn base64(self, name: &str, bytes: &[u8]) -> Reply {
-        self.header(name, base64::engine::general_purpose::STANDARD.encode(bytes))
+        self.header(
+            name,
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        )
     }
 
     pub fn metadata(mut self, metadata: &[(String, String)]) -> Reply {
         for (k, v) in metadata {
             self = self.header(&format!("x-ms-meta-{k}"), v);
+            if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.metadata_case.push(k.clone());
+            }
         }
         self
     }
 
     pub fn xml(mut self, xml: String) -> Reply {
-        self.headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-        self.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(xml.len()));
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+        self.headers
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(xml.len()));
         self.body = Body::from(xml);
         self
     }
 
     /// A streamed or prepared body whose length the caller states.
     pub fn body(mut self, body: Body, len: u64) -> Reply {
-        self.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+        self.headers
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
         self.body = body;
         self
     }
 
     /// For HEAD: the length of the body a GET would carry, with no body.
     pub fn content_length(mut self, len: u64) -> Reply {
-        self.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+        self.headers
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
         self
     }
 
@@ -78,6 +102,10 @@ impl Reply {
         let mut resp = Response::new(self.body);
         *resp.status_mut() = self.status;
         *resp.headers_mut() = self.headers;
+        if !self.metadata_case.is_empty() {
+            resp.extensions_mut()
+                .insert(ResponseMetadataCase(self.metadata_case));
+        }
         resp
     }
 }

@@ -34,7 +34,12 @@ pub fn max_results(ctx: &Ctx) -> ApiResult<(u32, Option<u32>)> {
 pub fn includes(ctx: &Ctx) -> Vec<String> {
     ctx.query
         .get("include")
-        .map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -50,9 +55,16 @@ pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
     let (max, max_echo) = max_results(&ctx)?;
     let include_metadata = includes(&ctx).iter().any(|i| i == "metadata");
     let prefix = ctx.query.get("prefix").map(str::to_string);
-    let marker = ctx.query.get("marker").filter(|m| !m.is_empty()).map(str::to_string);
+    let marker = ctx
+        .query
+        .get("marker")
+        .filter(|m| !m.is_empty())
+        .map(str::to_string);
     let (account, p, m) = (ctx.account(), prefix.clone(), marker.clone());
-    let page = blocking(&ctx, move |s| s.list_containers(&account, p.as_deref(), m.as_deref(), max)).await?;
+    let page = blocking(&ctx, move |s| {
+        s.list_containers(&account, p.as_deref(), m.as_deref(), max)
+    })
+    .await?;
     let entries: Vec<ContainerEntry> = page
         .items
         .iter()

@@ -1,0 +1,314 @@
+//! The accept loop: one hyper connection per socket, with two things axum::serve cannot give us.
+//!
+//! - Metadata names keep the case the client sent. Azure stores `x-ms-meta-Foo` as `Foo`, but
+//!   hyper hands handlers lowercase header names. Each connection's bytes are scanned for
+//!   `x-ms-meta-` header lines as they are read, and the request carries a map from lowercase
+//!   name to the name as sent.
+//!   Answers go the other way: a handler lists the metadata names of its answer in a
+//!   `ResponseMetadataCase` extension, and the connection writes those header names with that
+//!   case (same length, so only letters change, only inside the header block).
+//! - Slow clients cannot hold a connection forever: headers must arrive within a time limit.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long in-flight requests get to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Bound on the names remembered per connection (a client could send many distinct ones).
+const MAX_REMEMBERED_NAMES: usize = 4096;
+const META_PREFIX: &[u8] = b"x-ms-meta-";
+
+/// Metadata names as the client spelled them, keyed by their lowercase form.
+#[derive(Clone, Default)]
+pub struct MetadataNameCase(Arc<Mutex<HashMap<String, String>>>);
+
+impl MetadataNameCase {
+    /// The name as sent, or the lowercase name when it was not seen.
+    pub fn original(&self, lowercase: &str) -> String {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(lowercase).cloned())
+            .unwrap_or_else(|| lowercase.to_string())
+    }
+
+    fn remember(&self, name: &[u8]) {
+        let Ok(name) = std::str::from_utf8(name) else {
+            return;
+        };
+        let Ok(mut m) = self.0.lock() else { return };
+        if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+            // Lowercase needs no mapping, and must undo an earlier request's spelling.
+            m.remove(name);
+            return;
+        }
+        if m.len() >= MAX_REMEMBERED_NAMES {
+            m.clear();
+        }
+        m.insert(name.to_ascii_lowercase(), name.to_string());
+    }
+
+    /// Scans bytes for header lines starting with `x-ms-meta-` (any case) and remembers the name.
+    /// `carry` holds the unfinished last line of the previous read.
+    fn scan(&self, carry: &mut Vec<u8>, fresh: &[u8]) {
+        let mut buf = std::mem::take(carry);
+        buf.extend_from_slice(fresh);
+        let mut line_start = 0;
+        while let Some(pos) = buf[line_start..].iter().position(|&b| b == b'\n') {
+            self.scan_line(&buf[line_start..line_start + pos]);
+            line_start += pos + 1;
+        }
+        let rest = &buf[line_start..];
+        // A header line is short; a longer unfinished "line" is body bytes and can be dropped.
+        if rest.len() <= 1024 {
+            carry.extend_from_slice(rest);
+        }
+    }
+
+    fn scan_line(&self, line: &[u8]) {
+        if line.len() <= META_PREFIX.len()
+            || !line[..META_PREFIX.len()].eq_ignore_ascii_case(META_PREFIX)
+        {
+            return;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return;
+        };
+        self.remember(&line[META_PREFIX.len()..colon]);
+    }
+}
+
+/// Metadata names of an answer, spelled as stored; set by handlers as a response extension.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseMetadataCase(pub Vec<String>);
+
+/// A socket whose incoming bytes are scanned for metadata header names, and whose outgoing
+/// header blocks get the stored spelling of metadata names.
+struct ScannedStream {
+    inner: tokio::net::TcpStream,
+    names: MetadataNameCase,
+    carry: Vec<u8>,
+    /// Names to respell in the next answer's header block; emptied when that block ends.
+    respell: Arc<Mutex<Vec<String>>>,
+}
+
+/// Rewrites `x-ms-meta-<name>:` lines of a header block to the spelling in `names`. Returns
+/// whether the block's end (an empty line) was in `data`.
+fn respell_header_block(data: &mut [u8], names: &[String]) -> bool {
+    let end = data.windows(4).position(|w| w == b"\r\n\r\n");
+    let limit = end.unwrap_or(data.len());
+    let mut i = 0;
+    while i < limit {
+        let line_end = data[i..limit]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(limit, |p| i + p);
+        let line = &data[i..line_end];
+        if line.len() > META_PREFIX.len()
+            && line[..META_PREFIX.len()].eq_ignore_ascii_case(META_PREFIX)
+        {
+            if let Some(colon) = line.iter().position(|&b| b == b':') {
+                let name_range = i + META_PREFIX.len()..i + colon;
+                if let Some(spelled) = names
+                    .iter()
+                    .find(|n| n.as_bytes().eq_ignore_ascii_case(&data[name_range.clone()]))
+                {
+                    data[name_range].copy_from_slice(spelled.as_bytes());
+                }
+            }
+        }
+        i = line_end + 1;
+    }
+    end.is_some()
+}
+
+impl AsyncRead for ScannedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &result {
+            let fresh = &buf.filled()[before..];
+            if !fresh.is_empty() {
+                this.names.scan(&mut this.carry, fresh);
+            }
+        }
+        result
+    }
+}
+
+impl AsyncWrite for ScannedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let names = match this.respell.lock() {
+            Ok(mut pending) if !pending.is_empty() => std::mem::take(&mut *pending),
+            _ => return Pin::new(&mut this.inner).poll_write(cx, data),
+        };
+        let mut copy = data.to_vec();
+        let block_ended = respell_header_block(&mut copy, &names);
+        let result = Pin::new(&mut this.inner).poll_write(cx, &copy);
+        // Until the header block has been handed over whole, later writes still need respelling.
+        let done = block_ended && matches!(result, Poll::Ready(Ok(n)) if n == copy.len());
+        if !done {
+            if let Ok(mut pending) = this.respell.lock() {
+                *pending = names;
+            }
+        }
+        result
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let respelling = self.respell.lock().map(|p| !p.is_empty()).unwrap_or(false);
+        if respelling {
+            // One slice at a time while a header block is being respelled.
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            return self.poll_write(cx, first);
+        }
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Accepts connections until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (socket, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = socket.set_nodelay(true);
+        let names = MetadataNameCase::default();
+        let respell = Arc::new(Mutex::new(Vec::new()));
+        let stream = ScannedStream {
+            inner: socket,
+            names: names.clone(),
+            carry: Vec::new(),
+            respell: respell.clone(),
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            req.extensions_mut().insert(names.clone());
+            let (router, respell) = (router.clone(), respell.clone());
+            async move {
+                let mut resp = router.oneshot(req.map(Body::new)).await?;
+                if let Some(ResponseMetadataCase(spelled)) = resp.extensions_mut().remove() {
+                    if let Ok(mut pending) = respell.lock() {
+                        *pending = spelled;
+                    }
+                }
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some requests did not finish within the shutdown grace period");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_mixed_case_names_across_reads() {
+        let names = MetadataNameCase::default();
+        let mut carry = Vec::new();
+        names.scan(&mut carry, b"PUT /a HTTP/1.1\r\nx-ms-meta-Fo");
+        names.scan(
+            &mut carry,
+            b"o: bar\r\nX-MS-META-MixedCase: 1\r\nx-ms-meta-lower: 2\r\n\r\n",
+        );
+        assert_eq!(names.original("foo"), "Foo");
+        assert_eq!(names.original("mixedcase"), "MixedCase");
+        assert_eq!(names.original("lower"), "lower");
+        assert_eq!(names.original("unseen"), "unseen");
+    }
+
+    #[test]
+    fn respells_only_listed_names_inside_the_header_block() {
+        let mut data = b"HTTP/1.1 200 OK\r\nx-ms-meta-mixedcase: v\r\nx-ms-meta-other: w\r\n\r\nx-ms-meta-mixedcase: body".to_vec();
+        assert!(respell_header_block(&mut data, &["MixedCase".to_string()]));
+        let text = String::from_utf8(data).unwrap();
+        assert!(text.contains("\r\nx-ms-meta-MixedCase: v\r\n"));
+        assert!(text.contains("x-ms-meta-other: w"));
+        assert!(text.ends_with("\r\n\r\nx-ms-meta-mixedcase: body"));
+    }
+
+    #[test]
+    fn long_unterminated_lines_are_not_kept() {
+        let names = MetadataNameCase::default();
+        let mut carry = Vec::new();
+        names.scan(&mut carry, &vec![b'a'; 5000]);
+        assert!(carry.is_empty());
+    }
+}
