@@ -220,7 +220,14 @@ mod tests {
     }
 
     /// method, level, restype, comp, x-ms-blob-type, expected operation
-    type RouteRow<'a> = (&'a str, Level, Option<&'a str>, Option<&'a str>, Option<&'a str>, Op);
+    type RouteRow<'a> = (
+        &'a str,
+        Level,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Op,
+    );
 
     #[test]
     fn routes_of_the_rest_reference() {

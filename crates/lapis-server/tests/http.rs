@@ -1,0 +1,285 @@
+//! The server in-process, driven by raw HTTP: the odd requests an SDK will not send.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use lapis_auth::{sign_shared_key, Accounts, RequestInfo, Service, DEV_ACCOUNT, DEV_KEY};
+use lapis_server::AppState;
+use lapis_store::Store;
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Server {
+    let store = Store::in_memory().expect("store");
+    let state = AppState::new(store, Accounts::dev());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(lapis_server::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Server {
+        base: format!("http://{addr}/{DEV_ACCOUNT}"),
+        client: reqwest::Client::new(),
+        _stop: tx,
+    }
+}
+
+impl Server {
+    /// Sends a request signed with Shared Key (or unsigned), with extra headers and a body.
+    async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        signed: bool,
+    ) -> reqwest::Response {
+        let url = format!("{}{}", self.base, path_and_query);
+        let parsed = reqwest::Url::parse(&url).expect("url");
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.push(("x-ms-date".into(), date));
+        all.push(("x-ms-version".into(), "2025-01-05".into()));
+        all.push(("content-length".into(), body.len().to_string()));
+        if signed {
+            let pairs: Vec<(&str, &str)> =
+                all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let info = RequestInfo {
+                method,
+                raw_path: parsed.path(),
+                raw_query: parsed.query(),
+                headers: &pairs,
+                account: DEV_ACCOUNT,
+                client_ip: None,
+                https: false,
+            };
+            let key = base64::engine::general_purpose::STANDARD
+                .decode(DEV_KEY)
+                .expect("key");
+            let auth = sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false);
+            all.push(("authorization".into(), auth));
+        }
+        let mut req = self
+            .client
+            .request(method.parse().expect("method"), parsed)
+            .body(body.to_vec());
+        for (k, v) in &all {
+            req = req.header(k, v);
+        }
+        req.send().await.expect("send")
+    }
+}
+
+fn code(resp: &reqwest::Response) -> &str {
+    resp.headers()
+        .get("x-ms-error-code")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn authentication_comes_before_existence() {
+    let s = start().await;
+    let unsigned = s
+        .send("GET", "/nosuch?restype=container", &[], b"", false)
+        .await;
+    assert_eq!(unsigned.status(), 404);
+    assert_eq!(code(&unsigned), "ResourceNotFound");
+    let signed = s
+        .send("GET", "/nosuch?restype=container", &[], b"", true)
+        .await;
+    assert_eq!(signed.status(), 404);
+    assert_eq!(code(&signed), "ContainerNotFound");
+    let forged = s
+        .send(
+            "GET",
+            "/nosuch?restype=container",
+            &[("authorization", "SharedKey devstoreaccount1:AAAA")],
+            b"",
+            false,
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(code(&forged), "AuthenticationFailed");
+    let body = forged.text().await.expect("body");
+    assert!(body.contains("<Code>AuthenticationFailed</Code>"), "{body}");
+    assert!(body.contains("<AuthenticationErrorDetail>"), "{body}");
+}
+
+/// Sends one signed request over a plain socket, header names spelled exactly as given (HTTP
+/// client libraries in Rust lowercase them), and returns the raw answer.
+async fn raw_exchange(
+    s: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = reqwest::Url::parse(&format!("{}{}", s.base, path)).expect("url");
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let len = body.len().to_string();
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    all.extend([
+        ("x-ms-date", date.as_str()),
+        ("x-ms-version", "2025-01-05"),
+        ("Content-Length", len.as_str()),
+    ]);
+    let info = RequestInfo {
+        method,
+        raw_path: url.path(),
+        raw_query: url.query(),
+        headers: &all,
+        account: DEV_ACCOUNT,
+        client_ip: None,
+        https: false,
+    };
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(DEV_KEY)
+        .expect("key");
+    let auth = sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false);
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let mut text = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: {auth}\r\n",
+        url.authority()
+    );
+    for (k, v) in &all {
+        text.push_str(&format!("{k}: {v}\r\n"));
+    }
+    text.push_str("\r\n");
+    let mut sock = tokio::net::TcpStream::connect(url.authority())
+        .await
+        .expect("connect");
+    sock.write_all(text.as_bytes()).await.expect("write");
+    sock.write_all(body).await.expect("write body");
+    let mut answer = Vec::new();
+    sock.read_to_end(&mut answer).await.expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn metadata_names_keep_their_case_on_the_wire() {
+    let s = start().await;
+    assert_eq!(
+        s.send("PUT", "/cased?restype=container", &[], b"", true)
+            .await
+            .status(),
+        201
+    );
+    let put = raw_exchange(
+        &s,
+        "PUT",
+        "/cased/b",
+        &[
+            ("x-ms-blob-type", "BlockBlob"),
+            ("x-ms-meta-MixedCase", "v"),
+        ],
+        b"data",
+    )
+    .await;
+    assert!(put.starts_with("HTTP/1.1 201"), "{put}");
+    let head = raw_exchange(&s, "HEAD", "/cased/b", &[], b"").await;
+    assert!(head.contains("\r\nx-ms-meta-MixedCase: v\r\n"), "{head}");
+    let listing = s
+        .send(
+            "GET",
+            "/cased?restype=container&comp=list&include=metadata",
+            &[],
+            b"",
+            true,
+        )
+        .await;
+    let xml = listing.text().await.expect("xml");
+    assert!(xml.contains("<MixedCase>v</MixedCase>"), "{xml}");
+}
+
+#[tokio::test]
+async fn unknown_operations_are_azure_errors_not_500() {
+    let s = start().await;
+    assert_eq!(
+        s.send("PUT", "/cc1?restype=container", &[], b"", true)
+            .await
+            .status(),
+        201
+    );
+    let bogus = s
+        .send("GET", "/cc1?restype=container&comp=bogus", &[], b"", true)
+        .await;
+    assert_eq!(bogus.status(), 400);
+    assert_eq!(code(&bogus), "InvalidQueryParameterValue");
+    let lease = s
+        .send(
+            "PUT",
+            "/cc1/b?comp=lease",
+            &[("x-ms-lease-action", "acquire")],
+            b"",
+            true,
+        )
+        .await;
+    assert_eq!(lease.status(), 501);
+    assert_eq!(code(&lease), "NotImplemented");
+    let no_type = s.send("PUT", "/cc1/b", &[], b"abc", true).await;
+    assert_eq!(no_type.status(), 400);
+    assert_eq!(code(&no_type), "MissingRequiredHeader");
+    // The body of the refused request was not read: the connection must not be reused.
+    assert_eq!(no_type.headers()["connection"], "close");
+}
+
+#[tokio::test]
+async fn common_headers_on_every_answer() {
+    let s = start().await;
+    let resp = s
+        .send(
+            "GET",
+            "/?comp=list",
+            &[("x-ms-client-request-id", "abc-123")],
+            b"",
+            true,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(h["x-ms-version"], "2025-01-05");
+    assert_eq!(h["x-ms-client-request-id"], "abc-123");
+    assert_eq!(h["x-ms-request-id"].len(), 36);
+    assert!(h.contains_key("date"));
+}
+
+#[tokio::test]
+async fn bad_md5_stores_nothing() {
+    let s = start().await;
+    assert_eq!(
+        s.send("PUT", "/md5?restype=container", &[], b"", true)
+            .await
+            .status(),
+        201
+    );
+    let wrong = base64::engine::general_purpose::STANDARD.encode([0u8; 16]);
+    let put = s
+        .send(
+            "PUT",
+            "/md5/b",
+            &[("x-ms-blob-type", "BlockBlob"), ("content-md5", &wrong)],
+            b"payload",
+            true,
+        )
+        .await;
+    assert_eq!(put.status(), 400);
+    assert_eq!(code(&put), "Md5Mismatch");
+    let get = s.send("GET", "/md5/b", &[], b"", true).await;
+    assert_eq!(get.status(), 404);
+    assert_eq!(code(&get), "BlobNotFound");
+}
