@@ -21,7 +21,7 @@ class Lapis:
 
     def __init__(self, location: Path, extra_args=()):
         self.proc = subprocess.Popen(
-            [lapis_binary(), "--blobHost", "127.0.0.1", "--blobPort", "0", "--location", str(location), "--silent", *extra_args],
+            [lapis_binary(), "--blobHost", "127.0.0.1", "--blobPort", "0", "--tablePort", "0", "--location", str(location), "--silent", *extra_args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -92,7 +92,7 @@ class Server:
             if not LAPIS_BIN.exists():
                 raise RuntimeError(f"{LAPIS_BIN} missing: build with cargo build --release or set LAPIS_BIN")
             cmd = [str(LAPIS_BIN), "--blobHost", "127.0.0.1", "--blobPort", "0",
-                   "--location", self.location]
+                   "--tableHost", "127.0.0.1", "--tablePort", "0", "--location", self.location]
             # stderr (logs) goes to its own file so it can never be mistaken for the address line.
             self.log = open(os.path.join(self.location, "lapis-stderr.log"), "wb")
             self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=self.log)

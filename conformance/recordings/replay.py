@@ -27,8 +27,8 @@ FEATURES = {
     "soft-delete": False,
     "versioning": False,
     "query": False,
-    "table": False,
-    "table-batch": False,
+    "table": True,
+    "table-batch": True,
     # Azure-only: an emulator is not expected to offer these
     "cpk": False,
     "encryption-scope": False,

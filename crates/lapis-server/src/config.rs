@@ -9,16 +9,17 @@ use clap::Parser;
 #[command(
     name = "lapis",
     version,
-    about = "Lapis: a durable, fast Azure Storage emulator (Blob service; Table service to come)",
-    long_about = "Lapis serves the Azure Blob service on path-style URLs \
-(http://HOST:PORT/ACCOUNT/container/blob) and keeps its data in a local folder (SQLite for metadata, \
+    about = "Lapis: a durable, fast Azure Storage emulator (Blob and Table services)",
+    long_about = "Lapis serves the Azure Blob service and Table service on path-style URLs \
+(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10002/ACCOUNT/table) and keeps its data in a local folder (SQLite for metadata, \
 append-only extent files for bytes).\n\n\
 Accounts: devstoreaccount1 with the well-known development key, unless the AZURITE_ACCOUNTS environment \
 variable is set (\"name1:key1[:key2];name2:key1\", keys in base64), which then replaces it, as in Azurite.\n\n\
 Connection string for the SDKs: \
 DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
 AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;\
-BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1; (or simply UseDevelopmentStorage=true)"
+BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\
+TableEndpoint=http://127.0.0.1:10002/devstoreaccount1; (or simply UseDevelopmentStorage=true)"
 )]
 pub struct Config {
     /// Address the Blob service listens on.
@@ -27,10 +28,10 @@ pub struct Config {
     /// Port of the Blob service; 0 binds a free port and prints `http://HOST:PORT` as the first line of stdout.
     #[arg(long = "blobPort", default_value_t = 10000)]
     pub blob_port: u16,
-    /// Address of the Table service (reserved: the Table service comes in a later release).
+    /// Address the Table service listens on.
     #[arg(long = "tableHost", default_value = "127.0.0.1")]
     pub table_host: IpAddr,
-    /// Port of the Table service (reserved).
+    /// Port of the Table service; 0 binds a free port, printed as the second line of stdout.
     #[arg(long = "tablePort", default_value_t = 10002)]
     pub table_port: u16,
     /// Data folder (created if missing).

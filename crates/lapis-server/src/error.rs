@@ -36,6 +36,12 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidBlockList => ErrorCode::InvalidBlockList,
             StoreError::InvalidRange => ErrorCode::InvalidRange,
             StoreError::BlockCountExceeded => ErrorCode::BlockCountExceedsLimit,
+            StoreError::TableNotFound => ErrorCode::TableNotFound,
+            StoreError::TableAlreadyExists => ErrorCode::TableAlreadyExists,
+            // Azure answers a missing entity with the generic code.
+            StoreError::EntityNotFound => ErrorCode::ResourceNotFound,
+            StoreError::EntityAlreadyExists => ErrorCode::EntityAlreadyExists,
+            StoreError::UpdateConditionNotSatisfied => ErrorCode::UpdateConditionNotSatisfied,
             StoreError::StorageFull => {
                 tracing::error!(error = %e, "storage full");
                 // Azure has no "disk full"; ServerBusy (503) tells clients to retry later,

@@ -32,10 +32,35 @@ pub struct Ctx {
     pub service_endpoint: String,
 }
 
-pub async fn handle(
+/// Which service a listener serves; the life of a request is the same, the dispatch and the
+/// error body (XML for Blob, JSON for Table) differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    Blob,
+    Table,
+}
+
+pub async fn handle_blob(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request<Body>,
+) -> Response<Body> {
+    handle(state, peer, req, ServiceKind::Blob).await
+}
+
+pub async fn handle_table(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response<Body> {
+    handle(state, peer, req, ServiceKind::Table).await
+}
+
+async fn handle(
+    state: AppState,
+    peer: SocketAddr,
+    req: Request<Body>,
+    kind: ServiceKind,
 ) -> Response<Body> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
@@ -58,11 +83,19 @@ pub async fn handle(
 
     let mut op_name = "Unknown";
     let mut account = String::new();
-    let outcome = dispatch(&state, peer, req, now, &mut op_name, &mut account).await;
+    let outcome = match kind {
+        ServiceKind::Blob => dispatch(&state, peer, req, now, &mut op_name, &mut account).await,
+        ServiceKind::Table => {
+            crate::table::dispatch(&state, peer, req, now, &mut op_name, &mut account).await
+        }
+    };
     let mut resp = match outcome {
         Ok(resp) => resp,
         Err(ApiError(err)) => {
-            let mut resp = error_response(&err, &request_id, now, &method);
+            let mut resp = match kind {
+                ServiceKind::Blob => error_response(&err, &request_id, now, &method),
+                ServiceKind::Table => crate::table::error_response(&err, &request_id, now, &method),
+            };
             if has_body {
                 // The request body may be left unread: the connection cannot carry another request,
                 // and saying so lets the client open a new one instead of failing on this one.
@@ -88,7 +121,7 @@ pub async fn handle(
         http::header::SERVER,
         HeaderValue::from_static(concat!("Lapis/", env!("CARGO_PKG_VERSION"))),
     );
-    if let (Some(origin), false) = (origin, account.is_empty()) {
+    if let (Some(origin), false, ServiceKind::Blob) = (origin, account.is_empty(), kind) {
         if op_name != "Preflight" {
             cors::decorate_actual_response(&state, &account, &origin, &method, &mut resp).await;
         }
@@ -97,6 +130,7 @@ pub async fn handle(
         target: "lapis::access",
         request_id = %request_id,
         account = %account,
+        service = ?kind,
         operation = op_name,
         method = %method,
         path = %path,

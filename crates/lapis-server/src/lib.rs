@@ -12,20 +12,29 @@ mod ops;
 mod request;
 mod router;
 mod state;
+mod table;
 
 use std::future::Future;
 
 pub use state::AppState;
 
-/// Serves the Blob service on `listener` until `shutdown` completes, then lets in-flight
-/// requests finish.
+pub use handler::ServiceKind;
+
+/// Serves one service on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    kind: ServiceKind,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = axum::Router::new()
-        .fallback(handler::handle)
-        .with_state(state);
+    let app = match kind {
+        ServiceKind::Blob => axum::Router::new()
+            .fallback(handler::handle_blob)
+            .with_state(state),
+        ServiceKind::Table => axum::Router::new()
+            .fallback(handler::handle_table)
+            .with_state(state),
+    };
     conn::serve(listener, app, shutdown).await
 }

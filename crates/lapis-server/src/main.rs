@@ -9,7 +9,7 @@ use lapis_auth::Accounts;
 use lapis_store::Store;
 
 use lapis_server::config::Config;
-use lapis_server::{logging, AppState};
+use lapis_server::{logging, AppState, ServiceKind};
 
 fn accounts_from_env() -> Result<Accounts, String> {
     match std::env::var("AZURITE_ACCOUNTS") {
@@ -53,25 +53,59 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
 async fn run(config: Config) -> Result<(), String> {
     let accounts = accounts_from_env()?;
     let store = open_store(&config)?;
     let state = AppState::new(store.clone(), accounts);
 
     let blob_addr = SocketAddr::new(config.blob_host, config.blob_port);
-    let listener = tokio::net::TcpListener::bind(blob_addr)
-        .await
-        .map_err(|e| format!("cannot listen on {blob_addr}: {e}"))?;
-    let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    // The first line of stdout is the bound address: tests that ask for port 0 read it.
+    let table_addr = SocketAddr::new(config.table_host, config.table_port);
+    let blob = bind(blob_addr).await?;
+    let table = bind(table_addr).await?;
+    let (blob_bound, table_bound) = (
+        blob.local_addr().map_err(|e| e.to_string())?,
+        table.local_addr().map_err(|e| e.to_string())?,
+    );
+    // The first lines of stdout are the bound addresses, Blob then Table: tests that ask for
+    // port 0 read them.
     {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "http://{bound}");
+        let _ = writeln!(out, "http://{blob_bound}");
+        let _ = writeln!(out, "http://{table_bound}");
         let _ = out.flush();
     }
-    tracing::info!(address = %bound, data = %config.location.display(), in_memory = config.in_memory, "Blob service listening");
+    tracing::info!(blob = %blob_bound, table = %table_bound, data = %config.location.display(),
+        in_memory = config.in_memory, "Lapis listening");
 
-    let served = lapis_server::serve(listener, state, shutdown_signal()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.changed().await;
+    };
+    let blob_task = tokio::spawn(lapis_server::serve(
+        blob,
+        state.clone(),
+        ServiceKind::Blob,
+        stopped(stop_rx.clone()),
+    ));
+    let table_task = tokio::spawn(lapis_server::serve(
+        table,
+        state,
+        ServiceKind::Table,
+        stopped(stop_rx),
+    ));
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let served = match (blob_task.await, table_task.await) {
+        (Ok(Ok(())), Ok(Ok(()))) => Ok(()),
+        (Ok(Err(e)), _) | (_, Ok(Err(e))) => Err(e.to_string()),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    };
     let closed = tokio::task::spawn_blocking(move || store.close()).await;
     served.map_err(|e| format!("server error: {e}"))?;
     match closed {

@@ -21,9 +21,14 @@ async fn start() -> Server {
         .expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lapis_server::serve(listener, state, async move {
-        let _ = rx.await;
-    }));
+    tokio::spawn(lapis_server::serve(
+        listener,
+        state,
+        lapis_server::ServiceKind::Blob,
+        async move {
+            let _ = rx.await;
+        },
+    ));
     Server {
         base: format!("http://{addr}/{DEV_ACCOUNT}"),
         client: reqwest::Client::new(),

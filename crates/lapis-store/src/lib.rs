@@ -1,8 +1,9 @@
 //! Lapis storage engine.
 //!
-//! Metadata (containers, blobs, blocks, ACLs, service properties) lives in SQLite (WAL, one writer
-//! thread doing group commit, a pool of readers). Blob bytes live in append-only extents referenced
-//! from SQLite as `(extent, offset, len)` chunks. The same engine runs on disk or in memory.
+//! Metadata (containers, blobs, blocks, ACLs, service properties, tables and their entities)
+//! lives in SQLite (WAL, one writer thread doing group commit, a pool of readers). Blob bytes live
+//! in append-only extents referenced from SQLite as `(extent, offset, len)` chunks. The same
+//! engine runs on disk or in memory.
 //!
 //! This crate knows nothing of HTTP, XML or authentication: the server maps `StoreError` to Azure
 //! error responses.
@@ -11,12 +12,16 @@
 
 mod types;
 pub use types::*;
+mod types_table;
+pub use types_table::*;
 
 mod blobs;
 mod blocks;
 mod codec;
 mod conditions;
 mod containers;
+mod entities;
+mod entity_query;
 mod extents;
 mod gc;
 mod listing;
@@ -24,6 +29,7 @@ mod maintenance;
 mod pool;
 mod schema;
 mod stream;
+mod tables;
 mod writer;
 
 pub use stream::{BlobReader, BlobWriter};
@@ -63,6 +69,18 @@ pub enum StoreError {
     /// Too many blocks: more than 100,000 uncommitted or 50,000 committed blocks for one blob.
     #[error("block count exceeds limit")]
     BlockCountExceeded,
+    #[error("table not found")]
+    TableNotFound,
+    /// A table of the same name, compared case-insensitively, exists.
+    #[error("table already exists")]
+    TableAlreadyExists,
+    #[error("entity not found")]
+    EntityNotFound,
+    #[error("entity already exists")]
+    EntityAlreadyExists,
+    /// An entity write or delete whose If-Match does not match the stored version: 412.
+    #[error("update condition not satisfied")]
+    UpdateConditionNotSatisfied,
     #[error("internal: {0}")]
     Internal(String),
 }

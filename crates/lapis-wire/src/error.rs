@@ -179,6 +179,7 @@ error_codes! {
     EntityTooLarge => (400, "The entity is larger than the maximum size permitted."),
     HostInformationNotPresent => (400, "The required host information is not present in the request. You must send a non-empty Host header or include the absolute URI in the request line."),
     InvalidDuplicateRow => (400, "A command with this primary key was already specified as part of this changeset."),
+    CommandsInBatchActOnDifferentPartitions => (400, "All commands in a batch must operate on same entity group."),
     InvalidValueType => (400, "The value specified is invalid."),
     JsonFormatNotSupported => (415, "JSON format is not supported."),
     MethodNotAllowed => (405, "The requested method is not allowed on the specified resource."),

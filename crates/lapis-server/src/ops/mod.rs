@@ -2,7 +2,7 @@
 
 mod blob;
 mod block_blob;
-mod body;
+pub mod body;
 mod conditions;
 mod container;
 mod listing;

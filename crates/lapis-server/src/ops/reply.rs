@@ -83,6 +83,18 @@ impl Reply {
         self
     }
 
+    /// A JSON body with the given content type (OData varies it by metadata level).
+    pub fn json(mut self, json: String, content_type: &'static str) -> Reply {
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+        self.headers
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(json.len()));
+        self.body = Body::from(json);
+        self
+    }
+
     /// A streamed or prepared body whose length the caller states.
     pub fn body(mut self, body: Body, len: u64) -> Reply {
         self.headers

@@ -1,0 +1,184 @@
+//! Storage encoding of [`Properties`]: a version byte, then per property a type tag, the name
+//! and the value, lengths as LEB128 varints. Exact round trip, including f64 bit patterns and
+//! 100 ns DateTimes; decoding never trusts the bytes (a corrupt row is an `InternalError`).
+
+use lapis_wire::{AzureError, ErrorCode};
+use time::OffsetDateTime;
+
+use crate::model::{EdmValue, Properties};
+
+const FORMAT_VERSION: u8 = 1;
+
+const TAG_STRING: u8 = 1;
+const TAG_INT32: u8 = 2;
+const TAG_INT64: u8 = 3;
+const TAG_DOUBLE: u8 = 4;
+const TAG_BOOL: u8 = 5;
+const TAG_DATETIME: u8 = 6;
+const TAG_GUID: u8 = 7;
+const TAG_BINARY: u8 = 8;
+
+pub fn encode_properties(props: &Properties) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + props.len() * 24);
+    out.push(FORMAT_VERSION);
+    put_varint(&mut out, props.len() as u64);
+    for (name, value) in props {
+        let tag = match value {
+            EdmValue::String(_) => TAG_STRING,
+            EdmValue::Int32(_) => TAG_INT32,
+            EdmValue::Int64(_) => TAG_INT64,
+            EdmValue::Double(_) => TAG_DOUBLE,
+            EdmValue::Boolean(_) => TAG_BOOL,
+            EdmValue::DateTime(_) => TAG_DATETIME,
+            EdmValue::Guid(_) => TAG_GUID,
+            EdmValue::Binary(_) => TAG_BINARY,
+        };
+        out.push(tag);
+        put_bytes(&mut out, name.as_bytes());
+        match value {
+            EdmValue::String(s) | EdmValue::Guid(s) => put_bytes(&mut out, s.as_bytes()),
+            EdmValue::Binary(b) => put_bytes(&mut out, b),
+            EdmValue::Int32(v) => out.extend_from_slice(&v.to_le_bytes()),
+            EdmValue::Int64(v) => out.extend_from_slice(&v.to_le_bytes()),
+            EdmValue::Double(v) => out.extend_from_slice(&v.to_bits().to_le_bytes()),
+            EdmValue::Boolean(v) => out.push(u8::from(*v)),
+            EdmValue::DateTime(t) => {
+                out.extend_from_slice(&t.unix_timestamp().to_le_bytes());
+                out.extend_from_slice(&t.nanosecond().to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+pub fn decode_properties(bytes: &[u8]) -> Result<Properties, AzureError> {
+    let mut r = Reader { bytes, pos: 0 };
+    let version = r.byte()?;
+    if version != FORMAT_VERSION {
+        return Err(corrupt("unknown property encoding version"));
+    }
+    let count = r.varint()?;
+    // Each property takes at least 3 bytes, so a huge count is corruption, not a reason to allocate.
+    if count > bytes.len() as u64 {
+        return Err(corrupt("property count exceeds data"));
+    }
+    let mut props = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let tag = r.byte()?;
+        let name = r.string()?;
+        let value = match tag {
+            TAG_STRING => EdmValue::String(r.string()?),
+            TAG_GUID => EdmValue::Guid(r.string()?),
+            TAG_BINARY => EdmValue::Binary(r.bytes()?.to_vec()),
+            TAG_INT32 => EdmValue::Int32(i32::from_le_bytes(r.array()?)),
+            TAG_INT64 => EdmValue::Int64(i64::from_le_bytes(r.array()?)),
+            TAG_DOUBLE => EdmValue::Double(f64::from_bits(u64::from_le_bytes(r.array()?))),
+            TAG_BOOL => match r.byte()? {
+                0 => EdmValue::Boolean(false),
+                1 => EdmValue::Boolean(true),
+                _ => return Err(corrupt("bad boolean")),
+            },
+            TAG_DATETIME => {
+                let secs = i64::from_le_bytes(r.array()?);
+                let nanos = u32::from_le_bytes(r.array()?);
+                let t = OffsetDateTime::from_unix_timestamp(secs)
+                    .ok()
+                    .and_then(|t| t.replace_nanosecond(nanos).ok())
+                    .ok_or_else(|| corrupt("bad datetime"))?;
+                EdmValue::DateTime(t)
+            }
+            _ => return Err(corrupt("unknown type tag")),
+        };
+        props.push((name, value));
+    }
+    if r.pos != bytes.len() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(props)
+}
+
+/// Merge Entity: values in `new` replace the same (case-sensitive) names in `old` in place;
+/// names only in `new` are appended in their order; the rest of `old` is kept.
+pub fn merge_properties(old: &Properties, new: &Properties) -> Properties {
+    let mut merged = old.clone();
+    for (name, value) in new {
+        match merged.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.clone(),
+            None => merged.push((name.clone(), value.clone())),
+        }
+    }
+    merged
+}
+
+fn corrupt(what: &str) -> AzureError {
+    AzureError::new(ErrorCode::InternalError).message(format!("Stored entity is corrupt: {what}."))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], AzureError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| corrupt("length overflow"))?;
+        let slice = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or_else(|| corrupt("truncated"))?;
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn byte(&mut self) -> Result<u8, AzureError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], AzureError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn varint(&mut self) -> Result<u64, AzureError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt("varint too long"))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], AzureError> {
+        let len = usize::try_from(self.varint()?).map_err(|_| corrupt("length overflow"))?;
+        self.take(len)
+    }
+
+    fn string(&mut self) -> Result<String, AzureError> {
+        let b = self.bytes()?;
+        String::from_utf8(b.to_vec()).map_err(|_| corrupt("invalid UTF-8"))
+    }
+}
+
+#[cfg(test)]
+#[path = "codec_tests.rs"]
+mod tests;

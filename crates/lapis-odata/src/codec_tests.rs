@@ -1,0 +1,109 @@
+use super::*;
+use time::macros::datetime;
+
+fn every_type() -> Properties {
+    vec![
+        ("s".into(), EdmValue::String(String::new())),
+        ("u".into(), EdmValue::String("héllo 😀 \u{0}".into())),
+        ("i".into(), EdmValue::Int32(i32::MIN)),
+        ("i2".into(), EdmValue::Int32(i32::MAX)),
+        ("l".into(), EdmValue::Int64(i64::MIN)),
+        ("l2".into(), EdmValue::Int64(i64::MAX)),
+        ("d".into(), EdmValue::Double(-0.0)),
+        ("d2".into(), EdmValue::Double(f64::INFINITY)),
+        ("d3".into(), EdmValue::Double(f64::NEG_INFINITY)),
+        ("d4".into(), EdmValue::Double(1234.1234)),
+        ("b".into(), EdmValue::Boolean(true)),
+        (
+            "t".into(),
+            EdmValue::DateTime(datetime!(2013-08-02 17:37:43.0090043 UTC)),
+        ),
+        (
+            "t0".into(),
+            EdmValue::DateTime(datetime!(1601-01-01 0:00 UTC)),
+        ),
+        (
+            "g".into(),
+            EdmValue::Guid("4185404A-5818-48c3-b9be-f217df0dba6f".into()),
+        ),
+        ("x".into(), EdmValue::Binary(vec![0, 255, 1])),
+        ("x0".into(), EdmValue::Binary(Vec::new())),
+    ]
+}
+
+#[test]
+fn round_trips_every_type_exactly() {
+    let props = every_type();
+    let decoded = decode_properties(&encode_properties(&props)).expect("decodes");
+    assert_eq!(decoded, props);
+    let (_, EdmValue::Double(z)) = &decoded[6] else {
+        panic!("type changed")
+    };
+    assert!(z.is_sign_negative());
+}
+
+#[test]
+fn round_trips_nan_bit_pattern() {
+    let weird_nan = f64::from_bits(0x7ff8_0000_dead_beef);
+    let props = vec![("n".to_string(), EdmValue::Double(weird_nan))];
+    let decoded = decode_properties(&encode_properties(&props)).expect("decodes");
+    let (_, EdmValue::Double(d)) = &decoded[0] else {
+        panic!("type changed")
+    };
+    assert_eq!(d.to_bits(), weird_nan.to_bits());
+}
+
+#[test]
+fn empty_properties_round_trip() {
+    assert_eq!(
+        decode_properties(&encode_properties(&Vec::new())).expect("decodes"),
+        Vec::new()
+    );
+}
+
+#[test]
+fn corrupt_bytes_are_errors_never_panics() {
+    let good = encode_properties(&every_type());
+    for len in 0..good.len() {
+        assert!(
+            decode_properties(&good[..len]).is_err(),
+            "truncated at {len}"
+        );
+    }
+    let mut extra = good.clone();
+    extra.push(0);
+    assert!(decode_properties(&extra).is_err());
+    let mut seed = 7u64;
+    for _ in 0..2000 {
+        let mut bytes = good.clone();
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let at = (seed >> 33) as usize % bytes.len();
+        bytes[at] = (seed >> 20) as u8;
+        let _ = decode_properties(&bytes);
+    }
+    assert!(decode_properties(&[2, 0]).is_err());
+    assert!(decode_properties(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+}
+
+#[test]
+fn merge_replaces_same_names_and_keeps_others() {
+    let old = vec![
+        ("a".into(), EdmValue::Int32(1)),
+        ("B".into(), EdmValue::Boolean(false)),
+    ];
+    let new = vec![
+        ("b".into(), EdmValue::Int32(2)),
+        ("a".into(), EdmValue::String("x".into())),
+    ];
+    let merged = merge_properties(&old, &new);
+    assert_eq!(
+        merged,
+        vec![
+            ("a".into(), EdmValue::String("x".into())),
+            ("B".into(), EdmValue::Boolean(false)),
+            ("b".into(), EdmValue::Int32(2)),
+        ]
+    );
+}
