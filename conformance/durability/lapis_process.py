@@ -31,6 +31,8 @@ class Lapis:
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             raise RuntimeError(f"lapis did not print its address: {line!r} {err}")
         self.url = f"{line}/{DEV_ACCOUNT}"
+        table_line = self.proc.stdout.readline().strip()
+        self.table_url = f"{table_line}/{DEV_ACCOUNT}"
         # Keep draining the pipes so the server never blocks on a full pipe.
         for stream in (self.proc.stdout, self.proc.stderr):
             threading.Thread(target=stream.read, daemon=True).start()
@@ -40,6 +42,13 @@ class Lapis:
         return (
             f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
             f"BlobEndpoint={self.url};"
+        )
+
+    @property
+    def table_connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
+            f"TableEndpoint={self.table_url};"
         )
 
     def rss_peak_kib(self) -> int:
