@@ -34,6 +34,12 @@ pub struct Config {
     /// Port of the Table service; 0 binds a free port, printed as the second line of stdout.
     #[arg(long = "tablePort", default_value_t = 10002)]
     pub table_port: u16,
+    /// Address of the admin listener: Prometheus `/metrics`, `/healthz`, `/readyz`.
+    #[arg(long = "adminHost", default_value = "127.0.0.1")]
+    pub admin_host: IpAddr,
+    /// Port of the admin listener; 0 binds a free port, printed as the third line of stdout.
+    #[arg(long = "adminPort", default_value_t = 10010)]
+    pub admin_port: u16,
     /// Data folder (created if missing).
     #[arg(short = 'l', long = "location", default_value = "./.lapis")]
     pub location: PathBuf,

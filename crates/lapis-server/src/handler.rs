@@ -74,6 +74,12 @@ async fn handle(
     let origin = req.headers().get(http::header::ORIGIN).cloned();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let bytes_in = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
     let has_body = req.headers().get(http::header::TRANSFER_ENCODING).is_some()
         || req
             .headers()
@@ -126,6 +132,21 @@ async fn handle(
             cors::decorate_actual_response(&state, &account, &origin, &method, &mut resp).await;
         }
     }
+    let bytes_out = resp
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let elapsed = started.elapsed().as_secs_f64();
+    state.metrics.observe(
+        kind,
+        op_name,
+        resp.status().as_u16(),
+        elapsed,
+        bytes_in,
+        bytes_out,
+    );
     tracing::info!(
         target: "lapis::access",
         request_id = %request_id,
@@ -135,7 +156,7 @@ async fn handle(
         method = %method,
         path = %path,
         status = resp.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        duration_ms = elapsed * 1000.0,
     );
     resp
 }

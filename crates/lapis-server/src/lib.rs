@@ -8,6 +8,7 @@ mod cors;
 mod error;
 mod handler;
 pub mod logging;
+mod metrics;
 mod ops;
 mod request;
 mod router;
@@ -19,6 +20,7 @@ use std::future::Future;
 pub use state::AppState;
 
 pub use handler::ServiceKind;
+pub use metrics::serve_admin;
 
 /// Serves one service on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish.

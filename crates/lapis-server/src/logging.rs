@@ -3,6 +3,7 @@
 //! never logged: the access line names the account, never the credential.
 
 use std::fs::OpenOptions;
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -28,6 +29,7 @@ pub fn init(config: &Config) -> Result<(), String> {
             .boxed()
     } else {
         tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr)
             .with_filter(console_filter)
             .boxed()

@@ -68,6 +68,22 @@ async fn run(config: Config) -> Result<(), String> {
     let table_addr = SocketAddr::new(config.table_host, config.table_port);
     let blob = bind(blob_addr).await?;
     let table = bind(table_addr).await?;
+    // Metrics are auxiliary: a busy admin port (two servers side by side in tests) must not stop
+    // the storage services, so it is a warning, not a failure.
+    let admin = match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!("admin listener disabled: {e}");
+            None
+        }
+    };
+    let admin_bound = match &admin {
+        Some(l) => l
+            .local_addr()
+            .map(|a| a.to_string())
+            .map_err(|e| e.to_string())?,
+        None => "disabled".to_string(),
+    };
     let (blob_bound, table_bound) = (
         blob.local_addr().map_err(|e| e.to_string())?,
         table.local_addr().map_err(|e| e.to_string())?,
@@ -78,9 +94,12 @@ async fn run(config: Config) -> Result<(), String> {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "http://{blob_bound}");
         let _ = writeln!(out, "http://{table_bound}");
+        if admin.is_some() {
+            let _ = writeln!(out, "http://{admin_bound}");
+        }
         let _ = out.flush();
     }
-    tracing::info!(blob = %blob_bound, table = %table_bound, data = %config.location.display(),
+    tracing::info!(blob = %blob_bound, table = %table_bound, admin = %admin_bound, data = %config.location.display(),
         in_memory = config.in_memory, "Lapis listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -95,12 +114,17 @@ async fn run(config: Config) -> Result<(), String> {
     ));
     let table_task = tokio::spawn(lapis_server::serve(
         table,
-        state,
+        state.clone(),
         ServiceKind::Table,
-        stopped(stop_rx),
+        stopped(stop_rx.clone()),
     ));
+    let admin_task =
+        admin.map(|l| tokio::spawn(lapis_server::serve_admin(l, state, stopped(stop_rx))));
     shutdown_signal().await;
     let _ = stop_tx.send(true);
+    if let Some(task) = admin_task {
+        let _ = task.await;
+    }
     let served = match (blob_task.await, table_task.await) {
         (Ok(Ok(())), Ok(Ok(()))) => Ok(()),
         (Ok(Err(e)), _) | (_, Ok(Err(e))) => Err(e.to_string()),

@@ -9,11 +9,13 @@ use lapis_store::Store;
 use lapis_wire::xml::ServiceProperties;
 
 use crate::error::ApiResult;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub accounts: Arc<Accounts>,
+    pub metrics: Metrics,
     service_properties: Arc<RwLock<HashMap<String, Arc<ServiceProperties>>>>,
 }
 
@@ -22,6 +24,7 @@ impl AppState {
         AppState {
             store,
             accounts: Arc::new(accounts),
+            metrics: Metrics::new(),
             service_properties: Arc::default(),
         }
     }

@@ -9,6 +9,7 @@ use lapis_store::Store;
 
 struct Server {
     base: String,
+    admin: String,
     client: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -20,6 +21,18 @@ async fn start() -> Server {
         .await
         .expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
+    let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind admin");
+    let admin = format!(
+        "http://{}",
+        admin_listener.local_addr().expect("admin addr")
+    );
+    tokio::spawn(lapis_server::serve_admin(
+        admin_listener,
+        state.clone(),
+        std::future::pending(),
+    ));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(lapis_server::serve(
         listener,
@@ -31,6 +44,7 @@ async fn start() -> Server {
     ));
     Server {
         base: format!("http://{addr}/{DEV_ACCOUNT}"),
+        admin,
         client: reqwest::Client::new(),
         _stop: tx,
     }
@@ -287,4 +301,59 @@ async fn bad_md5_stores_nothing() {
     let get = s.send("GET", "/md5/b", &[], b"", true).await;
     assert_eq!(get.status(), 404);
     assert_eq!(code(&get), "BlobNotFound");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_and_status() {
+    let s = start().await;
+    assert_eq!(
+        s.send("PUT", "/metered?restype=container", &[], b"", true)
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        s.send(
+            "PUT",
+            "/metered/b",
+            &[("x-ms-blob-type", "BlockBlob")],
+            b"12345",
+            true
+        )
+        .await
+        .status(),
+        201
+    );
+    assert_eq!(
+        s.send("GET", "/metered/missing", &[], b"", true)
+            .await
+            .status(),
+        404
+    );
+    let text = s
+        .client
+        .get(format!("{}/metrics", s.admin))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains(r#"lapis_requests_total{service="blob",operation="PutBlob",status="201"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"lapis_requests_total{service="blob",operation="GetBlob",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("lapis_blobs 1"), "{text}");
+    assert!(text.contains("lapis_blob_bytes 5"), "{text}");
+    let ready = s
+        .client
+        .get(format!("{}/readyz", s.admin))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
 }

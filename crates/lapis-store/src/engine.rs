@@ -106,6 +106,8 @@ pub(crate) struct Core {
     pub(crate) gc_lock: RwLock<()>,
     /// Serialises GC passes (background thread vs `collect_garbage`).
     pub(crate) gc_pass: Mutex<()>,
+    /// Running totals of every GC pass, for metrics.
+    pub(crate) gc_totals: Mutex<crate::GcTotals>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
 }
 
@@ -182,6 +184,7 @@ impl Engine {
             clock,
             gc_lock: RwLock::new(()),
             gc_pass: Mutex::new(()),
+            gc_totals: Mutex::new(crate::GcTotals::default()),
             closed: std::sync::atomic::AtomicBool::new(false),
         });
         let gc_thread = spawn_gc(core.clone())?;

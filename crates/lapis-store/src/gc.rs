@@ -26,6 +26,12 @@ impl Core {
         self.expire_blocks(&mut stats)?;
         self.compact(&mut stats)?;
         self.delete_dead(&mut stats)?;
+        let mut totals = self.gc_totals.lock();
+        totals.passes += 1;
+        totals.extents_deleted += stats.extents_deleted;
+        totals.extents_compacted += stats.extents_compacted;
+        totals.bytes_reclaimed += stats.bytes_reclaimed;
+        totals.blocks_expired += stats.blocks_expired;
         Ok(stats)
     }
 

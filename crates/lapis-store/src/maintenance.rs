@@ -2,7 +2,7 @@
 
 use crate::engine::Core;
 use crate::stream::BlobWriter;
-use crate::{GcStats, Result, Store, StoreError, StoreStats};
+use crate::{GcStats, GcTotals, Result, Store, StoreError, StoreStats};
 
 impl Store {
     pub(crate) fn core(&self) -> &Core {
@@ -22,9 +22,22 @@ impl Store {
         self.core().collect_garbage()
     }
 
+    /// What the garbage collector has done since the store was opened (for metrics).
+    pub fn gc_totals(&self) -> GcTotals {
+        *self.core().gc_totals.lock()
+    }
+
     /// Flushes, checkpoints the WAL and stops the threads. Idempotent; later writes fail.
     pub fn close(&self) -> Result<()> {
         self.inner.close()
+    }
+
+    /// A cheap read through the reader pool: Ok when the metadata database answers.
+    pub fn ping(&self) -> Result<()> {
+        self.core().readers.read(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+            Ok(())
+        })
     }
 
     /// SQLite's `PRAGMA integrity_check`: "ok" when the metadata database is sound.
@@ -46,12 +59,16 @@ impl Store {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            let tables: i64 = c.query_row("SELECT COUNT(*) FROM tables", [], |r| r.get(0))?;
+            let entities: i64 = c.query_row("SELECT COUNT(*) FROM entities", [], |r| r.get(0))?;
             Ok(StoreStats {
                 containers: containers as u64,
                 blobs: blobs as u64,
                 blob_bytes: bytes as u64,
                 extents,
                 extent_bytes,
+                tables: tables as u64,
+                entities: entities as u64,
             })
         })
     }

@@ -215,6 +215,18 @@ pub struct StoreStats {
     pub blob_bytes: u64,
     pub extents: u64,
     pub extent_bytes: u64,
+    pub tables: u64,
+    pub entities: u64,
+}
+
+/// What the garbage collector has done since the store was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GcTotals {
+    pub passes: u64,
+    pub extents_deleted: u64,
+    pub extents_compacted: u64,
+    pub bytes_reclaimed: u64,
+    pub blocks_expired: u64,
 }
 
 /// Tuning of the engine.
