@@ -28,6 +28,8 @@ use tower::ServiceExt;
 
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most header lines a request may carry.
+const MAX_HEADERS: usize = 1000;
 /// How long in-flight requests get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Bound on the names remembered per connection (a client could send many distinct ones).
@@ -217,7 +219,10 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // Azure bounds metadata by size (8 KiB), not by count: many small x-ms-meta-* headers
+        // are legal, so allow far more than hyper's default of 100 headers.
+        .max_headers(MAX_HEADERS);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::error::{ApiError, ApiResult};
 use crate::request::{parse_path, Headers, Query, Target};
-use crate::router::{self, Op};
+use crate::router::{self, Level, Op};
 use crate::state::AppState;
 use crate::{access, cors, ops};
 
@@ -198,9 +198,17 @@ async fn dispatch(
     op_name: &mut &'static str,
     account_out: &mut String,
 ) -> ApiResult<Response<Body>> {
-    let target = parse_path(req.uri().path())?;
+    let mut target = parse_path(req.uri().path())?;
     *account_out = target.account.clone();
     let query = Query::parse(req.uri().query());
+    if target.level() == Level::Container && query.get("restype").is_none() {
+        // `/account/name` without restype=container names the blob `name` in the root container.
+        target = Target {
+            account: target.account,
+            container: Some("$root".to_string()),
+            blob: target.container,
+        };
+    }
     let headers = Headers::of(&req);
     let op = router::resolve(
         req.method(),

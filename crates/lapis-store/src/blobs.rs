@@ -407,8 +407,19 @@ impl Store {
         })
     }
 
-    /// Deletes a committed blob with its blocks.
+    /// Deletes a committed blob with its blocks (falling back on the disk reserve when full).
     pub fn delete_blob(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        cond: &Conditions,
+    ) -> Result<()> {
+        self.freeing_space(|| self.delete_blob_once(account, container, blob, cond))
+    }
+
+    /// Deletes a committed blob with its blocks.
+    fn delete_blob_once(
         &self,
         account: &str,
         container: &str,

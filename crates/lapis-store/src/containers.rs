@@ -222,8 +222,13 @@ impl Store {
         })
     }
 
-    /// Deletes the container with all its blobs and blocks (their bytes become garbage for GC).
+    /// Deletes a container with everything in it (falling back on the disk reserve when full).
     pub fn delete_container(&self, account: &str, name: &str, cond: &Conditions) -> Result<()> {
+        self.freeing_space(|| self.delete_container_once(account, name, cond))
+    }
+
+    /// Deletes the container with all its blobs and blocks (their bytes become garbage for GC).
+    fn delete_container_once(&self, account: &str, name: &str, cond: &Conditions) -> Result<()> {
         let (account, name, cond) = (account.to_owned(), name.to_owned(), cond.clone());
         self.core().writer.submit(Vec::new(), move |c| {
             let row = load_checked(c, &account, &name, &cond)?;

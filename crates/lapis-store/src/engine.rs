@@ -8,6 +8,8 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use parking_lot::{Mutex, RwLock};
+
+use crate::reserve::Reserve;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::codec::EtagClock;
@@ -108,6 +110,8 @@ pub(crate) struct Core {
     pub(crate) gc_pass: Mutex<()>,
     /// Running totals of every GC pass, for metrics.
     pub(crate) gc_totals: Mutex<crate::GcTotals>,
+    /// Disk held back for deletes on a full disk.
+    pub(crate) reserve: Reserve,
     pub(crate) closed: std::sync::atomic::AtomicBool,
 }
 
@@ -144,7 +148,7 @@ impl Engine {
             path,
             idle: Mutex::new(Vec::new()),
         };
-        Self::start(conn, readers, Box::new(backend), opts)
+        Self::start(conn, readers, Box::new(backend), opts, Reserve::in_dir(dir))
     }
 
     pub(crate) fn in_memory_with(opts: StoreOptions) -> Result<Engine> {
@@ -155,7 +159,7 @@ impl Engine {
         let backend = MemoryBackend::new(opts.memory_capacity);
         let conn = Arc::new(Mutex::new(conn));
         let readers = Readers::Shared(conn.clone());
-        Self::start(conn, readers, Box::new(backend), opts)
+        Self::start(conn, readers, Box::new(backend), opts, Reserve::none())
     }
 
     fn start(
@@ -163,6 +167,7 @@ impl Engine {
         readers: Readers,
         backend: Box<dyn ExtentBackend>,
         opts: StoreOptions,
+        reserve: Reserve,
     ) -> Result<Engine> {
         let (pool, etag_mark) = {
             let conn = conn.lock();
@@ -185,6 +190,7 @@ impl Engine {
             gc_lock: RwLock::new(()),
             gc_pass: Mutex::new(()),
             gc_totals: Mutex::new(crate::GcTotals::default()),
+            reserve,
             closed: std::sync::atomic::AtomicBool::new(false),
         });
         let gc_thread = spawn_gc(core.clone())?;

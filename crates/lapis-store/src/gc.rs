@@ -26,6 +26,7 @@ impl Core {
         self.expire_blocks(&mut stats)?;
         self.compact(&mut stats)?;
         self.delete_dead(&mut stats)?;
+        self.reserve.replenish();
         let mut totals = self.gc_totals.lock();
         totals.passes += 1;
         totals.extents_deleted += stats.extents_deleted;

@@ -27,6 +27,7 @@ mod gc;
 mod listing;
 mod maintenance;
 mod pool;
+mod reserve;
 mod schema;
 mod stream;
 mod tables;

@@ -32,6 +32,15 @@ impl Store {
         self.inner.close()
     }
 
+    /// Runs a space-freeing write; when it fails for lack of disk, releases the reserve and tries
+    /// once more, so that a full disk can still be emptied through the API.
+    pub(crate) fn freeing_space<T>(&self, f: impl Fn() -> Result<T>) -> Result<T> {
+        match f() {
+            Err(StoreError::StorageFull) if self.core().reserve.release() => f(),
+            other => other,
+        }
+    }
+
     /// A cheap read through the reader pool: Ok when the metadata database answers.
     pub fn ping(&self) -> Result<()> {
         self.core().readers.read(|c| {

@@ -48,8 +48,13 @@ impl Store {
         })
     }
 
-    /// Deletes a table and, in the same transaction, all its entities.
+    /// Deletes a table with its entities (falling back on the disk reserve when full).
     pub fn delete_table(&self, account: &str, name: &str) -> Result<()> {
+        self.freeing_space(|| self.delete_table_once(account, name))
+    }
+
+    /// Deletes a table and, in the same transaction, all its entities.
+    fn delete_table_once(&self, account: &str, name: &str) -> Result<()> {
         let (account, name) = (account.to_owned(), name.to_owned());
         self.core().writer.submit(Vec::new(), move |c| {
             let id = table_id(c, &account, &name)?;

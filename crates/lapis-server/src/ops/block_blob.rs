@@ -9,13 +9,16 @@ use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::blob::http_props_from_blob_headers;
-use super::body::{read_small_body, receive, Expected};
+use super::body::{check_declared_length, read_small_body, receive, Expected};
 use super::{blocking, conditions, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
 use crate::request::Headers;
 
-/// Azure's limits: a block is at most 4000 MiB, a committed list at most 50,000 blocks.
+/// Azure's limits: a Put Blob body is at most 5000 MiB, a block at most 4000 MiB, a committed
+/// list at most 50,000 blocks.
+const MAX_PUT_BLOB_BYTES: u64 = 5000 * 1024 * 1024;
+const MAX_BLOCK_BYTES: u64 = 4000 * 1024 * 1024;
 const MAX_BLOCKS_IN_LIST: usize = 50_000;
 const MAX_BLOCK_ID_BYTES: usize = 64;
 
@@ -56,7 +59,8 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     if http.content_md5.is_none() {
         http.content_md5 = expected.md5.clone();
     }
-    let data = receive(&ctx.state.store, body, &expected).await?;
+    check_declared_length(&headers, MAX_PUT_BLOB_BYTES)?;
+    let data = receive(&ctx.state.store, body, &expected, MAX_PUT_BLOB_BYTES).await?;
     let (md5, crc64) = (data.md5, data.crc64);
     let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
     let result = blocking(&ctx, move |s| {
@@ -100,7 +104,8 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     let (parts, body) = req.into_parts();
     let headers = Headers::of_parts(&parts);
     let expected = Expected::from_headers(&headers)?;
-    let data = receive(&ctx.state.store, body, &expected).await?;
+    check_declared_length(&headers, MAX_BLOCK_BYTES)?;
+    let data = receive(&ctx.state.store, body, &expected, MAX_BLOCK_BYTES).await?;
     let (md5, crc64) = (data.md5, data.crc64);
     let (account, container) = (ctx.account(), ctx.container());
     blocking(&ctx, move |s| {

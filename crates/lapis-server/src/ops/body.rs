@@ -55,14 +55,43 @@ impl Expected {
     }
 }
 
+fn too_large(limit: u64) -> ApiError {
+    ApiError(
+        AzureError::new(ErrorCode::RequestBodyTooLarge)
+            .message(format!("The request body is too large and exceeds the maximum permissible limit of {limit} bytes.")),
+    )
+}
+
+/// Refuses a body whose declared length is over the operation's limit before reading any of it.
+pub fn check_declared_length(headers: &Headers, limit: u64) -> ApiResult<()> {
+    match headers
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        Some(len) if len > limit => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
 /// Streams the request body into the extent store and checks it against the client's checksums.
-pub async fn receive(store: &Store, body: Body, expected: &Expected) -> ApiResult<WrittenData> {
+/// A body (chunked, so of undeclared length) that grows past `limit` is refused.
+pub async fn receive(
+    store: &Store,
+    body: Body,
+    expected: &Expected,
+    limit: u64,
+) -> ApiResult<WrittenData> {
     let store = store.clone();
     let mut writer = tokio::task::spawn_blocking(move || store.blob_writer()).await??;
     let mut stream = body.into_data_stream();
     let mut pending = BytesMut::new();
+    let mut received: u64 = 0;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| client_gone())?;
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(too_large(limit));
+        }
         pending.extend_from_slice(&chunk);
         if pending.len() >= WRITE_SLICE {
             let slice = pending.split().freeze();

@@ -1,0 +1,117 @@
+"""Blob workloads: 4 KiB PUT/GET under wrk, a 512 MiB upload and download, listing 10,000 blobs."""
+
+import hashlib
+import os
+import re
+import statistics
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from azure.storage.blob import BlobServiceClient
+
+import wrk
+
+VERSION = "2021-08-06"
+MIB = 1024 * 1024
+LARGE_SIZE = 512 * MIB
+BLOCK = 8 * MIB
+LIST_COUNT = 10_000
+
+
+def _put(session, url, data=b"", extra=None):
+    headers = {"x-ms-version": VERSION, **(extra or {})}
+    r = session.put(url, data=data, headers=headers)
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"PUT {url.split('?')[0]}: {r.status_code} {r.text[:200]}")
+
+
+def small_blobs(server, seconds, record):
+    sas = server.blob_sas
+    container = f"{server.blob}/small"
+    s = requests.Session()
+    _put(s, f"{container}?restype=container&{sas}")
+    _put(s, f"{container}/get-4k?{sas}", os.urandom(4096), {"x-ms-blob-type": "BlockBlob"})
+    for conns in (32, 1):
+        put = wrk.run(container, ("thread_id.lua", "put_blob.lua"), [sas, VERSION], conns, seconds)
+        record(f"blob PUT 4 KiB, {conns} conn", put)
+        get = wrk.run(f"{container}/get-4k?{sas}", ("get.lua",), [VERSION], conns, seconds)
+        record(f"blob GET 4 KiB, {conns} conn", get)
+
+
+def large_blob(server, data, digest, record):
+    """The SDK uploads in 8 MiB blocks, 4 at a time; curl and the SDK download. Every download
+    is checked: curl by length, the SDK by SHA-256 of the bytes."""
+    client = BlobServiceClient.from_connection_string(
+        server.connection_string(), max_block_size=BLOCK, max_single_put_size=BLOCK,
+        max_chunk_get_size=BLOCK, max_single_get_size=BLOCK,
+    )
+    cc = client.get_container_client("large")
+    cc.create_container()
+    blob = cc.get_blob_client("big.bin")
+    t0 = time.perf_counter()
+    blob.upload_blob(data, overwrite=True, max_concurrency=4)
+    up = time.perf_counter() - t0
+    record("512 MiB upload, SDK 8 MiB blocks x4", {"mbps": LARGE_SIZE / MIB / up})
+
+    url = f"{server.blob}/large/big.bin?{server.blob_sas}"
+    out = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-H", f"x-ms-version: {VERSION}", "-w", "%{http_code} %{size_download} %{time_total}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    code, size, secs = int(out[0]), int(out[1]), float(out[2])
+    if code != 200 or size != LARGE_SIZE:
+        raise RuntimeError(f"curl download: status {code}, {size} bytes")
+    record("512 MiB download, curl", {"mbps": size / MIB / secs})
+
+    t0 = time.perf_counter()
+    got = blob.download_blob(max_concurrency=4).readall()
+    down = time.perf_counter() - t0
+    if len(got) != LARGE_SIZE or hashlib.sha256(got).digest() != digest:
+        raise RuntimeError("SDK download: bytes differ from the upload")
+    record("512 MiB download, SDK x4 (SHA-256 checked)", {"mbps": LARGE_SIZE / MIB / down})
+    del got
+    blob.delete_blob()
+
+
+def _list_all(session, url):
+    """Pages through a listing with maxresults=5000; returns the number of blobs seen."""
+    seen, marker = 0, ""
+    while True:
+        r = session.get(f"{url}&maxresults=5000&marker={marker}", headers={"x-ms-version": VERSION})
+        if r.status_code != 200:
+            raise RuntimeError(f"list: {r.status_code} {r.text[:200]}")
+        seen += r.text.count("<Blob>")
+        m = re.search(r"<NextMarker>([^<]+)</NextMarker>", r.text)
+        if not m:
+            return seen
+        marker = requests.utils.quote(m.group(1), safe="")
+
+
+def listing(server, record):
+    sas = server.blob_sas
+    container = f"{server.blob}/listing"
+    _put(requests.Session(), f"{container}?restype=container&{sas}")
+
+    def create(chunk):
+        s = requests.Session()
+        for i in chunk:
+            _put(s, f"{container}/d{i % 10}/b{i:05}?{sas}", b"", {"x-ms-blob-type": "BlockBlob"})
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(create, [range(k, LIST_COUNT, 16) for k in range(16)]))
+    session = requests.Session()
+    for label, query, expected in (
+        ("list 10,000 blobs flat (2 pages)", "", LIST_COUNT),
+        ("list by prefix d3/ (1,000 of 10,000)", "&prefix=d3%2F", LIST_COUNT // 10),
+    ):
+        url = f"{container}?restype=container&comp=list&{sas}{query}"
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            n = _list_all(session, url)
+            times.append(time.perf_counter() - t0)
+            if n != expected:
+                raise RuntimeError(f"{label}: saw {n} blobs, expected {expected}")
+        record(label, {"ms": statistics.median(times) * 1000})

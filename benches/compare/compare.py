@@ -1,0 +1,109 @@
+"""Lapis against Azurite, side by side, on this machine: the same workloads against both, each
+figure for both and the ratio, written to docs/performance.md. Run through run.sh."""
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import blob_workloads  # noqa: E402
+import report  # noqa: E402
+import servers  # noqa: E402
+import table_workloads  # noqa: E402
+
+
+def at_least(factor):
+    return lambda lapis, azurite, r: r is not None and r >= factor
+
+
+def absolute(check):
+    return lambda lapis, azurite, r: check(lapis)
+
+
+# (workload, unit) -> (what the issue asks, check(lapis, azurite, ratio))
+TARGETS = {
+    ("blob PUT 4 KiB, 32 conn", "req/s"): ("≥ 10×", at_least(10)),
+    ("blob GET 4 KiB, 32 conn", "req/s"): ("≥ 15×", at_least(15)),
+    ("blob PUT 4 KiB, 1 conn", "req/s"): ("≥ 8×", at_least(8)),
+    ("blob GET 4 KiB, 1 conn", "req/s"): ("≥ 8×", at_least(8)),
+    ("512 MiB upload, SDK 8 MiB blocks x4", "MiB/s"): ("≥ 5×", at_least(5)),
+    ("512 MiB download, curl", "MiB/s"): ("≥ 1 GB/s", absolute(lambda v: v * 1.048576 >= 1000)),
+    ("list 10,000 blobs flat (2 pages)", "ms"): ("≥ 10×", at_least(10)),
+    ("list by prefix d3/ (1,000 of 10,000)", "ms"): ("≥ 10×", at_least(10)),
+    ("idle RSS", "MiB"): ("≤ 10 MiB", absolute(lambda v: v <= 10)),
+    ("RSS after workloads", "MiB"): ("≤ 1/5 of Azurite", at_least(5)),
+    ("peak RSS (VmHWM)", "MiB"): ("≤ 1/5 of Azurite", at_least(5)),
+    ("cold start to first 200", "ms"): ("≤ 50 ms", absolute(lambda v: v <= 50)),
+}
+for _label in ("insert", "point get", "filtered query ({n} rows)", "100-entity batch"):
+    _label = _label.format(n=table_workloads.FILTER_EXPECTED)
+    TARGETS[(f"table {_label}, SDK 8 threads", "ops/s")] = ("≥ 2×", at_least(2))
+    TARGETS[(f"table {_label}, wrk 32 conn", "req/s")] = ("≥ 10×", at_least(10))
+
+
+def run_server(server, data, digest, seconds, results):
+    figures = results.setdefault(server.name, {})
+
+    def record(label, values):
+        figures[label] = values
+        shown = ", ".join(f"{report.UNITS[k][0]} {report.fmt(v)}" for k, v in values.items() if k in report.UNITS)
+        errors = f" ({values['errors']} errors!)" if values.get("errors") else ""
+        print(f"  {server.name:8} {label:48} {shown}{errors}", flush=True)
+
+    try:
+        record("cold start to first 200", {"start_ms": server.start() * 1000})
+        time.sleep(1)
+        record("idle RSS", {"mib": server.rss_mib()})
+        blob_workloads.small_blobs(server, seconds, record)
+        blob_workloads.large_blob(server, data, digest, record)
+        blob_workloads.listing(server, record)
+        table_workloads.sdk(server, record)
+        table_workloads.load(server, max(3, seconds * 4 // 5), record)
+        record("RSS after workloads", {"mib": server.rss_mib()})
+        record("peak RSS (VmHWM)", {"mib": server.hwm_mib()})
+    finally:
+        server.stop()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--lapis", required=True)
+    p.add_argument("--azurite", required=True)
+    p.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    p.add_argument("--doc", required=True, help="docs/performance.md to update")
+    p.add_argument("--only", choices=["Lapis", "Azurite"], help="run one server (no ratios)")
+    args = p.parse_args()
+
+    data = os.urandom(blob_workloads.LARGE_SIZE)
+    digest = hashlib.sha256(data).digest()
+    results = {}
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    lapis_bin, azurite_bin = os.path.abspath(args.lapis), os.path.abspath(args.azurite)
+    for server in (servers.lapis(lapis_bin), servers.azurite(azurite_bin)):
+        if args.only and server.name != args.only:
+            continue
+        print(f"== {server.name}", flush=True)
+        run_server(server, data, digest, args.seconds, results)
+
+    print("\n== Lapis advantage (>1 means Lapis is better)")
+    for label, unit, lapis, azurite, r in report.rows(results):
+        print(f"  {label:48} {unit:7} Lapis {report.fmt(lapis):>9}  Azurite {report.fmt(azurite):>9}  "
+              f"{report.fmt(r) + 'x' if r else '-':>8}")
+    if args.only:
+        return
+    info = report.machine()
+    # Other work on the machine moves every figure: the load average says how quiet it was.
+    notes = (f"both on disk, wrk {args.seconds} s per run, one wrk thread; "
+             f"run took {time.perf_counter() - started:.0f} s on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+             f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after.")
+    report.write_results(args.doc, report.markdown(results, TARGETS, info, notes))
+    print(f"\nwrote {args.doc}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The side-by-side table: printed as it goes, and written to docs/performance.md."""
+
+import os
+import platform
+import subprocess
+
+# figure key -> (unit, higher is better)
+UNITS = {
+    "rps": ("req/s", True), "p50_ms": ("p50 ms", False), "p99_ms": ("p99 ms", False),
+    "mbps": ("MiB/s", True), "ms": ("ms", False), "ops": ("ops/s", True),
+    "mib": ("MiB", False), "start_ms": ("ms", False),
+}
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    wrk_version = " ".join(subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[:2])
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "ram": f"{mem_kib / 1024 / 1024:.1f} GiB",
+        "kernel": platform.release(), "python": platform.python_version(), "wrk": wrk_version.strip(),
+    }
+
+
+def ratio(lapis, azurite, higher_better):
+    if not lapis or not azurite:
+        return None
+    return lapis / azurite if higher_better else azurite / lapis
+
+
+def rows(results):
+    """(workload, unit, lapis, azurite, speedup) for every figure both servers produced."""
+    out = []
+    for label, figures in results["Lapis"].items():
+        other = results.get("Azurite", {}).get(label, {})
+        for key, value in figures.items():
+            if key not in UNITS:
+                continue
+            unit, higher = UNITS[key]
+            out.append((label, unit, value, other.get(key), ratio(value, other.get(key), higher)))
+    return out
+
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
+def markdown(results, targets, info, notes):
+    lines = [
+        "| Workload | Unit | Lapis | Azurite | Lapis advantage | Target | Met |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for label, unit, lapis, azurite, r in rows(results):
+        target = targets.get((label, unit))
+        met = "–"
+        if target:
+            met = "met" if target[1](lapis, azurite, r) else "**not met**"
+        lines.append(
+            f"| {label} | {unit} | {fmt(lapis)} | {fmt(azurite)} | {fmt(r) + '×' if r else '–'} "
+            f"| {target[0] if target else ''} | {met} |"
+        )
+    header = [
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['ram']} RAM, Linux {info['kernel']}; "
+        f"{info['wrk']}, Python {info['python']}, {notes}",
+        "",
+    ]
+    return "\n".join(header + lines) + "\n"
+
+
+def write_results(path, table_md):
+    """Replaces the text between the RESULTS markers of docs/performance.md, keeping the prose."""
+    begin, end = "<!-- RESULTS BEGIN -->", "<!-- RESULTS END -->"
+    text = open(path).read() if os.path.exists(path) else f"# Performance\n\n{begin}\n{end}\n"
+    if begin not in text or end not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(f"{head}{begin}\n{table_md}{end}{tail}")
