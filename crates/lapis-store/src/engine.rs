@@ -118,6 +118,8 @@ pub(crate) struct Core {
 pub(crate) struct Engine {
     pub(crate) core: Arc<Core>,
     gc_thread: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
+    /// On disk only: moves WAL frames into the database file in the background.
+    checkpointer: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
 }
 
 impl Engine {
@@ -140,15 +142,22 @@ impl Engine {
                 "could not enable WAL (journal_mode = {mode})"
             )));
         }
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // Checkpoints run on their own thread (see `spawn_checkpointer`), never inside a
+        // commit: an automatic checkpoint in the single writer stalls every waiting caller.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        )?;
         schema::migrate(&mut conn)?;
         let backend = FileBackend::new(dir.join("extents")).map_err(io_error)?;
         let conn = Arc::new(Mutex::new(conn));
+        let checkpointer = spawn_checkpointer(&path)?;
         let readers = Readers::Pool {
             path,
             idle: Mutex::new(Vec::new()),
         };
-        Self::start(conn, readers, Box::new(backend), opts, Reserve::in_dir(dir))
+        let engine = Self::start(conn, readers, Box::new(backend), opts, Reserve::in_dir(dir))?;
+        *engine.checkpointer.lock() = Some(checkpointer);
+        Ok(engine)
     }
 
     pub(crate) fn in_memory_with(opts: StoreOptions) -> Result<Engine> {
@@ -197,15 +206,18 @@ impl Engine {
         Ok(Engine {
             core,
             gc_thread: Mutex::new(Some(gc_thread)),
+            checkpointer: Mutex::new(None),
         })
     }
 
     /// Stops GC, drains the writer, checkpoints the WAL. Idempotent.
     pub(crate) fn close(&self) -> Result<()> {
         self.core.closed.store(true, Ordering::SeqCst);
-        if let Some((stop, thread)) = self.gc_thread.lock().take() {
-            drop(stop);
-            let _ = thread.join();
+        for slot in [&self.gc_thread, &self.checkpointer] {
+            if let Some((stop, thread)) = slot.lock().take() {
+                drop(stop);
+                let _ = thread.join();
+            }
         }
         self.core.writer.stop();
         if let Readers::Pool { idle, .. } = &self.core.readers {
@@ -219,6 +231,29 @@ impl Drop for Engine {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// How often the background checkpoint runs.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A thread with its own connection that checkpoints the WAL (PASSIVE: it never blocks the
+/// writer or readers; frames a reader still needs are left for the next pass).
+fn spawn_checkpointer(path: &Path) -> Result<(mpsc::Sender<()>, JoinHandle<()>)> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(1))?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("lapis-store-checkpoint".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_INTERVAL)
+            {
+                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::debug!(error = %e, "background checkpoint skipped");
+                }
+            }
+        })?;
+    Ok((stop, thread))
 }
 
 fn spawn_gc(core: Arc<Core>) -> Result<(mpsc::Sender<()>, JoinHandle<()>)> {

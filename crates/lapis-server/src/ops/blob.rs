@@ -12,6 +12,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
 use crate::request::Headers;
 
+/// A blob's bytes as Get Blob sends them: already in memory, or pulled from the engine.
+enum Content {
+    Inline(bytes::Bytes),
+    Stream(lapis_store::BlobReader),
+}
+
 pub fn blob_type_name(t: BlobType) -> &'static str {
     match t {
         BlobType::BlockBlob => "BlockBlob",
@@ -90,16 +96,26 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     }
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     let read = blocking(&ctx, move |s| {
-        s.read_blob(&account, &container, &blob, range, &cond)
+        let (props, mut reader) = s.read_blob(&account, &container, &blob, range, &cond)?;
+        // Small blobs come back whole from this one blocking call.
+        let content = if reader.remaining() <= body::INLINE_READ {
+            Content::Inline(body::read_remaining(&mut reader)?)
+        } else {
+            Content::Stream(reader)
+        };
+        Ok((props, content))
     })
     .await;
-    let (props, reader) = match read {
+    let (props, content) = match read {
         Err(e) if e.0.code == ErrorCode::InvalidRange => {
             return Err(with_unsatisfied_range(&ctx, e).await)
         }
         other => other?,
     };
-    let len = reader.remaining();
+    let len = match &content {
+        Content::Inline(bytes) => bytes.len() as u64,
+        Content::Stream(reader) => reader.remaining(),
+    };
     let mut reply = describe(
         Reply::new(if range.is_some() {
             StatusCode::PARTIAL_CONTENT
@@ -121,15 +137,16 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     } else if let Some(md5) = &props.http.content_md5 {
         reply = reply.base64("content-md5", md5);
     }
+    let bytes = match content {
+        Content::Inline(bytes) => bytes,
+        Content::Stream(reader) if want_range_md5 => body::read_all(reader).await?,
+        Content::Stream(reader) => return Ok(reply.body(body::stream(reader), len).finish()),
+    };
     if want_range_md5 {
-        let bytes = body::read_all(reader).await?;
         let digest = Md5::digest(&bytes);
-        return Ok(reply
-            .base64("content-md5", &digest)
-            .body(Body::from(bytes), len)
-            .finish());
+        reply = reply.base64("content-md5", &digest);
     }
-    Ok(reply.body(body::stream(reader), len).finish())
+    Ok(reply.body(Body::from(bytes), len).finish())
 }
 
 /// A 416 tells the client the blob's size, as `Content-Range: bytes */SIZE`.

@@ -3,13 +3,18 @@
 use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
-use lapis_store::{BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition};
+use lapis_store::{
+    BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, Store, WrittenData,
+};
 use lapis_wire::names::validate_blob_name;
 use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::blob::http_props_from_blob_headers;
-use super::body::{check_declared_length, read_small_body, receive, Expected};
+use super::body::{
+    check_declared_length, declared_length, read_body, read_small_body, receive, store_small,
+    Expected, INLINE_WRITE,
+};
 use super::{blocking, conditions, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
@@ -60,14 +65,25 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         http.content_md5 = expected.md5.clone();
     }
     check_declared_length(&headers, MAX_PUT_BLOB_BYTES)?;
-    let data = receive(&ctx.state.store, body, &expected, MAX_PUT_BLOB_BYTES).await?;
-    let (md5, crc64) = (data.md5, data.crc64);
     let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
-    let result = blocking(&ctx, move |s| {
+    let commit = move |s: &Store, data: WrittenData| {
         s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)
-    })
-    .await;
-    let p = map_store_write(result, &cond)?;
+    };
+    let result = match declared_length(&headers) {
+        // Small bodies: read whole, then one blocking call writes, syncs and commits.
+        Some(len) if len <= INLINE_WRITE => {
+            let bytes = read_body(body, INLINE_WRITE as usize).await?;
+            store_small(&ctx.state.store, bytes, &expected, commit).await
+        }
+        _ => {
+            let data = receive(&ctx.state.store, body, &expected, MAX_PUT_BLOB_BYTES).await?;
+            let (md5, crc64) = (data.md5, data.crc64);
+            blocking(&ctx, move |s| commit(s, data))
+                .await
+                .map(|p| (p, md5, crc64))
+        }
+    };
+    let (p, md5, crc64) = map_store_write(result, &cond)?;
     Ok(Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)

@@ -16,7 +16,12 @@ use crate::request::Headers;
 /// blocking thread, small enough to keep memory flat.
 const WRITE_SLICE: usize = 1024 * 1024;
 /// Reads leave the engine in chunks of this size.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1024 * 1024;
+/// Blobs up to this size are read in the same blocking call that resolves them, and sent from
+/// memory: one hand-off to the blocking pool instead of one per chunk.
+pub const INLINE_READ: u64 = 1024 * 1024;
+/// Bodies up to this declared size are read whole and stored in one blocking call.
+pub const INLINE_WRITE: u64 = 1024 * 1024;
 
 fn client_gone() -> ApiError {
     // The client stopped sending; nothing was stored. Azure reports a broken body this way.
@@ -28,7 +33,19 @@ fn client_gone() -> ApiError {
 
 /// Reads a small body (XML documents), refusing more than `limit` bytes.
 pub async fn read_small_body(req: Request<Body>, limit: usize) -> ApiResult<Bytes> {
-    let mut stream = req.into_body().into_data_stream();
+    read_body(req.into_body(), limit).await
+}
+
+/// The body length the client declared, if it did.
+pub fn declared_length(headers: &Headers) -> Option<u64> {
+    headers
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+pub async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
+    let mut stream = body.into_data_stream();
     let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| client_gone())?;
@@ -104,37 +121,76 @@ pub async fn receive(
         writer.finish()
     })
     .await??;
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    if let Some(md5) = &expected.md5 {
-        if md5.as_slice() != data.md5 {
-            return Err(AzureError::new(ErrorCode::Md5Mismatch)
-                .detail("UserSpecifiedMd5", b64(md5))
-                .detail("ServerCalculatedMd5", b64(&data.md5))
-                .into());
-        }
-    }
-    if let Some(crc) = expected.crc64 {
-        if crc != data.crc64 {
-            return Err(AzureError::new(ErrorCode::Crc64Mismatch)
-                .detail("UserSpecifiedCrc64", b64(&crc.to_le_bytes()))
-                .detail("ServerCalculatedCrc64", b64(&data.crc64.to_le_bytes()))
-                .into());
-        }
-    }
+    check_checksums(expected, &data.md5, data.crc64)?;
     Ok(data)
+}
+
+/// Compares what the client said it sent with what arrived.
+fn check_checksums(expected: &Expected, md5: &[u8; 16], crc64: u64) -> ApiResult<()> {
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    if let Some(want) = &expected.md5 {
+        if want.as_slice() != md5 {
+            return Err(AzureError::new(ErrorCode::Md5Mismatch)
+                .detail("UserSpecifiedMd5", b64(want))
+                .detail("ServerCalculatedMd5", b64(md5))
+                .into());
+        }
+    }
+    if let Some(want) = expected.crc64 {
+        if want != crc64 {
+            return Err(AzureError::new(ErrorCode::Crc64Mismatch)
+                .detail("UserSpecifiedCrc64", b64(&want.to_le_bytes()))
+                .detail("ServerCalculatedCrc64", b64(&crc64.to_le_bytes()))
+                .into());
+        }
+    }
+    Ok(())
 }
 
 /// Reads a whole (bounded) range into memory, for `x-ms-range-get-content-md5`.
 pub async fn read_all(mut reader: BlobReader) -> ApiResult<Bytes> {
-    let data = tokio::task::spawn_blocking(move || -> lapis_store::Result<Bytes> {
-        let mut buf = BytesMut::with_capacity(reader.remaining() as usize);
-        while let Some(chunk) = reader.read_chunk(READ_CHUNK)? {
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(buf.freeze())
+    Ok(tokio::task::spawn_blocking(move || read_remaining(&mut reader)).await??)
+}
+
+/// Stores a small body read whole: checksums computed here, bytes written, made durable and
+/// committed by `commit` in a single blocking call.
+pub async fn store_small<T, F>(
+    store: &Store,
+    bytes: Bytes,
+    expected: &Expected,
+    commit: F,
+) -> ApiResult<(T, [u8; 16], u64)>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store, WrittenData) -> lapis_store::Result<T> + Send + 'static,
+{
+    use md5::{Digest, Md5};
+    let md5: [u8; 16] = Md5::digest(&bytes).into();
+    let mut crc = crc64fast_nvme::Digest::new();
+    crc.write(&bytes);
+    let crc64 = crc.sum64();
+    check_checksums(expected, &md5, crc64)?;
+    let store = store.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut writer = store.blob_writer()?;
+        writer.write(&bytes)?;
+        let data = writer.finish()?;
+        commit(&store, data)
     })
     .await??;
-    Ok(data)
+    Ok((out, md5, crc64))
+}
+
+/// Reads what remains of a reader (bounded by the caller) on the current blocking thread.
+pub fn read_remaining(reader: &mut BlobReader) -> lapis_store::Result<Bytes> {
+    let mut buf = BytesMut::with_capacity(reader.remaining() as usize);
+    while reader.remaining() > 0 {
+        match reader.read_chunk(READ_CHUNK)? {
+            Some(chunk) => buf.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    Ok(buf.freeze())
 }
 
 /// A response body that pulls chunks from the engine as the client reads them.
@@ -144,6 +200,10 @@ pub fn stream(reader: BlobReader) -> Body {
     }
     let chunks = futures::stream::unfold(Some(reader), |state| async move {
         let mut reader = state?;
+        if reader.remaining() == 0 {
+            // Everything was sent: no hand-off just to learn the reader is empty.
+            return None;
+        }
         let step = tokio::task::spawn_blocking(move || {
             let chunk = reader.read_chunk(READ_CHUNK);
             (reader, chunk)
