@@ -357,3 +357,17 @@ async fn metrics_count_requests_by_operation_and_status() {
         .expect("readyz");
     assert_eq!(ready.status(), 200);
 }
+
+#[tokio::test]
+async fn a_single_segment_path_is_a_blob_in_the_root_container() {
+    let s = start().await;
+    let missing = s.send("GET", "/rootblob", &[], b"", true).await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(code(&missing), "ContainerNotFound");
+    assert_eq!(s.send("PUT", "/$root?restype=container", &[], b"", true).await.status(), 201);
+    let put = s.send("PUT", "/rootblob", &[("x-ms-blob-type", "BlockBlob")], b"at the root", true).await;
+    assert_eq!(put.status(), 201);
+    let get = s.send("GET", "/$root/rootblob", &[], b"", true).await;
+    assert_eq!(get.status(), 200);
+    assert_eq!(get.bytes().await.expect("body").as_ref(), b"at the root");
+}
