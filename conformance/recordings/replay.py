@@ -43,6 +43,7 @@ FEATURES = {
 }
 
 import argparse
+from pathlib import Path
 import glob
 import json
 import os
@@ -57,7 +58,13 @@ from ratchet import check_ratchet, read_ratchet, write_ratchet  # noqa: E402
 from rewrite import Endpoints  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_RECORDINGS = "/work/shared/azure-recordings"
+def _default_recordings() -> str:
+    """shared/ sits beside the checkout (in CI too); /work/shared is this workplace's copy."""
+    beside = Path(__file__).resolve().parents[3] / "shared" / "azure-recordings"
+    return str(beside) if beside.is_dir() else "/work/shared/azure-recordings"
+
+
+DEFAULT_RECORDINGS = _default_recordings()
 
 
 def recording_name(root: str, path: str) -> str:
