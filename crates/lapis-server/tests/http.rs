@@ -364,8 +364,21 @@ async fn a_single_segment_path_is_a_blob_in_the_root_container() {
     let missing = s.send("GET", "/rootblob", &[], b"", true).await;
     assert_eq!(missing.status(), 404);
     assert_eq!(code(&missing), "ContainerNotFound");
-    assert_eq!(s.send("PUT", "/$root?restype=container", &[], b"", true).await.status(), 201);
-    let put = s.send("PUT", "/rootblob", &[("x-ms-blob-type", "BlockBlob")], b"at the root", true).await;
+    assert_eq!(
+        s.send("PUT", "/$root?restype=container", &[], b"", true)
+            .await
+            .status(),
+        201
+    );
+    let put = s
+        .send(
+            "PUT",
+            "/rootblob",
+            &[("x-ms-blob-type", "BlockBlob")],
+            b"at the root",
+            true,
+        )
+        .await;
     assert_eq!(put.status(), 201);
     let get = s.send("GET", "/$root/rootblob", &[], b"", true).await;
     assert_eq!(get.status(), 200);

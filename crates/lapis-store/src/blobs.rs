@@ -8,11 +8,12 @@ use time::OffsetDateTime;
 use crate::codec::{decode_metadata, encode_metadata, time_from_i64, time_to_i64};
 use crate::conditions::check;
 use crate::containers::load_container;
+use crate::inline::read_inline;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
 use crate::{
     Access, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions, Metadata, Result,
-    Store, StoreError, WrittenData,
+    Store, StoreError,
 };
 
 pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_modified, created, size, content_type, \
@@ -162,6 +163,8 @@ pub(crate) fn clear_content(conn: &Connection, blob_id: i64) -> Result<()> {
         .execute([blob_id])?;
     conn.prepare_cached("DELETE FROM blocks WHERE blob_id = ?1")?
         .execute([blob_id])?;
+    conn.prepare_cached("DELETE FROM blob_inline WHERE blob_id = ?1")?
+        .execute([blob_id])?;
     Ok(())
 }
 
@@ -235,57 +238,6 @@ fn resolve_range(size: u64, range: Option<ByteRange>) -> Result<(u64, u64)> {
 }
 
 impl Store {
-    /// Replaces the blob's content, properties and metadata with `data` (Put Blob).
-    #[allow(clippy::too_many_arguments)]
-    pub fn put_blob(
-        &self,
-        account: &str,
-        container: &str,
-        blob: &str,
-        data: WrittenData,
-        http: &BlobHttpProps,
-        metadata: &Metadata,
-        cond: &Conditions,
-    ) -> Result<BlobProps> {
-        let (account, container, blob) =
-            (account.to_owned(), container.to_owned(), blob.to_owned());
-        let (http, metadata, cond) = (http.clone(), metadata.clone(), cond.clone());
-        let clock = self.core().clock.clone();
-        let sync = data.sync_list();
-        self.core().writer.submit(sync, move |c| {
-            let cont = load_container(c, &account, &container)?;
-            let existing = find_blob(c, cont.id, &blob)?;
-            let current = existing.as_ref().filter(|b| b.committed);
-            check(
-                &cond,
-                current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
-                Access::Write,
-            )?;
-            let now = OffsetDateTime::now_utc();
-            let mut http = http;
-            http.content_md5 = http.content_md5.or_else(|| Some(data.md5.to_vec()));
-            let props = BlobProps {
-                name: blob,
-                blob_type: BlobType::BlockBlob,
-                etag: clock.next(),
-                last_modified: now,
-                created: current.map_or(now, |b| b.props.created),
-                size: data.len,
-                http,
-                metadata,
-                content_crc64: Some(data.crc64),
-                committed_block_count: 0,
-            };
-            let existing_id = existing.map(|b| b.id);
-            if let Some(id) = existing_id {
-                clear_content(c, id)?;
-            }
-            let id = upsert_blob(c, cont.id, existing_id, true, &props)?;
-            insert_blob_chunks(c, id, &data.chunks)?;
-            Ok(props)
-        })
-    }
-
     pub fn get_blob_properties(
         &self,
         account: &str,
@@ -324,6 +276,14 @@ impl Store {
                 Access::Read,
             )?;
             let (from, to) = resolve_range(row.props.size, range)?;
+            if let Some(data) = read_inline(c, row.id, from, to)? {
+                if data.len() as u64 != to - from {
+                    return Err(StoreError::Internal(format!(
+                        "blob {blob}: inline bytes do not cover its size"
+                    )));
+                }
+                return Ok((row.props, BlobReader::from_bytes(data)));
+            }
             let chunks = if from < to {
                 range_chunks(c, row.id, from, to)?
             } else {

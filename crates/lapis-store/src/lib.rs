@@ -2,7 +2,8 @@
 //!
 //! Metadata (containers, blobs, blocks, ACLs, service properties, tables and their entities)
 //! lives in SQLite (WAL, one writer thread doing group commit, a pool of readers). Blob bytes live
-//! in append-only extents referenced from SQLite as `(extent, offset, len)` chunks. The same
+//! in append-only extents referenced from SQLite as `(extent, offset, len)` chunks, except small
+//! blobs put with `put_blob_inline`, whose bytes live in SQLite itself. The same
 //! engine runs on disk or in memory.
 //!
 //! This crate knows nothing of HTTP, XML or authentication: the server maps `StoreError` to Azure
@@ -24,15 +25,18 @@ mod entities;
 mod entity_query;
 mod extents;
 mod gc;
+mod inline;
 mod listing;
 mod maintenance;
 mod pool;
+mod put;
 mod reserve;
 mod schema;
 mod stream;
 mod tables;
 mod writer;
 
+pub use inline::INLINE_BLOB_MAX;
 pub use stream::{BlobReader, BlobWriter};
 
 use std::path::Path;

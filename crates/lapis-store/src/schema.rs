@@ -135,6 +135,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (table_id, pk, rk)
     ) WITHOUT ROWID;
     "#,
+    // 3: small blobs stored inline: their bytes live here, committed with the metadata in one
+    // transaction, instead of in blob_chunks. A blob has content in one of the two, never both.
+    r#"
+    CREATE TABLE blob_inline (
+        blob_id INTEGER PRIMARY KEY REFERENCES blobs (id) ON DELETE CASCADE,
+        data BLOB NOT NULL
+    );
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -202,7 +210,10 @@ mod tests {
             // The latest step's objects exist.
             conn.execute_batch(
                 "INSERT INTO tables (id, account, key, name, acl) VALUES (1, 'a', 't', 'T', x'');
-                 INSERT INTO entities VALUES (1, 'p', 'r', 0, x'')",
+                 INSERT INTO entities VALUES (1, 'p', 'r', 0, x'');
+                 INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
+                                    size, committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 1, 0, x'');
+                 INSERT INTO blob_inline VALUES (1, x'00')",
             )
             .unwrap();
         }

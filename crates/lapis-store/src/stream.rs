@@ -1,4 +1,5 @@
-//! Streaming bytes in (`BlobWriter`) and out (`BlobReader`) of the extent store.
+//! Streaming bytes in (`BlobWriter`) and out (`BlobReader`) of the extent store (or, for inline
+//! blobs, out of memory).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -146,10 +147,18 @@ impl WrittenData {
     }
 }
 
-/// A resolved byte range: the extents are pinned, so overwrites, deletes and GC cannot change or
-/// remove the bytes this reader returns.
+/// Where a reader's bytes come from.
+enum Part {
+    /// `(extent, offset, len)`: bytes still to read from an extent.
+    Extent(Arc<Extent>, u64, u64),
+    /// Bytes of a small blob stored inline in the metadata database, already in memory.
+    Memory(bytes::Bytes),
+}
+
+/// A resolved byte range: the extents are pinned (or the bytes held), so overwrites, deletes and
+/// GC cannot change or remove the bytes this reader returns.
 pub struct BlobReader {
-    parts: VecDeque<(Arc<Extent>, u64, u64)>,
+    parts: VecDeque<Part>,
     remaining: u64,
 }
 
@@ -157,8 +166,19 @@ impl BlobReader {
     pub(crate) fn new(parts: Vec<(Arc<Extent>, u64, u64)>) -> BlobReader {
         let remaining = parts.iter().map(|p| p.2).sum();
         BlobReader {
-            parts: parts.into(),
+            parts: parts
+                .into_iter()
+                .map(|(ext, offset, len)| Part::Extent(ext, offset, len))
+                .collect(),
             remaining,
+        }
+    }
+
+    /// A reader over bytes already in memory (an inline blob's range).
+    pub(crate) fn from_bytes(data: bytes::Bytes) -> BlobReader {
+        BlobReader {
+            remaining: data.len() as u64,
+            parts: VecDeque::from([Part::Memory(data)]),
         }
     }
 
@@ -168,18 +188,30 @@ impl BlobReader {
 
     /// Reads up to `max` bytes; `None` at the end.
     pub fn read_chunk(&mut self, max: usize) -> Result<Option<bytes::Bytes>> {
-        while let Some((ext, offset, len)) = self.parts.front_mut() {
-            if *len == 0 {
-                self.parts.pop_front();
-                continue;
+        let max = max.max(1);
+        while let Some(part) = self.parts.front_mut() {
+            match part {
+                Part::Extent(_, _, 0) => {
+                    self.parts.pop_front();
+                }
+                Part::Memory(data) if data.is_empty() => {
+                    self.parts.pop_front();
+                }
+                Part::Extent(ext, offset, len) => {
+                    let n = (*len).min(max as u64) as usize;
+                    let mut buf = vec![0u8; n];
+                    ext.file.read_at(*offset, &mut buf).map_err(io_error)?;
+                    *offset += n as u64;
+                    *len -= n as u64;
+                    self.remaining -= n as u64;
+                    return Ok(Some(bytes::Bytes::from(buf)));
+                }
+                Part::Memory(data) => {
+                    let out = data.split_to(data.len().min(max));
+                    self.remaining -= out.len() as u64;
+                    return Ok(Some(out));
+                }
             }
-            let n = (*len).min(max.max(1) as u64) as usize;
-            let mut buf = vec![0u8; n];
-            ext.file.read_at(*offset, &mut buf).map_err(io_error)?;
-            *offset += n as u64;
-            *len -= n as u64;
-            self.remaining -= n as u64;
-            return Ok(Some(bytes::Bytes::from(buf)));
         }
         Ok(None)
     }

@@ -3,9 +3,7 @@
 use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
-use lapis_store::{
-    BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, Store, WrittenData,
-};
+use lapis_store::{BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, Store};
 use lapis_wire::names::validate_blob_name;
 use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
 use lapis_wire::{AzureError, ErrorCode};
@@ -66,21 +64,23 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     }
     check_declared_length(&headers, MAX_PUT_BLOB_BYTES)?;
     let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
-    let commit = move |s: &Store, data: WrittenData| {
-        s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)
-    };
     let result = match declared_length(&headers) {
-        // Small bodies: read whole, then one blocking call writes, syncs and commits.
+        // Small bodies: read whole, then one blocking call stores and commits them.
         Some(len) if len <= INLINE_WRITE => {
             let bytes = read_body(body, INLINE_WRITE as usize).await?;
+            let commit = move |s: &Store, bytes| {
+                s.put_blob_inline(&account, &container, &blob, bytes, &http, &metadata, &c2)
+            };
             store_small(&ctx.state.store, bytes, &expected, commit).await
         }
         _ => {
             let data = receive(&ctx.state.store, body, &expected, MAX_PUT_BLOB_BYTES).await?;
             let (md5, crc64) = (data.md5, data.crc64);
-            blocking(&ctx, move |s| commit(s, data))
-                .await
-                .map(|p| (p, md5, crc64))
+            blocking(&ctx, move |s| {
+                s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)
+            })
+            .await
+            .map(|p| (p, md5, crc64))
         }
     };
     let (p, md5, crc64) = map_store_write(result, &cond)?;

@@ -152,8 +152,8 @@ pub async fn read_all(mut reader: BlobReader) -> ApiResult<Bytes> {
     Ok(tokio::task::spawn_blocking(move || read_remaining(&mut reader)).await??)
 }
 
-/// Stores a small body read whole: checksums computed here, bytes written, made durable and
-/// committed by `commit` in a single blocking call.
+/// Stores a small body read whole: checksums computed here, then `commit` stores the bytes (the
+/// engine keeps small ones inline in SQLite: one durable flush) in a single blocking call.
 pub async fn store_small<T, F>(
     store: &Store,
     bytes: Bytes,
@@ -162,7 +162,7 @@ pub async fn store_small<T, F>(
 ) -> ApiResult<(T, [u8; 16], u64)>
 where
     T: Send + 'static,
-    F: FnOnce(&Store, WrittenData) -> lapis_store::Result<T> + Send + 'static,
+    F: FnOnce(&Store, Bytes) -> lapis_store::Result<T> + Send + 'static,
 {
     use md5::{Digest, Md5};
     let md5: [u8; 16] = Md5::digest(&bytes).into();
@@ -171,13 +171,7 @@ where
     let crc64 = crc.sum64();
     check_checksums(expected, &md5, crc64)?;
     let store = store.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let mut writer = store.blob_writer()?;
-        writer.write(&bytes)?;
-        let data = writer.finish()?;
-        commit(&store, data)
-    })
-    .await??;
+    let out = tokio::task::spawn_blocking(move || commit(&store, bytes)).await??;
     Ok((out, md5, crc64))
 }
 

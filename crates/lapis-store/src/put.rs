@@ -1,0 +1,130 @@
+//! Put Blob: replacing a blob's whole content in one transaction, shared by the extent path
+//! (`put_blob`) and the inline path (`put_blob_inline`).
+
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use time::OffsetDateTime;
+
+use crate::blobs::{clear_content, find_blob, insert_blob_chunks, upsert_blob};
+use crate::conditions::check;
+use crate::containers::load_container;
+use crate::pool::Extent;
+use crate::{
+    Access, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Result, Store, WrittenData,
+};
+
+/// Length and checksums of a Put Blob body.
+pub(crate) struct ContentSummary {
+    pub(crate) len: u64,
+    pub(crate) md5: [u8; 16],
+    pub(crate) crc64: u64,
+}
+
+/// The owned arguments of a Put Blob, moved into the writer job.
+pub(crate) struct PutTarget {
+    account: String,
+    container: String,
+    blob: String,
+    http: BlobHttpProps,
+    metadata: Metadata,
+    cond: Conditions,
+}
+
+impl PutTarget {
+    pub(crate) fn new(
+        account: &str,
+        container: &str,
+        blob: &str,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        cond: &Conditions,
+    ) -> PutTarget {
+        PutTarget {
+            account: account.to_owned(),
+            container: container.to_owned(),
+            blob: blob.to_owned(),
+            http: http.clone(),
+            metadata: metadata.clone(),
+            cond: cond.clone(),
+        }
+    }
+}
+
+impl Store {
+    /// Replaces the blob's content, properties and metadata with `data` (Put Blob).
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_blob(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        data: WrittenData,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        cond: &Conditions,
+    ) -> Result<BlobProps> {
+        let sync = data.sync_list();
+        let summary = ContentSummary {
+            len: data.len,
+            md5: data.md5,
+            crc64: data.crc64,
+        };
+        let target = PutTarget::new(account, container, blob, http, metadata, cond);
+        // `data` moves into the job so its extent pins last until the commit.
+        self.replace_blob(sync, target, summary, move |c, id| {
+            insert_blob_chunks(c, id, &data.chunks)
+        })
+    }
+
+    /// Put Blob's transaction: checks conditions, drops the old content and blocks, writes the
+    /// row, then lets `store_content` record where the new bytes are.
+    pub(crate) fn replace_blob(
+        &self,
+        sync: Vec<(Arc<Extent>, u64)>,
+        target: PutTarget,
+        summary: ContentSummary,
+        store_content: impl FnOnce(&Connection, i64) -> Result<()> + Send + 'static,
+    ) -> Result<BlobProps> {
+        let clock = self.core().clock.clone();
+        self.core().writer.submit(sync, move |c| {
+            let PutTarget {
+                account,
+                container,
+                blob,
+                mut http,
+                metadata,
+                cond,
+            } = target;
+            let cont = load_container(c, &account, &container)?;
+            let existing = find_blob(c, cont.id, &blob)?;
+            let current = existing.as_ref().filter(|b| b.committed);
+            check(
+                &cond,
+                current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
+                Access::Write,
+            )?;
+            let now = OffsetDateTime::now_utc();
+            http.content_md5 = http.content_md5.or_else(|| Some(summary.md5.to_vec()));
+            let props = BlobProps {
+                name: blob,
+                blob_type: BlobType::BlockBlob,
+                etag: clock.next(),
+                last_modified: now,
+                created: current.map_or(now, |b| b.props.created),
+                size: summary.len,
+                http,
+                metadata,
+                content_crc64: Some(summary.crc64),
+                committed_block_count: 0,
+            };
+            let existing_id = existing.map(|b| b.id);
+            if let Some(id) = existing_id {
+                clear_content(c, id)?;
+            }
+            let id = upsert_blob(c, cont.id, existing_id, true, &props)?;
+            store_content(c, id)?;
+            Ok(props)
+        })
+    }
+}
