@@ -3,7 +3,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
@@ -21,8 +21,16 @@ use crate::{schema, Result, StoreError, StoreOptions};
 /// Idle read connections kept around.
 const MAX_IDLE_READERS: usize = 8;
 
+/// Set when a write found the disk full: the collector then runs within a second instead of
+/// waiting for its interval, so that space freed by deletes comes back promptly.
+static DISK_FULL_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// How soon the collector runs after the disk was found full.
+const GC_AFTER_DISK_FULL: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(crate) fn io_error(e: io::Error) -> StoreError {
     if is_storage_full(&e) {
+        DISK_FULL_SEEN.store(true, Ordering::Relaxed);
         StoreError::StorageFull
     } else {
         StoreError::Io(e)
@@ -35,6 +43,7 @@ pub(crate) fn normalize(e: StoreError) -> StoreError {
         StoreError::Sqlite(ref s)
             if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
         {
+            DISK_FULL_SEEN.store(true, Ordering::Relaxed);
             StoreError::StorageFull
         }
         StoreError::Io(io) => io_error(io),
@@ -262,8 +271,20 @@ fn spawn_gc(core: Arc<Core>) -> Result<(mpsc::Sender<()>, JoinHandle<()>)> {
     let thread = std::thread::Builder::new()
         .name("lapis-store-gc".into())
         .spawn(move || {
-            // Any message or a dropped sender ends the loop.
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+            // Waits in short slices so that a full disk is noticed within a second; any message
+            // or a dropped sender ends the loop.
+            let mut waited = std::time::Duration::ZERO;
+            loop {
+                let slice = interval.min(GC_AFTER_DISK_FULL);
+                match stopped.recv_timeout(slice) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => break,
+                }
+                waited += slice;
+                if waited < interval && !DISK_FULL_SEEN.swap(false, Ordering::Relaxed) {
+                    continue;
+                }
+                waited = std::time::Duration::ZERO;
                 if let Err(e) = core.collect_garbage() {
                     tracing::warn!(error = %e, "garbage collection pass failed");
                 }

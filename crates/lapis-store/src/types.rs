@@ -248,7 +248,9 @@ impl Default for StoreOptions {
         StoreOptions {
             gc_interval: std::time::Duration::from_secs(60),
             uncommitted_block_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
-            extent_target_size: 64 * 1024 * 1024,
+            // Small enough that deleting a share of the blobs frees whole extents (reclaimed
+            // without copying, which matters on a full disk), large enough to keep files few.
+            extent_target_size: 16 * 1024 * 1024,
             memory_capacity: None,
         }
     }
