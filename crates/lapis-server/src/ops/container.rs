@@ -2,14 +2,13 @@
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
-use lapis_store::{Conditions, ContainerProps, PublicAccess, SignedIdentifier};
+use lapis_store::{Conditions, ContainerProps, PublicAccess};
 use lapis_wire::names::validate_container_name;
-use lapis_wire::xml::{parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml};
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::body::read_small_body;
 use super::service::access_name;
-use super::{blocking, conditions, Reply};
+use super::{acl, blocking, conditions, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 use crate::request::Headers;
@@ -88,18 +87,10 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
 pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
     let (account, name) = (ctx.account(), ctx.container());
     let (c, ids) = blocking(&ctx, move |s| s.get_container_acl(&account, &name)).await?;
-    let xml_ids: Vec<SignedIdentifierXml> = ids
-        .into_iter()
-        .map(|i| SignedIdentifierXml {
-            id: i.id,
-            start: i.start,
-            expiry: i.expiry,
-            permission: i.permission,
-        })
-        .collect();
+
     let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
         .header_opt("x-ms-blob-public-access", access_name(c.public_access))
-        .xml(render_signed_identifiers(&xml_ids));
+        .xml(acl::render(ids));
     Ok(reply.finish())
 }
 
@@ -109,21 +100,7 @@ pub async fn set_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> 
     let cond = conditions::parse(&headers)?;
     date_conditions_only(&cond, true)?;
     let body = read_small_body(req, 64 * 1024).await?;
-    let parsed = parse_signed_identifiers(&body)?;
-    if parsed.len() > 5 {
-        return Err(AzureError::new(ErrorCode::InvalidXmlDocument)
-            .message("XML specified is not syntactically valid.")
-            .into());
-    }
-    let ids: Vec<SignedIdentifier> = parsed
-        .into_iter()
-        .map(|i| SignedIdentifier {
-            id: i.id,
-            start: i.start,
-            expiry: i.expiry,
-            permission: i.permission,
-        })
-        .collect();
+    let ids = acl::parse(&body)?;
     let (account, name) = (ctx.account(), ctx.container());
     let c = blocking(&ctx, move |s| {
         s.set_container_acl(&account, &name, access, &ids, &cond)

@@ -1,5 +1,6 @@
 //! Blob service operations, one file per family, dispatched by one `match`.
 
+pub mod acl;
 mod blob;
 mod block_blob;
 pub mod body;

@@ -5,11 +5,8 @@ use http::{Request, Response, StatusCode};
 use lapis_odata::{
     parse_filter, parse_table_name, parse_top, render_table, render_table_list, EdmValue, Metadata,
 };
-use lapis_store::SignedIdentifier;
 use lapis_wire::names::validate_table_name;
-use lapis_wire::xml::{
-    parse_signed_identifiers, render_signed_identifiers, ServiceProperties, SignedIdentifierXml,
-};
+use lapis_wire::xml::ServiceProperties;
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::entities::{prefers_no_content, run};
@@ -17,7 +14,7 @@ use super::path::TablePath;
 use super::TableCtx;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::body::read_small_body;
-use crate::ops::Reply;
+use crate::ops::{acl, Reply};
 
 const MAX_TABLE_BODY: usize = 64 * 1024;
 
@@ -119,37 +116,13 @@ pub async fn get_acl(ctx: TableCtx) -> ApiResult<Response<Body>> {
     let name = ctx.path.table().unwrap_or_default().to_string();
     let account = ctx.account.clone();
     let ids = run(&ctx, move |s| s.get_table_acl(&account, &name)).await?;
-    let xml: Vec<SignedIdentifierXml> = ids
-        .into_iter()
-        .map(|i| SignedIdentifierXml {
-            id: i.id,
-            start: i.start,
-            expiry: i.expiry,
-            permission: i.permission,
-        })
-        .collect();
-    Ok(Reply::new(StatusCode::OK)
-        .xml(render_signed_identifiers(&xml))
-        .finish())
+
+    Ok(Reply::new(StatusCode::OK).xml(acl::render(ids)).finish())
 }
 
 pub async fn set_acl(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let body = read_small_body(req, MAX_TABLE_BODY).await?;
-    let parsed = parse_signed_identifiers(&body)?;
-    if parsed.len() > 5 {
-        return Err(AzureError::new(ErrorCode::InvalidXmlDocument)
-            .message("XML specified is not syntactically valid.")
-            .into());
-    }
-    let ids: Vec<SignedIdentifier> = parsed
-        .into_iter()
-        .map(|i| SignedIdentifier {
-            id: i.id,
-            start: i.start,
-            expiry: i.expiry,
-            permission: i.permission,
-        })
-        .collect();
+    let ids = acl::parse(&body)?;
     let name = ctx.path.table().unwrap_or_default().to_string();
     let account = ctx.account.clone();
     run(&ctx, move |s| s.set_table_acl(&account, &name, &ids)).await?;
