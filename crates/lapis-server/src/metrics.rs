@@ -67,6 +67,50 @@ struct StoredGauges {
     gc_blocks_expired: Gauge,
 }
 
+impl StoredGauges {
+    /// Each gauge with its metric name and help text, for registration.
+    fn described(&self) -> [(&'static str, &'static str, &Gauge); 12] {
+        [
+            ("containers", "Blob containers stored", &self.containers),
+            ("blobs", "Committed blobs stored", &self.blobs),
+            ("blob_bytes", "Bytes of committed blobs", &self.blob_bytes),
+            ("extents", "Extent files holding blob bytes", &self.extents),
+            (
+                "extent_bytes",
+                "Bytes in extent files, live and garbage",
+                &self.extent_bytes,
+            ),
+            ("tables", "Tables stored", &self.tables),
+            ("entities", "Entities stored", &self.entities),
+            (
+                "gc_passes",
+                "Garbage-collection passes since start",
+                &self.gc_passes,
+            ),
+            (
+                "gc_extents_deleted",
+                "Extents deleted by the collector since start",
+                &self.gc_extents_deleted,
+            ),
+            (
+                "gc_extents_compacted",
+                "Extents compacted by the collector since start",
+                &self.gc_extents_compacted,
+            ),
+            (
+                "gc_bytes_reclaimed",
+                "Bytes reclaimed by the collector since start",
+                &self.gc_bytes_reclaimed,
+            ),
+            (
+                "gc_blocks_expired",
+                "Uncommitted blocks expired since start",
+                &self.gc_blocks_expired,
+            ),
+        ]
+    }
+}
+
 fn service_name(kind: ServiceKind) -> &'static str {
     match kind {
         ServiceKind::Blob => "blob",
@@ -113,51 +157,9 @@ impl Metrics {
             "Response body bytes sent (Content-Length)",
             bytes_out.clone(),
         );
-        let s = &stored;
-        registry.register("containers", "Blob containers stored", s.containers.clone());
-        registry.register("blobs", "Committed blobs stored", s.blobs.clone());
-        registry.register(
-            "blob_bytes",
-            "Bytes of committed blobs",
-            s.blob_bytes.clone(),
-        );
-        registry.register(
-            "extents",
-            "Extent files holding blob bytes",
-            s.extents.clone(),
-        );
-        registry.register(
-            "extent_bytes",
-            "Bytes in extent files, live and garbage",
-            s.extent_bytes.clone(),
-        );
-        registry.register("tables", "Tables stored", s.tables.clone());
-        registry.register("entities", "Entities stored", s.entities.clone());
-        registry.register(
-            "gc_passes",
-            "Garbage-collection passes since start",
-            s.gc_passes.clone(),
-        );
-        registry.register(
-            "gc_extents_deleted",
-            "Extents deleted by the collector since start",
-            s.gc_extents_deleted.clone(),
-        );
-        registry.register(
-            "gc_extents_compacted",
-            "Extents compacted by the collector since start",
-            s.gc_extents_compacted.clone(),
-        );
-        registry.register(
-            "gc_bytes_reclaimed",
-            "Bytes reclaimed by the collector since start",
-            s.gc_bytes_reclaimed.clone(),
-        );
-        registry.register(
-            "gc_blocks_expired",
-            "Uncommitted blocks expired since start",
-            s.gc_blocks_expired.clone(),
-        );
+        for (name, help, gauge) in stored.described() {
+            registry.register(name, help, gauge.clone());
+        }
         Metrics {
             registry: Arc::new(registry),
             requests,
@@ -196,27 +198,32 @@ impl Metrics {
 
     fn refresh_stored(&self, store: &lapis_store::Store) {
         let s = &self.stored;
-        if let Ok(st) = store.stats() {
-            let set = |g: &Gauge, v: u64| {
-                g.set(i64::try_from(v).unwrap_or(i64::MAX));
-            };
-            set(&s.containers, st.containers);
-            set(&s.blobs, st.blobs);
-            set(&s.blob_bytes, st.blob_bytes);
-            set(&s.extents, st.extents);
-            set(&s.extent_bytes, st.extent_bytes);
-            set(&s.tables, st.tables);
-            set(&s.entities, st.entities);
-        }
-        let gc = store.gc_totals();
         let set = |g: &Gauge, v: u64| {
             g.set(i64::try_from(v).unwrap_or(i64::MAX));
         };
-        set(&s.gc_passes, gc.passes);
-        set(&s.gc_extents_deleted, gc.extents_deleted);
-        set(&s.gc_extents_compacted, gc.extents_compacted);
-        set(&s.gc_bytes_reclaimed, gc.bytes_reclaimed);
-        set(&s.gc_blocks_expired, gc.blocks_expired);
+        if let Ok(st) = store.stats() {
+            for (g, v) in [
+                (&s.containers, st.containers),
+                (&s.blobs, st.blobs),
+                (&s.blob_bytes, st.blob_bytes),
+                (&s.extents, st.extents),
+                (&s.extent_bytes, st.extent_bytes),
+                (&s.tables, st.tables),
+                (&s.entities, st.entities),
+            ] {
+                set(g, v);
+            }
+        }
+        let gc = store.gc_totals();
+        for (g, v) in [
+            (&s.gc_passes, gc.passes),
+            (&s.gc_extents_deleted, gc.extents_deleted),
+            (&s.gc_extents_compacted, gc.extents_compacted),
+            (&s.gc_bytes_reclaimed, gc.bytes_reclaimed),
+            (&s.gc_blocks_expired, gc.blocks_expired),
+        ] {
+            set(g, v);
+        }
     }
 
     fn render(&self) -> String {

@@ -50,6 +50,42 @@ async fn start() -> Server {
     }
 }
 
+/// The caller's headers plus the date, version and length every request carries.
+fn standard_headers(headers: &[(&str, &str)], body_len: usize) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    all.push((
+        "x-ms-date".into(),
+        httpdate::fmt_http_date(std::time::SystemTime::now()),
+    ));
+    all.push(("x-ms-version".into(), "2025-01-05".into()));
+    all.push(("Content-Length".into(), body_len.to_string()));
+    all
+}
+
+/// The Shared Key `Authorization` value for a request with these headers.
+fn authorization(method: &str, url: &reqwest::Url, headers: &[(String, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let info = RequestInfo {
+        method,
+        raw_path: url.path(),
+        raw_query: url.query(),
+        headers: &pairs,
+        account: DEV_ACCOUNT,
+        client_ip: None,
+        https: false,
+    };
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(DEV_KEY)
+        .expect("key");
+    sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false)
+}
+
 impl Server {
     /// Sends a request signed with Shared Key (or unsigned), with extra headers and a body.
     async fn send(
@@ -62,30 +98,9 @@ impl Server {
     ) -> reqwest::Response {
         let url = format!("{}{}", self.base, path_and_query);
         let parsed = reqwest::Url::parse(&url).expect("url");
-        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-        let mut all: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        all.push(("x-ms-date".into(), date));
-        all.push(("x-ms-version".into(), "2025-01-05".into()));
-        all.push(("content-length".into(), body.len().to_string()));
+        let mut all = standard_headers(headers, body.len());
         if signed {
-            let pairs: Vec<(&str, &str)> =
-                all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let info = RequestInfo {
-                method,
-                raw_path: parsed.path(),
-                raw_query: parsed.query(),
-                headers: &pairs,
-                account: DEV_ACCOUNT,
-                client_ip: None,
-                https: false,
-            };
-            let key = base64::engine::general_purpose::STANDARD
-                .decode(DEV_KEY)
-                .expect("key");
-            let auth = sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false);
+            let auth = authorization(method, &parsed, &all);
             all.push(("authorization".into(), auth));
         }
         let mut req = self
@@ -146,27 +161,8 @@ async fn raw_exchange(
 ) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let url = reqwest::Url::parse(&format!("{}{}", s.base, path)).expect("url");
-    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-    let len = body.len().to_string();
-    let mut all: Vec<(&str, &str)> = headers.to_vec();
-    all.extend([
-        ("x-ms-date", date.as_str()),
-        ("x-ms-version", "2025-01-05"),
-        ("Content-Length", len.as_str()),
-    ]);
-    let info = RequestInfo {
-        method,
-        raw_path: url.path(),
-        raw_query: url.query(),
-        headers: &all,
-        account: DEV_ACCOUNT,
-        client_ip: None,
-        https: false,
-    };
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(DEV_KEY)
-        .expect("key");
-    let auth = sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false);
+    let all = standard_headers(headers, body.len());
+    let auth = authorization(method, &url, &all);
     let target = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),

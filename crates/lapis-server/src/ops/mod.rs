@@ -85,7 +85,17 @@ where
     T: Send + 'static,
     F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
 {
-    let store = ctx.state.store.clone();
+    on_store(&ctx.state.store, f).await
+}
+
+/// Runs a synchronous engine call on the blocking pool: the one way async code reaches the
+/// engine, for both services.
+pub async fn on_store<T, F>(store: &Store, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
+{
+    let store = store.clone();
     Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
 }
 

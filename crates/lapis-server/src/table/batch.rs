@@ -8,12 +8,12 @@ use axum::body::Body;
 use http::{Request, Response, StatusCode};
 use lapis_odata::{
     encode_properties, entity_etag, parse_batch, parse_entity, render_batch_response,
-    render_entity, BatchOperation, BatchOperationResponse, EntityView, Metadata,
+    BatchOperation, BatchOperationResponse, Metadata,
 };
 use lapis_store::{EntityOp, EntityOpKind, EntityWrite};
 use lapis_wire::{AzureError, ErrorCode};
 
-use super::entities::{decoded, if_match, merge_fn, MAX_ENTITY_BODY};
+use super::entities::{if_match, merge_fn, render_record, MAX_ENTITY_BODY};
 use super::path::{self, entity_url, TablePath};
 use super::{sas_allows, sas_allows_entity, TableCtx};
 use crate::error::{ApiError, ApiResult};
@@ -292,16 +292,9 @@ pub async fn execute(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Bo
                 if p.no_content {
                     headers.push(("Preference-Applied".into(), "return-no-content".into()));
                 } else {
-                    let props = decoded(rec)?;
-                    let view = EntityView {
-                        partition_key: &rec.partition_key,
-                        row_key: &rec.row_key,
-                        timestamp: rec.timestamp,
-                        etag: &etag,
-                        properties: &props,
-                    };
                     status = 201;
-                    body = render_entity(&ctx.base_url, &table, &view, Metadata::Minimal, None)
+                    body = render_record(&ctx.base_url, &table, rec, Metadata::Minimal, None)?
+                        .0
                         .into_bytes();
                     headers.push(("Preference-Applied".into(), "return-content".into()));
                     headers.push((

@@ -32,8 +32,7 @@ where
     T: Send + 'static,
     F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
 {
-    let store = ctx.state.store.clone();
-    Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+    crate::ops::on_store(&ctx.state.store, f).await
 }
 
 pub fn prefers_no_content<B>(req: &Request<B>) -> bool {
@@ -97,13 +96,14 @@ pub fn decoded(rec: &EntityRecord) -> ApiResult<Properties> {
 }
 
 /// A response describing a stored entity: ETag and, unless the client asked otherwise, its JSON.
-fn entity_reply(
-    ctx: &TableCtx,
+/// A stored entity's JSON and its ETag.
+pub fn render_record(
+    base_url: &str,
     table: &str,
     rec: &EntityRecord,
-    status: StatusCode,
     level: Metadata,
-) -> ApiResult<Reply> {
+    select: Option<&[String]>,
+) -> ApiResult<(String, String)> {
     let props = decoded(rec)?;
     let etag = entity_etag(rec.timestamp);
     let view = EntityView {
@@ -113,10 +113,23 @@ fn entity_reply(
         etag: &etag,
         properties: &props,
     };
-    Ok(Reply::new(status).header("etag", &etag).json(
-        render_entity(&ctx.base_url, table, &view, level, None),
-        level.content_type(),
-    ))
+    let body = render_entity(base_url, table, &view, level, select);
+    Ok((body, etag))
+}
+
+/// A response describing a stored entity: ETag and its JSON.
+fn entity_reply(
+    ctx: &TableCtx,
+    table: &str,
+    rec: &EntityRecord,
+    status: StatusCode,
+    level: Metadata,
+    select: Option<&[String]>,
+) -> ApiResult<Reply> {
+    let (body, etag) = render_record(&ctx.base_url, table, rec, level, select)?;
+    Ok(Reply::new(status)
+        .header("etag", &etag)
+        .json(body, level.content_type()))
 }
 
 pub async fn insert(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
@@ -150,7 +163,7 @@ pub async fn insert(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Bod
             .header("etag", entity_etag(rec.timestamp))
             .header("preference-applied", "return-no-content")
     } else {
-        entity_reply(&ctx, &table, &rec, StatusCode::CREATED, level)?
+        entity_reply(&ctx, &table, &rec, StatusCode::CREATED, level, None)?
             .header("preference-applied", "return-content")
     };
     Ok(reply
@@ -234,20 +247,7 @@ pub async fn get(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>>
     sas_allows_entity(ctx.grant.as_ref(), &pk, &rk)?;
     let (account, t) = (ctx.account.clone(), table.clone());
     let rec = run(&ctx, move |s| s.get_entity(&account, &t, &pk, &rk)).await?;
-    let props = decoded(&rec)?;
-    let etag = entity_etag(rec.timestamp);
-    let view = EntityView {
-        partition_key: &rec.partition_key,
-        row_key: &rec.row_key,
-        timestamp: rec.timestamp,
-        etag: &etag,
-        properties: &props,
-    };
-    let body = render_entity(&ctx.base_url, &table, &view, level, select.as_deref());
-    Ok(Reply::new(StatusCode::OK)
-        .header("etag", &etag)
-        .json(body, level.content_type())
-        .finish())
+    Ok(entity_reply(&ctx, &table, &rec, StatusCode::OK, level, select.as_deref())?.finish())
 }
 
 /// Continuation keys travel in headers, so they are encoded: Azure's tokens are opaque too.
