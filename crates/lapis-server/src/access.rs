@@ -141,10 +141,9 @@ async fn anonymous(state: &AppState, target: &Target, op: Op) -> ApiResult<()> {
             ErrorCode::NoAuthenticationInformation,
         )));
     };
-    let store = state.store.clone();
-    let account = target.account.clone();
-    let access =
-        tokio::task::spawn_blocking(move || store.get_container(&account, &container)).await?;
+    let access = crate::ops::point_read(&state.store, |s| {
+        s.get_container(&target.account, &container)
+    });
     match access {
         Ok(c) if anonymous_allowed(op, c.public_access) => Ok(()),
         _ => Err(hidden()),

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::tables::table_id;
 use crate::{
-    BatchFailure, EntityOp, EntityOpKind, EntityRecord, EntityWrite, IfMatch, MergeFn, Result,
-    Store, StoreError,
+    BatchFailure, EntityOp, EntityOpKind, EntityRecord, EntityWrite, IfMatch, MergeFn, Pending,
+    Result, Store, StoreError,
 };
 
 /// Entity timestamps are counted in 100 ns ticks since the Unix epoch (Azure's precision).
@@ -156,8 +156,19 @@ impl Store {
         op: EntityOp,
         merge: &Arc<MergeFn>,
     ) -> Result<Option<EntityRecord>> {
+        self.queue_write_entity(account, table, op, merge)?.wait()
+    }
+
+    /// `write_entity`, answered through a `Pending` that async code can await.
+    pub fn queue_write_entity(
+        &self,
+        account: &str,
+        table: &str,
+        op: EntityOp,
+        merge: &Arc<MergeFn>,
+    ) -> Result<Pending<Option<EntityRecord>>> {
         let (account, table, merge) = (account.to_owned(), table.to_owned(), merge.clone());
-        self.core().writer.submit(Vec::new(), move |c| {
+        self.core().writer.queue(Vec::new(), move |c| {
             let id = table_id(c, &account, &table)?;
             let mut clock = EntityClock::load(c)?;
             let out = apply(c, id, op, &*merge, &mut clock)?;

@@ -5,7 +5,7 @@ use md5::{Digest, Md5};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::put::{ContentSummary, PutTarget};
-use crate::{BlobHttpProps, BlobProps, Conditions, Metadata, Result, Store};
+use crate::{BlobHttpProps, BlobProps, Conditions, Metadata, Pending, Result, Store, StoreError};
 
 /// Largest body `put_blob_inline` keeps in the metadata database; larger ones go to extents.
 pub const INLINE_BLOB_MAX: usize = 64 * 1024;
@@ -50,6 +50,29 @@ impl Store {
             let data = writer.finish()?;
             return self.put_blob(account, container, blob, data, http, metadata, cond);
         }
+        self.queue_put_blob_inline(account, container, blob, bytes, http, metadata, cond)?
+            .wait()
+    }
+
+    /// Put Blob of at most `INLINE_BLOB_MAX` bytes, answered through a `Pending`: nothing here
+    /// touches a file, so async code may call it and await the commit without a blocking thread.
+    /// A larger body is a caller's mistake (`Internal`); `put_blob_inline` takes any size.
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue_put_blob_inline(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        bytes: bytes::Bytes,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        cond: &Conditions,
+    ) -> Result<Pending<BlobProps>> {
+        if bytes.len() > INLINE_BLOB_MAX {
+            return Err(StoreError::Internal(format!(
+                "an inline blob holds at most {INLINE_BLOB_MAX} bytes"
+            )));
+        }
         let mut crc = crc64fast_nvme::Digest::new();
         crc.write(&bytes);
         let summary = ContentSummary {
@@ -58,7 +81,7 @@ impl Store {
             crc64: crc.sum64(),
         };
         let target = PutTarget::new(account, container, blob, http, metadata, cond);
-        self.replace_blob(Vec::new(), target, summary, move |c, id| {
+        self.queue_replace_blob(Vec::new(), target, summary, move |c, id| {
             // An empty blob has no content to store, inline or in extents.
             if !bytes.is_empty() {
                 c.prepare_cached("INSERT INTO blob_inline (blob_id, data) VALUES (?1, ?2)")?

@@ -38,6 +38,7 @@ mod writer;
 
 pub use inline::INLINE_BLOB_MAX;
 pub use stream::{BlobReader, BlobWriter};
+pub use writer::Pending;
 
 use std::path::Path;
 

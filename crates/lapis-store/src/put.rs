@@ -11,7 +11,8 @@ use crate::conditions::check;
 use crate::containers::load_container;
 use crate::pool::Extent;
 use crate::{
-    Access, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Result, Store, WrittenData,
+    Access, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store,
+    WrittenData,
 };
 
 /// Length and checksums of a Put Blob body.
@@ -86,8 +87,20 @@ impl Store {
         summary: ContentSummary,
         store_content: impl FnOnce(&Connection, i64) -> Result<()> + Send + 'static,
     ) -> Result<BlobProps> {
+        self.queue_replace_blob(sync, target, summary, store_content)?
+            .wait()
+    }
+
+    /// `replace_blob`, answered through a `Pending`.
+    pub(crate) fn queue_replace_blob(
+        &self,
+        sync: Vec<(Arc<Extent>, u64)>,
+        target: PutTarget,
+        summary: ContentSummary,
+        store_content: impl FnOnce(&Connection, i64) -> Result<()> + Send + 'static,
+    ) -> Result<Pending<BlobProps>> {
         let clock = self.core().clock.clone();
-        self.core().writer.submit(sync, move |c| {
+        self.core().writer.queue(sync, move |c| {
             let PutTarget {
                 account,
                 container,

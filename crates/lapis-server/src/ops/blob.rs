@@ -7,7 +7,7 @@ use lapis_store::{Access, BlobHttpProps, BlobProps, BlobType, ByteRange};
 use lapis_wire::{AzureError, ErrorCode};
 use md5::{Digest, Md5};
 
-use super::{blocking, body, conditions, Reply};
+use super::{blocking, body, conditions, read_now, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
 use crate::request::Headers;
@@ -94,23 +94,29 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             }
         }
     }
-    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let read = blocking(&ctx, move |s| {
-        let (props, mut reader) = s.read_blob(&account, &container, &blob, range, &cond)?;
-        // Small blobs come back whole from this one blocking call.
-        let content = if reader.remaining() <= body::INLINE_READ {
-            Content::Inline(body::read_remaining(&mut reader)?)
-        } else {
-            Content::Stream(reader)
-        };
-        Ok((props, content))
-    })
-    .await;
-    let (props, content) = match read {
+    let read = read_now(&ctx, |s| {
+        s.read_blob(
+            &ctx.target.account,
+            ctx.container_name(),
+            ctx.blob_name(),
+            range,
+            &cond,
+        )
+    });
+    let (props, mut reader) = match read {
         Err(e) if e.0.code == ErrorCode::InvalidRange => {
-            return Err(with_unsatisfied_range(&ctx, e).await)
+            return Err(with_unsatisfied_range(&ctx, e))
         }
         other => other?,
+    };
+    // Small contents are read where they were found; up to a MiB in one blocking call; larger
+    // ones are streamed as the client reads.
+    let content = if reader.remaining() <= body::READ_NOW {
+        Content::Inline(body::read_remaining(&mut reader)?)
+    } else if reader.remaining() <= body::INLINE_READ {
+        Content::Inline(body::read_all(reader).await?)
+    } else {
+        Content::Stream(reader)
     };
     let len = match &content {
         Content::Inline(bytes) => bytes.len() as u64,
@@ -150,18 +156,16 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
 }
 
 /// A 416 tells the client the blob's size, as `Content-Range: bytes */SIZE`.
-async fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
-    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let props = blocking(ctx, move |s| {
+fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
+    let props = read_now(ctx, |s| {
         s.get_blob_properties(
-            &account,
-            &container,
-            &blob,
+            &ctx.target.account,
+            ctx.container_name(),
+            ctx.blob_name(),
             &Default::default(),
             Access::Read,
         )
-    })
-    .await;
+    });
     match props {
         Ok(p) => ApiError(err.0.header("content-range", format!("bytes */{}", p.size))),
         Err(_) => err,
@@ -170,11 +174,15 @@ async fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
 
 pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let cond = conditions::parse(&Headers::of(&req))?;
-    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let p = blocking(&ctx, move |s| {
-        s.get_blob_properties(&account, &container, &blob, &cond, Access::Read)
-    })
-    .await?;
+    let p = read_now(&ctx, |s| {
+        s.get_blob_properties(
+            &ctx.target.account,
+            ctx.container_name(),
+            ctx.blob_name(),
+            &cond,
+            Access::Read,
+        )
+    })?;
     let mut reply = describe(Reply::new(StatusCode::OK), &p)
         .content_length(p.size)
         .header("x-ms-access-tier", "Hot")
@@ -187,11 +195,15 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 
 pub async fn get_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let cond = conditions::parse(&Headers::of(&req))?;
-    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let p = blocking(&ctx, move |s| {
-        s.get_blob_properties(&account, &container, &blob, &cond, Access::Read)
-    })
-    .await?;
+    let p = read_now(&ctx, |s| {
+        s.get_blob_properties(
+            &ctx.target.account,
+            ctx.container_name(),
+            ctx.blob_name(),
+            &cond,
+            Access::Read,
+        )
+    })?;
     Ok(Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)

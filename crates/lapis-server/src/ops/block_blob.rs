@@ -3,17 +3,19 @@
 use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
-use lapis_store::{BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, Store};
+use lapis_store::{
+    BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, INLINE_BLOB_MAX,
+};
 use lapis_wire::names::validate_blob_name;
 use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::blob::http_props_from_blob_headers;
 use super::body::{
-    check_declared_length, declared_length, read_body, read_small_body, receive, store_small,
+    check_declared_length, checked_checksums, declared_length, read_body, read_small_body, receive,
     Expected, INLINE_WRITE,
 };
-use super::{blocking, conditions, Reply};
+use super::{blocking, conditions, queued, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
 use crate::request::Headers;
@@ -68,10 +70,21 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         // Small bodies: read whole, then one blocking call stores and commits them.
         Some(len) if len <= INLINE_WRITE => {
             let bytes = read_body(body, INLINE_WRITE as usize).await?;
-            let commit = move |s: &Store, bytes| {
-                s.put_blob_inline(&account, &container, &blob, bytes, &http, &metadata, &c2)
+            let (md5, crc64) = checked_checksums(&bytes, &expected)?;
+            let props = if bytes.len() <= INLINE_BLOB_MAX {
+                queued(&ctx.state.store, |s| {
+                    s.queue_put_blob_inline(
+                        &account, &container, &blob, bytes, &http, &metadata, &c2,
+                    )
+                })
+                .await
+            } else {
+                blocking(&ctx, move |s| {
+                    s.put_blob_inline(&account, &container, &blob, bytes, &http, &metadata, &c2)
+                })
+                .await
             };
-            store_small(&ctx.state.store, bytes, &expected, commit).await
+            props.map(|p| (p, md5, crc64))
         }
         _ => {
             let data = receive(&ctx.state.store, body, &expected, MAX_PUT_BLOB_BYTES).await?;

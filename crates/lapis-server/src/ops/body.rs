@@ -20,6 +20,9 @@ const READ_CHUNK: usize = 1024 * 1024;
 /// Blobs up to this size are read in the same blocking call that resolves them, and sent from
 /// memory: one hand-off to the blocking pool instead of one per chunk.
 pub const INLINE_READ: u64 = 1024 * 1024;
+/// Contents up to this size are read on the async worker that found them: one pread of the page
+/// cache or one SQLite row (small blobs are stored inline), cheaper than a hand-off.
+pub const READ_NOW: u64 = 64 * 1024;
 /// Bodies up to this declared size are read whole and stored in one blocking call.
 pub const INLINE_WRITE: u64 = 1024 * 1024;
 
@@ -152,27 +155,15 @@ pub async fn read_all(mut reader: BlobReader) -> ApiResult<Bytes> {
     Ok(tokio::task::spawn_blocking(move || read_remaining(&mut reader)).await??)
 }
 
-/// Stores a small body read whole: checksums computed here, then `commit` stores the bytes (the
-/// engine keeps small ones inline in SQLite: one durable flush) in a single blocking call.
-pub async fn store_small<T, F>(
-    store: &Store,
-    bytes: Bytes,
-    expected: &Expected,
-    commit: F,
-) -> ApiResult<(T, [u8; 16], u64)>
-where
-    T: Send + 'static,
-    F: FnOnce(&Store, Bytes) -> lapis_store::Result<T> + Send + 'static,
-{
+/// The MD5 and CRC64 of a body read whole, checked against what the client said it sent.
+pub fn checked_checksums(bytes: &[u8], expected: &Expected) -> ApiResult<([u8; 16], u64)> {
     use md5::{Digest, Md5};
-    let md5: [u8; 16] = Md5::digest(&bytes).into();
+    let md5: [u8; 16] = Md5::digest(bytes).into();
     let mut crc = crc64fast_nvme::Digest::new();
-    crc.write(&bytes);
+    crc.write(bytes);
     let crc64 = crc.sum64();
     check_checksums(expected, &md5, crc64)?;
-    let store = store.clone();
-    let out = tokio::task::spawn_blocking(move || commit(&store, bytes)).await??;
-    Ok((out, md5, crc64))
+    Ok((md5, crc64))
 }
 
 /// Reads what remains of a reader (bounded by the caller) on the current blocking thread.

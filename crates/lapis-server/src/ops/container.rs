@@ -8,7 +8,7 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use super::body::read_small_body;
 use super::service::access_name;
-use super::{acl, blocking, conditions, Reply};
+use super::{acl, blocking, conditions, read_now, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 use crate::request::Headers;
@@ -54,8 +54,9 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
 }
 
 pub async fn get_properties(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
-    let (account, name) = (ctx.account(), ctx.container());
-    let c = blocking(&ctx, move |s| s.get_container(&account, &name)).await?;
+    let c = read_now(&ctx, |s| {
+        s.get_container(&ctx.target.account, ctx.container_name())
+    })?;
     let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
         .metadata(&c.metadata)
         .header("x-ms-lease-status", "unlocked")
@@ -85,9 +86,9 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
 }
 
 pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
-    let (account, name) = (ctx.account(), ctx.container());
-    let (c, ids) = blocking(&ctx, move |s| s.get_container_acl(&account, &name)).await?;
-
+    let (c, ids) = read_now(&ctx, |s| {
+        s.get_container_acl(&ctx.target.account, ctx.container_name())
+    })?;
     let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
         .header_opt("x-ms-blob-public-access", access_name(c.public_access))
         .xml(acl::render(ids));

@@ -35,6 +35,14 @@ where
     crate::ops::on_store(&ctx.state.store, f).await
 }
 
+/// One entity write, queued on the engine's writer from this task (no blocking thread).
+async fn store_write(ctx: &TableCtx, table: &str, op: EntityOp) -> ApiResult<Option<EntityRecord>> {
+    crate::ops::queued(&ctx.state.store, |s| {
+        s.queue_write_entity(&ctx.account, table, op, &merge_fn())
+    })
+    .await
+}
+
 pub fn prefers_no_content<B>(req: &Request<B>) -> bool {
     req.headers()
         .get("prefer")
@@ -154,8 +162,7 @@ pub async fn insert(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Bod
             properties: encode_properties(&properties),
         },
     };
-    let (account, t, merge) = (ctx.account.clone(), table.clone(), merge_fn());
-    let rec = run(&ctx, move |s| s.write_entity(&account, &t, op, &merge)).await?;
+    let rec = store_write(&ctx, &table, op).await?;
     let rec = rec.ok_or_else(|| ApiError(AzureError::new(ErrorCode::InternalError)))?;
     let location = entity_url(&ctx.base_url, &table, &pk, &rk);
     let reply = if no_content {
@@ -202,8 +209,7 @@ pub async fn put(ctx: TableCtx, req: Request<Body>, merge: bool) -> ApiResult<Re
             properties: encode_properties(&parsed.properties),
         },
     };
-    let (account, merge) = (ctx.account.clone(), merge_fn());
-    let rec = run(&ctx, move |s| s.write_entity(&account, &table, op, &merge)).await?;
+    let rec = store_write(&ctx, &table, op).await?;
     let rec = rec.ok_or_else(|| ApiError(AzureError::new(ErrorCode::InternalError)))?;
     Ok(Reply::new(StatusCode::NO_CONTENT)
         .header("etag", entity_etag(rec.timestamp))
@@ -231,8 +237,7 @@ pub async fn delete(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Bod
             if_match: condition,
         },
     };
-    let (account, merge) = (ctx.account.clone(), merge_fn());
-    run(&ctx, move |s| s.write_entity(&account, &table, op, &merge)).await?;
+    store_write(&ctx, &table, op).await?;
     Ok(Reply::new(StatusCode::NO_CONTENT).finish())
 }
 
@@ -245,8 +250,9 @@ pub async fn get(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>>
     let select = select(&ctx)?;
     let (table, (pk, rk)) = keys(&ctx);
     sas_allows_entity(ctx.grant.as_ref(), &pk, &rk)?;
-    let (account, t) = (ctx.account.clone(), table.clone());
-    let rec = run(&ctx, move |s| s.get_entity(&account, &t, &pk, &rk)).await?;
+    let rec = crate::ops::point_read(&ctx.state.store, |s| {
+        s.get_entity(&ctx.account, &table, &pk, &rk)
+    })?;
     Ok(entity_reply(&ctx, &table, &rec, StatusCode::OK, level, select.as_deref())?.finish())
 }
 
