@@ -166,9 +166,16 @@ impl Engine {
         }
         // Checkpoints run on their own thread (see `spawn_checkpointer`), never inside a
         // commit: an automatic checkpoint in the single writer stalls every waiting caller.
+        // When the writer starts the WAL over, the file is cut back to a quarter of the size
+        // that makes it checkpoint (see `writer::WalRewind`).
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
         )?;
+        // PRAGMA takes no bound parameters; the value is our own integer.
+        conn.execute_batch(&format!(
+            "PRAGMA journal_size_limit = {}",
+            opts.wal_rewind_bytes / 4
+        ))?;
         schema::migrate(&mut conn)?;
         let backend = FileBackend::new(dir.join("extents")).map_err(io_error)?;
         let conn = Arc::new(Mutex::new(conn));
@@ -211,7 +218,7 @@ impl Engine {
             (pool, mark as u64)
         };
         let clock = Arc::new(EtagClock::new(etag_mark));
-        let writer = Writer::start(conn, clock.clone())?;
+        let writer = Writer::start(conn, clock.clone(), opts.wal_rewind_bytes)?;
         let core = Arc::new(Core {
             opts,
             writer,

@@ -241,6 +241,9 @@ pub struct StoreOptions {
     /// In-memory store only: the most blob bytes kept in RAM; beyond it writes fail with
     /// `StorageFull`. `None` = unbounded.
     pub memory_capacity: Option<u64>,
+    /// On disk: a WAL larger than this is checkpointed by the writer between batches, so it
+    /// starts over instead of growing while writes keep coming (see `writer::WalRewind`).
+    pub wal_rewind_bytes: u64,
 }
 
 impl Default for StoreOptions {
@@ -252,6 +255,7 @@ impl Default for StoreOptions {
             // without copying, which matters on a full disk), large enough to keep files few.
             extent_target_size: 16 * 1024 * 1024,
             memory_capacity: None,
+            wal_rewind_bytes: 64 * 1024 * 1024,
         }
     }
 }
