@@ -3,11 +3,17 @@ figure for both and the ratio, written to docs/performance.md. Run through run.s
 
 import argparse
 import hashlib
+import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+GO_DIR = os.path.join(HERE, "go")
 sys.path.insert(0, HERE)
 
 import blob_workloads  # noqa: E402
@@ -31,6 +37,7 @@ TARGETS = {
     ("blob PUT 4 KiB, 1 conn", "req/s"): ("≥ 8×", at_least(8)),
     ("blob GET 4 KiB, 1 conn", "req/s"): ("≥ 8×", at_least(8)),
     ("512 MiB upload, SDK 8 MiB blocks x4", "MiB/s"): ("≥ 5×", at_least(5)),
+    ("512 MiB upload, Go SDK 8 MiB blocks x4", "MiB/s"): ("≥ 5×", at_least(5)),
     ("512 MiB download, curl", "MiB/s"): ("≥ 1 GB/s", absolute(lambda v: v * 1.048576 >= 1000)),
     ("list 10,000 blobs flat (2 pages)", "ms"): ("≥ 10×", at_least(10)),
     ("list by prefix d3/ (1,000 of 10,000)", "ms"): ("≥ 10×", at_least(10)),
@@ -42,10 +49,41 @@ TARGETS = {
 for _label in ("insert", "point get", "filtered query ({n} rows)", "100-entity batch"):
     _label = _label.format(n=table_workloads.FILTER_EXPECTED)
     TARGETS[(f"table {_label}, SDK 8 threads", "ops/s")] = ("≥ 2×", at_least(2))
+    TARGETS[(f"table {_label}, Go SDK 8 goroutines", "ops/s")] = ("≥ 2×", at_least(2))
     TARGETS[(f"table {_label}, wrk 32 conn", "req/s")] = ("≥ 10×", at_least(10))
 
 
-def run_server(server, data, digest, seconds, results):
+def build_go_sdk(out_dir):
+    """Builds benches/compare/go (the Go SDK workloads) into out_dir, with the module cache that
+    scripts/test fills, and returns a function (server, workload) -> figures that runs it."""
+    go = shutil.which("go")
+    if go is None:
+        sys.exit("go is missing: the Go SDK rows need Go 1.26 or newer on PATH (https://go.dev/dl/); "
+                 "scripts/test fills the module cache in .cache/gomod")
+    env = dict(os.environ)
+    env.setdefault("GOMODCACHE", os.path.join(ROOT, ".cache", "gomod"))
+    env.setdefault("GOCACHE", os.path.join(ROOT, ".cache", "gobuild"))
+    env.setdefault("GOFLAGS", "-mod=mod")
+    binary = os.path.join(out_dir, "sdkbench")
+    built = subprocess.run([go, "build", "-o", binary, "."], cwd=GO_DIR, env=env, capture_output=True, text=True)
+    if built.returncode != 0:
+        sys.exit(f"go build in {GO_DIR} failed:\n{built.stdout}{built.stderr}")
+
+    def run(server, workload):
+        # stderr goes to the terminal: on failure it says what went wrong.
+        out = subprocess.run(
+            [binary, "-conn", server.connection_string(), "-workload", workload],
+            stdout=subprocess.PIPE, text=True, timeout=1200,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"Go SDK workload {workload} against {server.name} failed (exit {out.returncode})")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    run.version = subprocess.run([go, "version"], capture_output=True, text=True, env=env).stdout.split()[2]
+    return run
+
+
+def run_server(server, data, digest, seconds, results, go_sdk):
     figures = results.setdefault(server.name, {})
 
     def record(label, values):
@@ -60,8 +98,10 @@ def run_server(server, data, digest, seconds, results):
         record("idle RSS", {"mib": server.rss_mib()})
         blob_workloads.small_blobs(server, seconds, record)
         blob_workloads.large_blob(server, data, digest, record)
+        blob_workloads.large_blob_go(server, go_sdk, record)
         blob_workloads.listing(server, record)
         table_workloads.sdk(server, record)
+        table_workloads.sdk_go(server, go_sdk, record)
         table_workloads.load(server, max(3, seconds * 4 // 5), record)
         record("RSS after workloads", {"mib": server.rss_mib()})
         record("peak RSS (VmHWM)", {"mib": server.hwm_mib()})
@@ -78,6 +118,15 @@ def main():
     p.add_argument("--only", choices=["Lapis", "Azurite"], help="run one server (no ratios)")
     args = p.parse_args()
 
+    go_dir = tempfile.mkdtemp(prefix="compare-go-")
+    try:
+        go_sdk = build_go_sdk(go_dir)
+        run_all(args, go_sdk)
+    finally:
+        shutil.rmtree(go_dir, ignore_errors=True)
+
+
+def run_all(args, go_sdk):
     data = os.urandom(blob_workloads.LARGE_SIZE)
     digest = hashlib.sha256(data).digest()
     results = {}
@@ -88,7 +137,7 @@ def main():
         if args.only and server.name != args.only:
             continue
         print(f"== {server.name}", flush=True)
-        run_server(server, data, digest, args.seconds, results)
+        run_server(server, data, digest, args.seconds, results, go_sdk)
 
     print("\n== Lapis advantage (>1 means Lapis is better)")
     for label, unit, lapis, azurite, r in report.rows(results):
@@ -98,7 +147,8 @@ def main():
         return
     info = report.machine()
     # Other work on the machine moves every figure: the load average says how quiet it was.
-    notes = (f"both on disk, wrk {args.seconds} s per run, one wrk thread; "
+    notes = (f"{go_sdk.version} (Go SDK rows: azcore 1.23.3, aztables 1.4.1, azblob 1.8.3); "
+             f"both on disk, wrk {args.seconds} s per run, one wrk thread; "
              f"run took {time.perf_counter() - started:.0f} s on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
              f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after.")
     report.write_results(args.doc, report.markdown(results, TARGETS, info, notes))

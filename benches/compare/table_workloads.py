@@ -1,4 +1,5 @@
-"""Table workloads, through the Python SDK from 8 threads and under wrk with an account SAS."""
+"""Table workloads, through the Python SDK from 8 threads, the Go SDK from 8 goroutines and under
+wrk with an account SAS."""
 
 import random
 import time
@@ -75,6 +76,18 @@ def sdk(server, record):
 
     secs = _timed(server, batch, list(range(BATCHES)))
     record("table 100-entity batch, SDK 8 threads", {"ops": BATCHES / secs})
+
+
+def sdk_go(server, go_sdk, record):
+    """The same four workloads through the Go SDK (benches/compare/go: aztables, 8 goroutines, one
+    client each) into its own table, gosdkbench; the program checks values and counts itself."""
+    figures = go_sdk(server, "table")
+    if figures["query_rows"] != FILTER_EXPECTED:
+        raise RuntimeError(f"the Go program expects {figures['query_rows']} rows, this file {FILTER_EXPECTED}")
+    record("table insert, Go SDK 8 goroutines", {"ops": figures["insert_ops"]})
+    record("table point get, Go SDK 8 goroutines", {"ops": figures["get_ops"]})
+    record(f"table filtered query ({FILTER_EXPECTED} rows), Go SDK 8 goroutines", {"ops": figures["query_ops"]})
+    record("table 100-entity batch, Go SDK 8 goroutines", {"ops": figures["batch_ops"]})
 
 
 def load(server, seconds, record):
