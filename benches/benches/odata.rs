@@ -3,21 +3,20 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use lapis_benches::{quick_criterion, ENTITY_JSON, FILTER};
 use lapis_odata::{
-    decode_properties, encode_properties, entity_etag, parse_entity, parse_filter, render_entity,
-    render_entity_list, EntityView, Metadata,
+    decode_properties, decode_property_refs, encode_properties, parse_entity, parse_filter,
+    property_refs, render_entity, render_entity_list, EntityView, Metadata,
 };
 
 fn entity_json(c: &mut Criterion) {
     let parsed = parse_entity(ENTITY_JSON.as_bytes()).expect("fixture entity parses");
     assert_eq!(parsed.properties.len(), 9);
     let now = time::OffsetDateTime::now_utc();
-    let etag = entity_etag(now);
+    let props = property_refs(&parsed.properties);
     let view = EntityView {
         partition_key: "p07",
         row_key: "r000123",
         timestamp: now,
-        etag: &etag,
-        properties: &parsed.properties,
+        properties: &props,
     };
     let encoded = encode_properties(&parsed.properties);
     let base = "http://127.0.0.1:10002/devstoreaccount1";
@@ -38,13 +37,15 @@ fn entity_json(c: &mut Criterion) {
     group.bench_function("decode_properties", |b| {
         b.iter(|| decode_properties(black_box(&encoded)))
     });
+    group.bench_function("decode_property_refs", |b| {
+        b.iter(|| decode_property_refs(black_box(&encoded)))
+    });
     let page: Vec<EntityView> = (0..1000)
         .map(|_| EntityView {
             partition_key: "p07",
             row_key: "r000123",
             timestamp: now,
-            etag: &etag,
-            properties: &parsed.properties,
+            properties: &props,
         })
         .collect();
     group.throughput(Throughput::Elements(1000));
@@ -72,8 +73,8 @@ fn filter(c: &mut Criterion) {
     let encoded = encode_properties(&parsed.properties);
     group.bench_function("decode_and_filter_row", |b| {
         b.iter(|| {
-            decode_properties(black_box(&encoded))
-                .map(|p| f.matches("p07", "r000123", now, &p))
+            decode_property_refs(black_box(&encoded))
+                .map(|p| f.matches_refs("p07", "r000123", now, &p))
                 .unwrap_or(false)
         })
     });

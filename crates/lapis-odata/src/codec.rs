@@ -5,7 +5,7 @@
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
-use crate::model::{EdmValue, Properties};
+use crate::model::{EdmValue, Properties, PropertyRefs, ValueRef};
 
 const FORMAT_VERSION: u8 = 1;
 
@@ -51,32 +51,51 @@ pub fn encode_properties(props: &Properties) -> Vec<u8> {
     out
 }
 
+/// The owned form of [`decode_property_refs`], for callers that keep or change the values.
 pub fn decode_properties(bytes: &[u8]) -> Result<Properties, AzureError> {
+    Ok(decode_property_refs(bytes)?
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_edm_value()))
+        .collect())
+}
+
+/// Decodes without copying: names, strings, Guids and binaries borrow from `bytes`.
+pub fn decode_property_refs(bytes: &[u8]) -> Result<PropertyRefs<'_>, AzureError> {
+    decode_refs(bytes).map_err(|what| {
+        AzureError::new(ErrorCode::InternalError)
+            .message(format!("Stored entity is corrupt: {what}."))
+    })
+}
+
+/// What is wrong with a corrupt row. A small error type keeps the decoder's hot path lean.
+type Corrupt = &'static str;
+
+fn decode_refs(bytes: &[u8]) -> Result<PropertyRefs<'_>, Corrupt> {
     let mut r = Reader { bytes, pos: 0 };
     let version = r.byte()?;
     if version != FORMAT_VERSION {
-        return Err(corrupt("unknown property encoding version"));
+        return Err("unknown property encoding version");
     }
     let count = r.varint()?;
     // Each property takes at least 3 bytes, so a huge count is corruption, not a reason to allocate.
     if count > bytes.len() as u64 {
-        return Err(corrupt("property count exceeds data"));
+        return Err("property count exceeds data");
     }
     let mut props = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let tag = r.byte()?;
-        let name = r.string()?;
+        let name = r.str()?;
         let value = match tag {
-            TAG_STRING => EdmValue::String(r.string()?),
-            TAG_GUID => EdmValue::Guid(r.string()?),
-            TAG_BINARY => EdmValue::Binary(r.bytes()?.to_vec()),
-            TAG_INT32 => EdmValue::Int32(i32::from_le_bytes(r.array()?)),
-            TAG_INT64 => EdmValue::Int64(i64::from_le_bytes(r.array()?)),
-            TAG_DOUBLE => EdmValue::Double(f64::from_bits(u64::from_le_bytes(r.array()?))),
+            TAG_STRING => ValueRef::String(r.str()?),
+            TAG_GUID => ValueRef::Guid(r.str()?),
+            TAG_BINARY => ValueRef::Binary(r.bytes()?),
+            TAG_INT32 => ValueRef::Int32(i32::from_le_bytes(r.array()?)),
+            TAG_INT64 => ValueRef::Int64(i64::from_le_bytes(r.array()?)),
+            TAG_DOUBLE => ValueRef::Double(f64::from_bits(u64::from_le_bytes(r.array()?))),
             TAG_BOOL => match r.byte()? {
-                0 => EdmValue::Boolean(false),
-                1 => EdmValue::Boolean(true),
-                _ => return Err(corrupt("bad boolean")),
+                0 => ValueRef::Boolean(false),
+                1 => ValueRef::Boolean(true),
+                _ => return Err("bad boolean"),
             },
             TAG_DATETIME => {
                 let secs = i64::from_le_bytes(r.array()?);
@@ -84,15 +103,15 @@ pub fn decode_properties(bytes: &[u8]) -> Result<Properties, AzureError> {
                 let t = OffsetDateTime::from_unix_timestamp(secs)
                     .ok()
                     .and_then(|t| t.replace_nanosecond(nanos).ok())
-                    .ok_or_else(|| corrupt("bad datetime"))?;
-                EdmValue::DateTime(t)
+                    .ok_or("bad datetime")?;
+                ValueRef::DateTime(t)
             }
-            _ => return Err(corrupt("unknown type tag")),
+            _ => return Err("unknown type tag"),
         };
         props.push((name, value));
     }
     if r.pos != bytes.len() {
-        return Err(corrupt("trailing bytes"));
+        return Err("trailing bytes");
     }
     Ok(props)
 }
@@ -108,10 +127,6 @@ pub fn merge_properties(old: &Properties, new: &Properties) -> Properties {
         }
     }
     merged
-}
-
-fn corrupt(what: &str) -> AzureError {
-    AzureError::new(ErrorCode::InternalError).message(format!("Stored entity is corrupt: {what}."))
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -133,30 +148,24 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], AzureError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or_else(|| corrupt("length overflow"))?;
-        let slice = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or_else(|| corrupt("truncated"))?;
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
+        let end = self.pos.checked_add(n).ok_or("length overflow")?;
+        let slice = self.bytes.get(self.pos..end).ok_or("truncated")?;
         self.pos = end;
         Ok(slice)
     }
 
-    fn byte(&mut self) -> Result<u8, AzureError> {
+    fn byte(&mut self) -> Result<u8, Corrupt> {
         Ok(self.take(1)?[0])
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], AzureError> {
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N)?);
         Ok(a)
     }
 
-    fn varint(&mut self) -> Result<u64, AzureError> {
+    fn varint(&mut self) -> Result<u64, Corrupt> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -165,17 +174,23 @@ impl<'a> Reader<'a> {
                 return Ok(v);
             }
         }
-        Err(corrupt("varint too long"))
+        Err("varint too long")
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], AzureError> {
-        let len = usize::try_from(self.varint()?).map_err(|_| corrupt("length overflow"))?;
+    fn bytes(&mut self) -> Result<&'a [u8], Corrupt> {
+        let len = match self.bytes.get(self.pos) {
+            // One-byte lengths are the common case; no need for the varint loop.
+            Some(&len) if len < 0x80 => {
+                self.pos += 1;
+                usize::from(len)
+            }
+            _ => usize::try_from(self.varint()?).map_err(|_| "length overflow")?,
+        };
         self.take(len)
     }
 
-    fn string(&mut self) -> Result<String, AzureError> {
-        let b = self.bytes()?;
-        String::from_utf8(b.to_vec()).map_err(|_| corrupt("invalid UTF-8"))
+    fn str(&mut self) -> Result<&'a str, Corrupt> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| "invalid UTF-8")
     }
 }
 

@@ -107,3 +107,50 @@ fn merge_replaces_same_names_and_keeps_others() {
         ]
     );
 }
+
+#[test]
+fn borrowed_decode_round_trips_every_type() {
+    let props = every_type();
+    let bytes = encode_properties(&props);
+    let refs = decode_property_refs(&bytes).expect("decodes");
+    assert_eq!(refs, crate::model::property_refs(&props));
+    let owned: Properties = refs
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_edm_value()))
+        .collect();
+    assert_eq!(owned, props);
+}
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Both decoders accept and reject the same bytes, with the same values and messages.
+        #[test]
+        fn borrowed_and_owned_decoders_agree(
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+            cut in any::<usize>(),
+            random in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut bytes = encode_properties(&every_type());
+            for (at, b) in edits {
+                let at = at % bytes.len();
+                bytes[at] = b;
+            }
+            bytes.truncate(bytes.len() - cut % 4);
+            for input in [&bytes[..], &random[..]] {
+                match (decode_properties(input), decode_property_refs(input)) {
+                    (Ok(owned), Ok(refs)) => {
+                        // NaN != NaN: compare encodings.
+                        let back: Properties =
+                            refs.iter().map(|(n, v)| (n.to_string(), v.to_edm_value())).collect();
+                        prop_assert_eq!(encode_properties(&back), encode_properties(&owned));
+                    }
+                    (Err(a), Err(b)) => prop_assert_eq!(a.message, b.message),
+                    (a, b) => prop_assert!(false, "disagree: {:?} vs {:?}", a, b),
+                }
+            }
+        }
+    }
+}

@@ -1,28 +1,104 @@
 //! Edm.DateTime text: ISO 8601 with up to 7 fractional digits, as Azure reads and writes it.
 
+use std::fmt::Write;
+
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// `2022-04-13T19:25:37.512524Z`: UTC, 100 ns precision, trailing fractional zeros dropped and
 /// no fraction at all for whole seconds (as the recordings of Azure show for Timestamp and ETags).
 pub fn format_datetime(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
-    let ticks = t.nanosecond() / 100;
-    if ticks != 0 {
-        let digits = format!("{ticks:07}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
-    }
-    out.push('Z');
+    let mut out = String::with_capacity(28);
+    DateTimeText::new(t).push_to(&mut out, ":");
     out
+}
+
+/// [`format_datetime`]'s text built on the stack, for writing into a response without an
+/// allocation (and once for both an entity's Timestamp and its ETag).
+pub(crate) struct DateTimeText {
+    /// The longest text, `-9999-12-31T23:59:59.9999999Z`, has 29 bytes.
+    bytes: [u8; 32],
+    len: usize,
+    /// Where the two `:` of the time of day are.
+    colons: [usize; 2],
+}
+
+impl DateTimeText {
+    pub(crate) fn new(t: OffsetDateTime) -> DateTimeText {
+        let t = t.to_offset(UtcOffset::UTC);
+        let (year, month, day) = t.to_calendar_date();
+        let (hour, minute, second) = t.to_hms();
+        let mut text = DateTimeText {
+            bytes: [0; 32],
+            len: 0,
+            colons: [0; 2],
+        };
+        if (0..=9999).contains(&year) {
+            text.two_digits((year / 100) as u8);
+            text.two_digits((year % 100) as u8);
+        } else {
+            // Not reachable with `time`'s default year range; kept exact anyway.
+            let _ = write!(text, "{year:04}");
+        }
+        text.push(b'-');
+        text.two_digits(month as u8);
+        text.push(b'-');
+        text.two_digits(day);
+        text.push(b'T');
+        text.two_digits(hour);
+        text.colons[0] = text.len;
+        text.push(b':');
+        text.two_digits(minute);
+        text.colons[1] = text.len;
+        text.push(b':');
+        text.two_digits(second);
+        let mut ticks = t.nanosecond() / 100;
+        if ticks != 0 {
+            let mut digits = [b'0'; 7];
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (ticks % 10) as u8;
+                ticks /= 10;
+            }
+            let len = 7 - digits.iter().rev().take_while(|&&d| d == b'0').count();
+            text.push(b'.');
+            for &d in &digits[..len] {
+                text.push(d);
+            }
+        }
+        text.push(b'Z');
+        text
+    }
+
+    /// Appends the text with `colon` for each `:` (ETags have `%3A`).
+    pub(crate) fn push_to(&self, out: &mut String, colon: &str) {
+        let text = std::str::from_utf8(&self.bytes[..self.len]).expect("only ASCII is written");
+        let [first, second] = self.colons;
+        out.push_str(&text[..first]);
+        out.push_str(colon);
+        out.push_str(&text[first + 1..second]);
+        out.push_str(colon);
+        out.push_str(&text[second + 1..]);
+    }
+
+    fn push(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    /// `v` (under 100) as two digits.
+    fn two_digits(&mut self, v: u8) {
+        self.push(b'0' + v / 10);
+        self.push(b'0' + v % 10);
+    }
+}
+
+impl Write for DateTimeText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// Parses `YYYY-MM-DDTHH:MM[:SS[.fffffff]][Z|±HH:MM]`; no zone means UTC. Digits beyond the

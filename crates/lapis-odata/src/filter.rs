@@ -15,7 +15,7 @@ use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
 use crate::filter_lex::{tokenize, Token};
-use crate::model::{EdmValue, Properties};
+use crate::model::{EdmValue, Properties, ValueRef};
 
 /// Nesting bound, so hostile input cannot exhaust the stack.
 pub const MAX_DEPTH: usize = 64;
@@ -222,46 +222,66 @@ impl Parser {
     }
 }
 
+/// A row's user properties, owned or borrowed: evaluation reads both without copying.
+#[derive(Clone, Copy)]
+enum RowProps<'a> {
+    Owned(&'a Properties),
+    Borrowed(&'a [(&'a str, ValueRef<'a>)]),
+}
+
+impl<'a> RowProps<'a> {
+    fn get(self, name: &str) -> Option<ValueRef<'a>> {
+        match self {
+            RowProps::Owned(props) => props
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_value_ref()),
+            RowProps::Borrowed(props) => props.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
+        }
+    }
+}
+
 /// The entity a filter is evaluated against.
 struct Row<'a> {
     partition_key: &'a str,
     row_key: &'a str,
     timestamp: OffsetDateTime,
-    props: &'a Properties,
+    props: RowProps<'a>,
 }
 
 impl Row<'_> {
-    fn value(&self, operand: &Operand) -> Option<EdmValue> {
+    /// Literals borrow from the filter, everything else from the row.
+    fn value<'v>(&'v self, operand: &'v Operand) -> Option<ValueRef<'v>> {
         match operand {
-            Operand::Literal(v) => Some(v.clone()),
+            Operand::Literal(v) => Some(v.as_value_ref()),
             Operand::Property(name) => match name.as_str() {
-                "PartitionKey" => Some(EdmValue::String(self.partition_key.to_owned())),
-                "RowKey" => Some(EdmValue::String(self.row_key.to_owned())),
-                "Timestamp" => Some(EdmValue::DateTime(self.timestamp)),
-                _ => self
-                    .props
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone()),
+                "PartitionKey" => Some(ValueRef::String(self.partition_key)),
+                "RowKey" => Some(ValueRef::String(self.row_key)),
+                "Timestamp" => Some(ValueRef::DateTime(self.timestamp)),
+                _ => self.props.get(name),
             },
         }
     }
 }
 
 /// `None` when the values are not comparable (type mismatch, NaN).
-fn compare(a: &EdmValue, b: &EdmValue) -> Option<Ordering> {
-    use EdmValue::*;
-    let numeric = |v: &EdmValue| match v {
-        Int32(i) => Some(f64::from(*i)),
-        Int64(i) => Some(*i as f64),
-        Double(d) => Some(*d),
+fn compare<'a>(a: ValueRef<'a>, b: ValueRef<'a>) -> Option<Ordering> {
+    use ValueRef::*;
+    let numeric = |v: ValueRef| match v {
+        Int32(i) => Some(f64::from(i)),
+        Int64(i) => Some(i as f64),
+        Double(d) => Some(d),
         _ => None,
     };
     match (a, b) {
         (String(x), String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
-        (Boolean(x), Boolean(y)) => Some(x.cmp(y)),
-        (DateTime(x), DateTime(y)) => Some(x.cmp(y)),
-        (Guid(x), Guid(y)) => Some(x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase())),
+        (Boolean(x), Boolean(y)) => Some(x.cmp(&y)),
+        (DateTime(x), DateTime(y)) => Some(x.cmp(&y)),
+        // Byte-wise on the ASCII-lowercased texts, as comparing lowercased copies would.
+        (Guid(x), Guid(y)) => {
+            let lower = |s: &'a str| s.bytes().map(|b| b.to_ascii_lowercase());
+            Some(lower(x).cmp(lower(y)))
+        }
         (Binary(x), Binary(y)) => Some(x.cmp(y)),
         // Exact for integers (Int64 beyond 2^53 would lose precision through f64).
         (Int32(_) | Int64(_), Int32(_) | Int64(_)) => Some(as_i64(a)?.cmp(&as_i64(b)?)),
@@ -269,10 +289,10 @@ fn compare(a: &EdmValue, b: &EdmValue) -> Option<Ordering> {
     }
 }
 
-fn as_i64(v: &EdmValue) -> Option<i64> {
+fn as_i64(v: ValueRef) -> Option<i64> {
     match v {
-        EdmValue::Int32(i) => Some(i64::from(*i)),
-        EdmValue::Int64(i) => Some(*i),
+        ValueRef::Int32(i) => Some(i64::from(i)),
+        ValueRef::Int64(i) => Some(i),
         _ => None,
     }
 }
@@ -282,11 +302,11 @@ fn eval(expr: &Expr, row: &Row) -> bool {
         Expr::And(a, b) => eval(a, row) && eval(b, row),
         Expr::Or(a, b) => eval(a, row) || eval(b, row),
         Expr::Not(a) => !eval(a, row),
-        Expr::Truth(o) => row.value(o) == Some(EdmValue::Boolean(true)),
+        Expr::Truth(o) => row.value(o) == Some(ValueRef::Boolean(true)),
         Expr::Compare(l, op, r) => match (row.value(l), row.value(r)) {
             (Some(a), Some(b)) => {
-                let ord = compare(&a, &b);
-                let comparable_types = ord.is_some() || is_nan_pair(&a, &b);
+                let ord = compare(a, b);
+                let comparable_types = ord.is_some() || is_nan_pair(a, b);
                 comparable_types && op.holds(ord)
             }
             _ => false,
@@ -295,11 +315,11 @@ fn eval(expr: &Expr, row: &Row) -> bool {
 }
 
 /// A NaN makes an ordering undefined but is still a Double: `ne` holds, the rest do not.
-fn is_nan_pair(a: &EdmValue, b: &EdmValue) -> bool {
-    let num = |v: &EdmValue| {
+fn is_nan_pair(a: ValueRef, b: ValueRef) -> bool {
+    let num = |v: ValueRef| {
         matches!(
             v,
-            EdmValue::Int32(_) | EdmValue::Int64(_) | EdmValue::Double(_)
+            ValueRef::Int32(_) | ValueRef::Int64(_) | ValueRef::Double(_)
         )
     };
     num(a) && num(b)
@@ -312,6 +332,28 @@ impl Filter {
         row_key: &str,
         timestamp: OffsetDateTime,
         props: &Properties,
+    ) -> bool {
+        self.eval(partition_key, row_key, timestamp, RowProps::Owned(props))
+    }
+
+    /// [`Filter::matches`] on borrowed properties, as
+    /// [`decode_property_refs`](crate::codec::decode_property_refs) gives them.
+    pub fn matches_refs(
+        &self,
+        partition_key: &str,
+        row_key: &str,
+        timestamp: OffsetDateTime,
+        props: &[(&str, ValueRef)],
+    ) -> bool {
+        self.eval(partition_key, row_key, timestamp, RowProps::Borrowed(props))
+    }
+
+    fn eval(
+        &self,
+        partition_key: &str,
+        row_key: &str,
+        timestamp: OffsetDateTime,
+        props: RowProps,
     ) -> bool {
         eval(
             &self.root,

@@ -256,3 +256,113 @@ fn fuzz_never_panics() {
         "the fuzz alphabet should produce some valid filters"
     );
 }
+
+#[test]
+fn guids_compare_case_insensitively_in_order() {
+    let f = |t: &str| {
+        parse_filter(t)
+            .expect("parses")
+            .matches("p", "r", TS, &props())
+    };
+    assert!(f("Id ge guid'4185404A-5818-48C3-B9BE-F217DF0DBA6F'"));
+    assert!(f("Id lt guid'4185404B-5818-48C3-B9BE-F217DF0DBA6F'"));
+    assert!(f("Id gt guid'4185404a-5818-48c3-b9be-f217df0dba6e'"));
+    assert!(!f("Id ne guid'4185404A-5818-48c3-B9BE-f217df0dba6f'"));
+}
+
+mod random {
+    use super::*;
+    use crate::codec::{decode_property_refs, encode_properties};
+    use crate::model::property_refs;
+    use proptest::prelude::*;
+
+    fn operand() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "PartitionKey",
+            "RowKey",
+            "Timestamp",
+            "Name",
+            "Age",
+            "Big",
+            "Score",
+            "Nan",
+            "Active",
+            "When",
+            "Id",
+            "Bytes",
+            "Missing",
+            "true",
+            "false",
+            "'p1'",
+            "'r5'",
+            "'O''Brien'",
+            "''",
+            "30",
+            "30L",
+            "5000000000L",
+            "2.5",
+            "-0.0",
+            "NaN",
+            "1e300",
+            "datetime'2021-07-13T00:00:00Z'",
+            "datetime'2022-04-13T19:25:37.512524Z'",
+            "guid'4185404A-5818-48C3-B9BE-F217DF0DBA6F'",
+            "guid'4185404a-5818-48c3-b9be-f217df0dba6f'",
+            "guid'5185404a-5818-48c3-b9be-f217df0dba6f'",
+            "X'0a0b'",
+            "X'0a'",
+        ])
+    }
+
+    fn operator() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["eq", "ne", "gt", "ge", "lt", "le"])
+    }
+
+    fn token() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            operand(),
+            operator(),
+            prop::sample::select(vec!["and", "or", "not", "(", ")"]),
+        ]
+    }
+
+    fn clause() -> impl Strategy<Value = String> {
+        (operand(), operator(), operand()).prop_map(|(a, op, b)| format!("{a} {op} {b}"))
+    }
+
+    /// Mostly well-formed `A op B` clauses joined by and/or, sometimes raw token soup.
+    fn filter_text() -> impl Strategy<Value = String> {
+        let joiner = prop::sample::select(vec![" and ", " or ", " and not "]);
+        prop_oneof![
+            3 => (clause(), proptest::collection::vec((joiner, clause()), 0..4)).prop_map(
+                |(first, rest)| rest.into_iter().fold(first, |acc, (j, c)| format!("({acc}){j}{c}"))
+            ),
+            1 => proptest::collection::vec(token(), 1..10).prop_map(|t| t.join(" ")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        /// Owned properties, borrowed ones and ones borrowed from stored bytes all agree.
+        #[test]
+        fn borrowed_evaluation_equals_owned(
+            text in filter_text(),
+            pk in prop::sample::select(vec!["p1", "p0", "p2", ""]),
+            rk in prop::sample::select(vec!["r5", "r4", "r6"]),
+            drop in 0usize..10,
+        ) {
+            if let Ok(f) = parse_filter(&text) {
+                let mut owned = props();
+                if drop < owned.len() {
+                    owned.remove(drop);
+                }
+                let encoded = encode_properties(&owned);
+                let stored = decode_property_refs(&encoded).expect("decodes");
+                let expected = f.matches(pk, rk, TS, &owned);
+                prop_assert_eq!(f.matches_refs(pk, rk, TS, &property_refs(&owned)), expected);
+                prop_assert_eq!(f.matches_refs(pk, rk, TS, &stored), expected);
+            }
+        }
+    }
+}

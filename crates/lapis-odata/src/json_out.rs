@@ -7,12 +7,14 @@
 //! `odata.type`, `odata.id`, `odata.editLink` and the `Timestamp` annotation; no metadata has
 //! no `odata.*` keys and no annotations.
 
+use std::fmt::Write;
+
 use base64::Engine;
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
-use crate::datetime::format_datetime;
-use crate::model::{EdmValue, Properties};
+use crate::datetime::DateTimeText;
+use crate::model::ValueRef;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Metadata {
@@ -70,18 +72,29 @@ impl Metadata {
 pub struct EntityView<'a> {
     pub partition_key: &'a str,
     pub row_key: &'a str,
+    /// Also gives the `odata.etag` (see [`entity_etag`]).
     pub timestamp: OffsetDateTime,
-    /// As [`entity_etag`] renders it.
-    pub etag: &'a str,
-    pub properties: &'a Properties,
+    /// Owned [`Properties`](crate::model::Properties) lend theirs through
+    /// [`property_refs`](crate::model::property_refs).
+    pub properties: &'a [(&'a str, ValueRef<'a>)],
 }
 
 /// `W/"datetime'2022-04-13T19%3A25%3A37.512524Z'"`: the Timestamp with its colons percent-encoded.
 pub fn entity_etag(timestamp: OffsetDateTime) -> String {
-    format!(
-        "W/\"datetime'{}'\"",
-        format_datetime(timestamp).replace(':', "%3A")
-    )
+    let mut out = String::with_capacity(48);
+    push_etag(&mut out, &DateTimeText::new(timestamp), "\"");
+    out
+}
+
+/// The ETag for a Timestamp, with `quote` for each of its double quotes (`\"` inside a JSON
+/// string).
+fn push_etag(out: &mut String, timestamp: &DateTimeText, quote: &str) {
+    out.push_str("W/");
+    out.push_str(quote);
+    out.push_str("datetime'");
+    timestamp.push_to(out, "%3A");
+    out.push('\'');
+    out.push_str(quote);
 }
 
 /// A single entity (point query, Insert with `return-content`).
@@ -95,11 +108,8 @@ pub fn render_entity(
     let mut out = String::with_capacity(256);
     out.push('{');
     if level != Metadata::None {
-        push_member(
-            &mut out,
-            "odata.metadata",
-            &format!("{base_url}/$metadata#{table}/@Element"),
-        );
+        push_key(&mut out, "odata.metadata");
+        push_json_parts(&mut out, &[base_url, "/$metadata#", table, "/@Element"]);
     }
     push_entity_members(&mut out, base_url, table, e, level, select);
     out.push('}');
@@ -117,11 +127,8 @@ pub fn render_entity_list(
     let mut out = String::with_capacity(64 + entities.len() * 256);
     out.push('{');
     if level != Metadata::None {
-        push_member(
-            &mut out,
-            "odata.metadata",
-            &format!("{base_url}/$metadata#{table}"),
-        );
+        push_key(&mut out, "odata.metadata");
+        push_json_parts(&mut out, &[base_url, "/$metadata#", table]);
     }
     push_key(&mut out, "value");
     out.push('[');
@@ -207,22 +214,32 @@ fn push_entity_members(
 ) {
     let select = select.filter(|names| !names.iter().any(|n| n == "*"));
     let wanted = |name: &str| select.is_none_or(|names| names.iter().any(|n| n == name));
+    let timestamp = DateTimeText::new(e.timestamp);
     if level == Metadata::Full {
-        let key_path = format!(
-            "{table}(PartitionKey='{}',RowKey='{}')",
-            quote_key(e.partition_key),
-            quote_key(e.row_key)
-        );
-        push_member(
-            out,
-            "odata.type",
-            &format!("{}.{table}", account_of(base_url)),
-        );
-        push_member(out, "odata.id", &format!("{base_url}/{key_path}"));
-        push_member(out, "odata.etag", e.etag);
-        push_member(out, "odata.editLink", &key_path);
+        // `table(PartitionKey='pk',RowKey='rk')`, quotes in the keys doubled.
+        let push_key_path = |out: &mut String| {
+            push_escaped(out, table);
+            out.push_str("(PartitionKey='");
+            push_escaped_key(out, e.partition_key);
+            out.push_str("',RowKey='");
+            push_escaped_key(out, e.row_key);
+            out.push_str("')");
+        };
+        push_key(out, "odata.type");
+        push_json_parts(out, &[account_of(base_url), ".", table]);
+        push_key(out, "odata.id");
+        out.push('"');
+        push_escaped(out, base_url);
+        out.push('/');
+        push_key_path(out);
+        out.push('"');
+        push_etag_member(out, &timestamp);
+        push_key(out, "odata.editLink");
+        out.push('"');
+        push_key_path(out);
+        out.push('"');
     } else if level == Metadata::Minimal {
-        push_member(out, "odata.etag", e.etag);
+        push_etag_member(out, &timestamp);
     }
     if wanted("PartitionKey") {
         push_member(out, "PartitionKey", e.partition_key);
@@ -234,11 +251,12 @@ fn push_entity_members(
         if level == Metadata::Full {
             push_member(out, "Timestamp@odata.type", "Edm.DateTime");
         }
-        push_member(out, "Timestamp", &format_datetime(e.timestamp));
+        push_key(out, "Timestamp");
+        push_json_datetime(out, &timestamp);
     }
     match select {
         None => {
-            for (name, value) in e.properties {
+            for &(name, value) in e.properties {
                 push_property(out, name, value, level);
             }
         }
@@ -249,7 +267,7 @@ fn push_entity_members(
                     continue;
                 }
                 match e.properties.iter().find(|(n, _)| n == name) {
-                    Some((_, value)) => push_property(out, name, value, level),
+                    Some(&(_, value)) => push_property(out, name, value, level),
                     None => {
                         push_key(out, name);
                         out.push_str("null");
@@ -260,41 +278,92 @@ fn push_entity_members(
     }
 }
 
-fn push_property(out: &mut String, name: &str, value: &EdmValue, level: Metadata) {
+fn push_property(out: &mut String, name: &str, value: ValueRef, level: Metadata) {
     let annotate = match value {
-        EdmValue::String(_) | EdmValue::Int32(_) | EdmValue::Boolean(_) => false,
-        EdmValue::Double(d) => !d.is_finite() || d.fract() == 0.0,
+        ValueRef::String(_) | ValueRef::Int32(_) | ValueRef::Boolean(_) => false,
+        ValueRef::Double(d) => !d.is_finite() || d.fract() == 0.0,
         _ => true,
     };
     if annotate && level != Metadata::None {
-        push_member(out, &format!("{name}@odata.type"), value.type_name());
+        push_separator(out);
+        out.push('"');
+        push_escaped(out, name);
+        out.push_str("@odata.type\":");
+        push_json_string(out, value.type_name());
     }
     push_key(out, name);
     match value {
-        EdmValue::String(s) | EdmValue::Guid(s) => push_json_string(out, s),
-        EdmValue::Int32(v) => out.push_str(&v.to_string()),
-        EdmValue::Int64(v) => push_json_string(out, &v.to_string()),
-        EdmValue::Double(d) if d.is_nan() => out.push_str("\"NaN\""),
-        EdmValue::Double(d) if d.is_infinite() => out.push_str(if *d > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        }),
-        // serde_json (ryu) keeps a decimal point on whole numbers ("1.0") and uses exponents for
-        // very large or small ones, always valid JSON.
-        EdmValue::Double(d) => out.push_str(&serde_json::Value::from(*d).to_string()),
-        EdmValue::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
-        EdmValue::DateTime(t) => push_json_string(out, &format_datetime(*t)),
-        EdmValue::Binary(b) => {
-            push_json_string(out, &base64::engine::general_purpose::STANDARD.encode(b))
+        ValueRef::String(s) | ValueRef::Guid(s) => push_json_string(out, s),
+        ValueRef::Int32(v) => push_integer(out, i64::from(v)),
+        ValueRef::Int64(v) => {
+            out.push('"');
+            push_integer(out, v);
+            out.push('"');
+        }
+        // serde_json's text: a decimal point on whole numbers ("1.0"), exponents for very large
+        // or small ones. JSON has no NaN or infinities; Azure sends them as strings.
+        ValueRef::Double(d) => match serde_json::Number::from_f64(d) {
+            Some(n) => {
+                // Writing into a String cannot fail.
+                let _ = write!(out, "{n}");
+            }
+            None if d.is_nan() => out.push_str("\"NaN\""),
+            None if d > 0.0 => out.push_str("\"Infinity\""),
+            None => out.push_str("\"-Infinity\""),
+        },
+        ValueRef::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
+        ValueRef::DateTime(t) => push_json_datetime(out, &DateTimeText::new(t)),
+        ValueRef::Binary(b) => {
+            out.push('"');
+            base64::engine::general_purpose::STANDARD.encode_string(b, out);
+            out.push('"');
         }
     }
 }
 
-fn push_key(out: &mut String, key: &str) {
-    if !out.ends_with('{') && !out.ends_with('[') {
+/// `v` in decimal, as `to_string` spells it, without the formatting machinery.
+fn push_integer(out: &mut String, v: i64) {
+    let mut digits = [0u8; 20];
+    let mut rest = v.unsigned_abs();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    for &d in &digits[start..] {
+        out.push(char::from(d));
+    }
+}
+
+fn push_etag_member(out: &mut String, timestamp: &DateTimeText) {
+    push_key(out, "odata.etag");
+    out.push('"');
+    push_etag(out, timestamp, "\\\"");
+    out.push('"');
+}
+
+fn push_json_datetime(out: &mut String, t: &DateTimeText) {
+    out.push('"');
+    t.push_to(out, ":");
+    out.push('"');
+}
+
+/// The comma before any member or element but the first.
+fn push_separator(out: &mut String) {
+    if !matches!(out.as_bytes().last(), Some(b'{' | b'[')) {
         out.push(',');
     }
+}
+
+fn push_key(out: &mut String, key: &str) {
+    push_separator(out);
     push_json_string(out, key);
     out.push(':');
 }
@@ -305,7 +374,67 @@ fn push_member(out: &mut String, key: &str, value: &str) {
 }
 
 fn push_json_string(out: &mut String, s: &str) {
-    out.push_str(&serde_json::Value::from(s).to_string());
+    out.push('"');
+    push_escaped(out, s);
+    out.push('"');
+}
+
+/// One JSON string holding the concatenation of `parts`.
+fn push_json_parts(out: &mut String, parts: &[&str]) {
+    out.push('"');
+    for part in parts {
+        push_escaped(out, part);
+    }
+    out.push('"');
+}
+
+/// The bytes serde_json escapes in strings: control characters, `"` and `\`.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// The inside of a JSON string, escaped exactly as serde_json does: `"` and `\`, and control
+/// characters as `\b \t \n \f \r` or `\u00xx`; everything else (`/`, non-ASCII) verbatim.
+fn push_escaped(out: &mut String, mut s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    while let Some(i) = s.bytes().position(|b| NEEDS_ESCAPE[usize::from(b)]) {
+        // Only ASCII bytes are escaped, so `i` is on a character boundary.
+        out.push_str(&s[..i]);
+        match s.as_bytes()[i] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\x08' => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\x0c' => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            b => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        }
+        s = &s[i + 1..];
+    }
+    out.push_str(s);
+}
+
+/// [`push_escaped`] with single quotes doubled, as OData key literals spell them.
+fn push_escaped_key(out: &mut String, key: &str) {
+    for (i, part) in key.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        push_escaped(out, part);
+    }
 }
 
 /// The account: the path's last segment (path-style URLs), else the host's first label.

@@ -18,7 +18,7 @@ pub mod query_options;
 pub use batch::{
     parse_batch, render_batch_response, BatchOperation, BatchOperationResponse, BatchRequest,
 };
-pub use codec::{decode_properties, encode_properties, merge_properties};
+pub use codec::{decode_properties, decode_property_refs, encode_properties, merge_properties};
 pub use datetime::{format_datetime, parse_datetime};
 pub use filter::{parse_filter, Filter, KeyRange};
 pub use json_in::{parse_entity, parse_table_name, EntityBody};
@@ -26,5 +26,5 @@ pub use json_out::{
     entity_etag, render_entity, render_entity_list, render_table, render_table_list, EntityView,
     Metadata,
 };
-pub use model::{EdmValue, Properties};
+pub use model::{property_refs, EdmValue, Properties, PropertyRefs, ValueRef};
 pub use query_options::{parse_select, parse_top};

@@ -7,9 +7,9 @@ use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
 use lapis_odata::{
-    decode_properties, encode_properties, entity_etag, merge_properties, parse_datetime,
-    parse_entity, parse_filter, parse_select, parse_top, render_entity, render_entity_list,
-    EntityBody, EntityView, Metadata, Properties,
+    decode_properties, decode_property_refs, encode_properties, entity_etag, merge_properties,
+    parse_datetime, parse_entity, parse_filter, parse_select, parse_top, render_entity,
+    render_entity_list, EntityBody, EntityView, Metadata, PropertyRefs, ValueRef,
 };
 use lapis_store::{
     EntityOp, EntityOpKind, EntityQuery, EntityRecord, EntityWrite, IfMatch, MergeFn, Store,
@@ -99,11 +99,6 @@ fn keys(ctx: &TableCtx) -> (String, (String, String)) {
     }
 }
 
-pub fn decoded(rec: &EntityRecord) -> ApiResult<Properties> {
-    Ok(decode_properties(&rec.properties)?)
-}
-
-/// A response describing a stored entity: ETag and, unless the client asked otherwise, its JSON.
 /// A stored entity's JSON and its ETag.
 pub fn render_record(
     base_url: &str,
@@ -112,17 +107,18 @@ pub fn render_record(
     level: Metadata,
     select: Option<&[String]>,
 ) -> ApiResult<(String, String)> {
-    let props = decoded(rec)?;
-    let etag = entity_etag(rec.timestamp);
-    let view = EntityView {
+    let props = decode_property_refs(&rec.properties)?;
+    let body = render_entity(base_url, table, &view(rec, &props), level, select);
+    Ok((body, entity_etag(rec.timestamp)))
+}
+
+fn view<'a>(rec: &'a EntityRecord, properties: &'a [(&'a str, ValueRef<'a>)]) -> EntityView<'a> {
+    EntityView {
         partition_key: &rec.partition_key,
         row_key: &rec.row_key,
         timestamp: rec.timestamp,
-        etag: &etag,
-        properties: &props,
-    };
-    let body = render_entity(base_url, table, &view, level, select);
-    Ok((body, etag))
+        properties,
+    }
 }
 
 /// A response describing a stored entity: ETag and its JSON.
@@ -318,8 +314,10 @@ pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body
             }
             match &filter {
                 None => true,
-                Some(f) => match decode_properties(&rec.properties) {
-                    Ok(props) => f.matches(&rec.partition_key, &rec.row_key, rec.timestamp, &props),
+                Some(f) => match decode_property_refs(&rec.properties) {
+                    Ok(props) => {
+                        f.matches_refs(&rec.partition_key, &rec.row_key, rec.timestamp, &props)
+                    }
                     Err(_) => false,
                 },
             }
@@ -337,20 +335,16 @@ pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body
         s.query_entities(&account, &t, &q)
     })
     .await?;
-    let decoded: Vec<(Properties, String)> = records
+    // Decoding again is cheaper than keeping every row's properties from the filter: nothing
+    // is copied out of the records.
+    let props: Vec<PropertyRefs> = records
         .iter()
-        .map(|r| Ok((decoded(r)?, entity_etag(r.timestamp))))
-        .collect::<ApiResult<_>>()?;
+        .map(|r| decode_property_refs(&r.properties))
+        .collect::<Result<_, _>>()?;
     let views: Vec<EntityView> = records
         .iter()
-        .zip(&decoded)
-        .map(|(r, (props, etag))| EntityView {
-            partition_key: &r.partition_key,
-            row_key: &r.row_key,
-            timestamp: r.timestamp,
-            etag,
-            properties: props,
-        })
+        .zip(&props)
+        .map(|(r, p)| view(r, p))
         .collect();
     let body = render_entity_list(&ctx.base_url, &table, &views, level, select.as_deref());
     let mut reply = Reply::new(StatusCode::OK);
