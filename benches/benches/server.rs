@@ -3,30 +3,11 @@
 //! so routing is measured as part of this whole path.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lapis_auth::{sign_account_sas, Accounts, SasParams, DEV_ACCOUNT};
 use lapis_benches::{payload, quick_criterion};
 use lapis_server::{AppState, ServiceKind};
 use lapis_store::Store;
 
 const VERSION: &str = "2025-11-05";
-
-fn account_sas() -> String {
-    let params = SasParams {
-        version: VERSION.into(),
-        permissions: "rwdlacup".into(),
-        expiry: "2099-01-01T00:00:00Z".into(),
-        protocol: "https,http".into(),
-        services: "bt".into(),
-        resource_types: "sco".into(),
-        ..SasParams::default()
-    };
-    let key = Accounts::dev()
-        .get(DEV_ACCOUNT)
-        .and_then(|a| a.keys.first().cloned())
-        .expect("dev account has a key");
-    // The whole query string, as a client appends it to the URL.
-    sign_account_sas(DEV_ACCOUNT, &key, &params)
-}
 
 /// Starts the Blob service on a free loopback port; returns its base URL. The server runs until
 /// the runtime is dropped.
@@ -53,7 +34,7 @@ fn requests(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let sas = account_sas();
+    let sas = lapis_benches::dev_account_sas(VERSION);
     let client = reqwest::Client::new();
     let body = payload(4096);
     let dir = tempfile::tempdir().expect("temp dir");

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use criterion::Criterion;
+use lapis_auth::{sign_account_sas, Accounts, SasParams, DEV_ACCOUNT};
 
 /// Short measurement windows: the whole `cargo bench -p lapis-benches` should take minutes, not
 /// tens of minutes, on a 2-core machine shared with compilers.
@@ -44,4 +45,23 @@ pub const FILTER: &str = "PartitionKey eq 'p07' and RowKey ge 'r000100' and (Cou
 /// `n` bytes of a repeating, non-constant pattern (so nothing downstream can shortcut zeros).
 pub fn payload(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// An account SAS of the dev account for every service, resource type and permission, valid
+/// until 2099: the query string a client appends to its URLs, so load needs no signing.
+pub fn dev_account_sas(version: &str) -> String {
+    let params = SasParams {
+        version: version.into(),
+        permissions: "rwdlacup".into(),
+        expiry: "2099-01-01T00:00:00Z".into(),
+        protocol: "https,http".into(),
+        services: "bt".into(),
+        resource_types: "sco".into(),
+        ..SasParams::default()
+    };
+    let key = Accounts::dev()
+        .get(DEV_ACCOUNT)
+        .and_then(|a| a.keys.first().cloned())
+        .expect("the dev account has a key");
+    sign_account_sas(DEV_ACCOUNT, &key, &params)
 }

@@ -178,7 +178,7 @@ const WAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// in it has been checkpointed, and the background PASSIVE checkpoint never catches up with
 /// back-to-back commits: the WAL grew to 6 GB over a million small PUTs. Between two batches
 /// nothing is appended, so a checkpoint run there can finish; the next commit then writes from
-/// the WAL's start, and `journal_size_limit` trims the file.
+/// the WAL's start, over the same file (`journal_size_limit` keeps it at the threshold).
 struct WalRewind {
     path: PathBuf,
     threshold: u64,

@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::time::Instant;
 
-use lapis_auth::{sign_account_sas, Accounts, SasParams, DEV_ACCOUNT};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Url};
 
@@ -30,7 +29,7 @@ impl Target {
             client: reqwest::Client::new(),
             blob: format!("{blob_url}/{DEV_ACCOUNT}"),
             table: format!("{table_url}/{DEV_ACCOUNT}"),
-            sas: account_sas(),
+            sas: lapis_benches::dev_account_sas(BLOB_VERSION),
             pid,
         }
     }
@@ -41,23 +40,6 @@ impl Target {
         url.query_pairs_mut().extend_pairs(pairs);
         url
     }
-}
-
-fn account_sas() -> String {
-    let params = SasParams {
-        version: BLOB_VERSION.into(),
-        permissions: "rwdlacup".into(),
-        expiry: "2099-01-01T00:00:00Z".into(),
-        protocol: "https,http".into(),
-        services: "bt".into(),
-        resource_types: "sco".into(),
-        ..SasParams::default()
-    };
-    let key = Accounts::dev()
-        .get(DEV_ACCOUNT)
-        .and_then(|a| a.keys.first().cloned())
-        .expect("the dev account has a key");
-    sign_account_sas(DEV_ACCOUNT, &key, &params)
 }
 
 pub struct Reply {

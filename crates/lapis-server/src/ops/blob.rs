@@ -172,9 +172,10 @@ fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
     }
 }
 
-pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let cond = conditions::parse(&Headers::of(&req))?;
-    let p = read_now(&ctx, |s| {
+/// The blob's properties, for a read under the request's conditions.
+fn read_properties(ctx: &Ctx, req: &Request<Body>) -> ApiResult<BlobProps> {
+    let cond = conditions::parse(&Headers::of(req))?;
+    read_now(ctx, |s| {
         s.get_blob_properties(
             &ctx.target.account,
             ctx.container_name(),
@@ -182,7 +183,11 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
             &cond,
             Access::Read,
         )
-    })?;
+    })
+}
+
+pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let p = read_properties(&ctx, &req)?;
     let mut reply = describe(Reply::new(StatusCode::OK), &p)
         .content_length(p.size)
         .header("x-ms-access-tier", "Hot")
@@ -194,16 +199,7 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 }
 
 pub async fn get_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let cond = conditions::parse(&Headers::of(&req))?;
-    let p = read_now(&ctx, |s| {
-        s.get_blob_properties(
-            &ctx.target.account,
-            ctx.container_name(),
-            ctx.blob_name(),
-            &cond,
-            Access::Read,
-        )
-    })?;
+    let p = read_properties(&ctx, &req)?;
     Ok(Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)
