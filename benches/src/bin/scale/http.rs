@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Instant;
 
+use lapis_auth::DEV_ACCOUNT;
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Url};
 
