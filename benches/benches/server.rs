@@ -3,6 +3,7 @@
 //! so routing is measured as part of this whole path.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use lapis_auth::{Accounts, DEV_ACCOUNT};
 use lapis_benches::{payload, quick_criterion};
 use lapis_server::{AppState, ServiceKind};
 use lapis_store::Store;
