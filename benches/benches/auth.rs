@@ -2,8 +2,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use lapis_auth::{
-    authenticate, sign_account_sas, sign_shared_key, Accounts, Principal, RequestInfo, SasParams,
-    Service, DEV_ACCOUNT, DEV_KEY,
+    authenticate, sign_shared_key, Accounts, Principal, RequestInfo, Service, DEV_ACCOUNT, DEV_KEY,
 };
 use lapis_benches::{quick_criterion, PUT_BLOB_HEADERS};
 use time::OffsetDateTime;
@@ -58,17 +57,8 @@ fn shared_key(c: &mut Criterion) {
 
 fn account_sas(c: &mut Criterion) {
     let accounts = Accounts::dev();
-    let params = SasParams {
-        version: "2025-11-05".into(),
-        permissions: "rwdlacup".into(),
-        expiry: "2099-01-01T00:00:00Z".into(),
-        protocol: "https,http".into(),
-        services: "bt".into(),
-        resource_types: "sco".into(),
-        ..SasParams::default()
-    };
     // The whole query string, as a client appends it to the URL.
-    let query = sign_account_sas(DEV_ACCOUNT, &dev_key(), &params);
+    let query = lapis_benches::dev_account_sas("2025-11-05");
     let req = request(PUT_BLOB_HEADERS, Some(&query));
     let now = OffsetDateTime::now_utc();
     let principal = authenticate(&accounts, &req, Service::Blob, now, &|_, _| None);
