@@ -156,9 +156,12 @@ fn parse_operation(part: &[u8]) -> Result<BatchOperation, AzureError> {
 fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>, AzureError> {
     let delimiter = format!("--{boundary}");
     let d = delimiter.as_bytes();
+    // A SIMD substring search: comparing the delimiter at every byte was 18 % of a 100-entity
+    // batch's CPU (`memcmp` in perf).
+    let finder = memchr::memmem::Finder::new(d);
     let mut starts = Vec::new();
     let mut i = 0;
-    while let Some(off) = find(&body[i..], d) {
+    while let Some(off) = finder.find(&body[i..]) {
         let at = i + off;
         if at == 0 || body[at - 1] == b'\n' {
             starts.push(at);
@@ -171,7 +174,7 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>, 
         if body[after..].starts_with(b"--") {
             return Ok(parts);
         }
-        let content_start = match find(&body[after..], b"\n") {
+        let content_start = match memchr::memchr(b'\n', &body[after..]) {
             Some(nl) => after + nl + 1,
             None => break,
         };
@@ -218,10 +221,6 @@ fn split_headers(part: &[u8]) -> Result<(Headers, &[u8]), AzureError> {
         }
         pos = next;
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The `$batch` response: `(Content-Type, body)`. With a changeset boundary every
