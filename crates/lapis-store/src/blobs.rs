@@ -90,6 +90,45 @@ pub(crate) fn find_blob(
     }
 }
 
+/// What a write that replaces a blob's content (Put Blob, Put Block List) starts from: the
+/// container, and the blob row if one exists, after the write conditions were checked against
+/// its committed version.
+pub(crate) struct Replacing {
+    pub(crate) container_id: i64,
+    pub(crate) existing: Option<BlobRow>,
+}
+
+impl Replacing {
+    pub(crate) fn open(
+        conn: &Connection,
+        account: &str,
+        container: &str,
+        blob: &str,
+        cond: &Conditions,
+    ) -> Result<Replacing> {
+        let cont = load_container(conn, account, container)?;
+        let existing = find_blob(conn, cont.id, blob)?;
+        let current = existing.as_ref().filter(|b| b.committed);
+        check(
+            cond,
+            current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
+            Access::Write,
+        )?;
+        Ok(Replacing {
+            container_id: cont.id,
+            existing,
+        })
+    }
+
+    /// The creation time the new version keeps: the committed blob's, else `now`.
+    pub(crate) fn created(&self, now: OffsetDateTime) -> OffsetDateTime {
+        self.existing
+            .as_ref()
+            .filter(|b| b.committed)
+            .map_or(now, |b| b.props.created)
+    }
+}
+
 /// The committed blob, or BlobNotFound (uncommitted-only blobs are invisible).
 pub(crate) fn load_committed(
     conn: &Connection,

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
-use crate::blobs::{clear_content, ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob};
+use crate::blobs::{
+    clear_content, ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob, Replacing,
+};
 use crate::codec::time_to_i64;
-use crate::conditions::check;
 use crate::containers::load_container;
 use crate::{
-    Access, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
-    BlockSource, Chunk, Conditions, Metadata, Result, Store, StoreError, WrittenData,
+    BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists, BlockSource, Chunk,
+    Conditions, Metadata, Result, Store, StoreError, WrittenData,
 };
 
 /// Azure's limits per blob.
@@ -210,15 +211,8 @@ impl Store {
         );
         let clock = self.core().clock.clone();
         self.core().writer.submit(Vec::new(), move |c| {
-            let cont = load_container(c, &account, &container)?;
-            let existing = find_blob(c, cont.id, &blob)?;
-            let current = existing.as_ref().filter(|b| b.committed);
-            check(
-                &cond,
-                current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
-                Access::Write,
-            )?;
-            let (committed, uncommitted) = match &existing {
+            let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            let (committed, uncommitted) = match &target.existing {
                 Some(row) => load_blocks(c, row.id)?,
                 None => Default::default(),
             };
@@ -237,18 +231,18 @@ impl Store {
                 blob_type: BlobType::BlockBlob,
                 etag: clock.next(),
                 last_modified: now,
-                created: current.map_or(now, |b| b.props.created),
+                created: target.created(now),
                 size: resolved.iter().map(|(_, b)| b.size).sum(),
                 http,
                 metadata,
                 content_crc64: None,
                 committed_block_count: resolved.len() as u32,
             };
-            let existing_id = existing.as_ref().map(|b| b.id);
+            let existing_id = target.existing.as_ref().map(|b| b.id);
             if let Some(id) = existing_id {
                 clear_content(c, id)?;
             }
-            let blob_id = upsert_blob(c, cont.id, existing_id, true, &props)?;
+            let blob_id = upsert_blob(c, target.container_id, existing_id, true, &props)?;
             let created = time_to_i64(now);
             let mut content: Vec<Chunk> = Vec::new();
             for (seq, (id, block)) in resolved.iter().enumerate() {

@@ -1,10 +1,9 @@
 //! Small blobs stored inline: the bytes go into `blob_inline` in the same transaction as the
 //! blob's row, so a small Put Blob costs one WAL flush instead of an extent fsync plus one.
 
-use md5::{Digest, Md5};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::put::{ContentSummary, PutTarget};
+use crate::put::{BodyDigest, ContentSummary, PutTarget};
 use crate::{BlobHttpProps, BlobProps, Conditions, Metadata, Pending, Result, Store, StoreError};
 
 /// Largest body `put_blob_inline` keeps in the metadata database; larger ones go to extents.
@@ -50,13 +49,17 @@ impl Store {
             let data = writer.finish()?;
             return self.put_blob(account, container, blob, data, http, metadata, cond);
         }
-        self.queue_put_blob_inline(account, container, blob, bytes, http, metadata, cond)?
-            .wait()
+        let digest = BodyDigest::of(&bytes);
+        self.queue_put_blob_inline(
+            account, container, blob, bytes, digest, http, metadata, cond,
+        )?
+        .wait()
     }
 
     /// Put Blob of at most `INLINE_BLOB_MAX` bytes, answered through a `Pending`: nothing here
     /// touches a file, so async code may call it and await the commit without a blocking thread.
     /// A larger body is a caller's mistake (`Internal`); `put_blob_inline` takes any size.
+    /// `digest` is `BodyDigest::of(&bytes)`, which the caller has already computed to check it.
     #[allow(clippy::too_many_arguments)]
     pub fn queue_put_blob_inline(
         &self,
@@ -64,6 +67,7 @@ impl Store {
         container: &str,
         blob: &str,
         bytes: bytes::Bytes,
+        digest: BodyDigest,
         http: &BlobHttpProps,
         metadata: &Metadata,
         cond: &Conditions,
@@ -73,12 +77,11 @@ impl Store {
                 "an inline blob holds at most {INLINE_BLOB_MAX} bytes"
             )));
         }
-        let mut crc = crc64fast_nvme::Digest::new();
-        crc.write(&bytes);
+        debug_assert_eq!(digest, BodyDigest::of(&bytes));
         let summary = ContentSummary {
             len: bytes.len() as u64,
-            md5: Md5::digest(&bytes).into(),
-            crc64: crc.sum64(),
+            md5: digest.md5,
+            crc64: digest.crc64,
         };
         let target = PutTarget::new(account, container, blob, http, metadata, cond);
         self.queue_replace_blob(Vec::new(), target, summary, move |c, id| {

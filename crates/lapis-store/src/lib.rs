@@ -37,6 +37,7 @@ mod tables;
 mod writer;
 
 pub use inline::INLINE_BLOB_MAX;
+pub use put::BodyDigest;
 pub use stream::{BlobReader, BlobWriter};
 pub use writer::Pending;
 

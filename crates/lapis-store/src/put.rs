@@ -3,17 +3,34 @@
 
 use std::sync::Arc;
 
+use md5::Digest;
 use rusqlite::Connection;
 use time::OffsetDateTime;
 
-use crate::blobs::{clear_content, find_blob, insert_blob_chunks, upsert_blob};
-use crate::conditions::check;
-use crate::containers::load_container;
+use crate::blobs::{clear_content, insert_blob_chunks, upsert_blob, Replacing};
 use crate::pool::Extent;
 use crate::{
-    Access, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store,
-    WrittenData,
+    BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store, WrittenData,
 };
+
+/// The MD5 and CRC64 of a body held in memory: computed once by whoever reads the body (the
+/// server checks them against the client's headers) and handed to the engine with the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyDigest {
+    pub md5: [u8; 16],
+    pub crc64: u64,
+}
+
+impl BodyDigest {
+    pub fn of(bytes: &[u8]) -> BodyDigest {
+        let mut crc = crc64fast_nvme::Digest::new();
+        crc.write(bytes);
+        BodyDigest {
+            md5: md5::Md5::digest(bytes).into(),
+            crc64: crc.sum64(),
+        }
+    }
+}
 
 /// Length and checksums of a Put Blob body.
 pub(crate) struct ContentSummary {
@@ -109,14 +126,7 @@ impl Store {
                 metadata,
                 cond,
             } = target;
-            let cont = load_container(c, &account, &container)?;
-            let existing = find_blob(c, cont.id, &blob)?;
-            let current = existing.as_ref().filter(|b| b.committed);
-            check(
-                &cond,
-                current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
-                Access::Write,
-            )?;
+            let target = Replacing::open(c, &account, &container, &blob, &cond)?;
             let now = OffsetDateTime::now_utc();
             http.content_md5 = http.content_md5.or_else(|| Some(summary.md5.to_vec()));
             let props = BlobProps {
@@ -124,18 +134,18 @@ impl Store {
                 blob_type: BlobType::BlockBlob,
                 etag: clock.next(),
                 last_modified: now,
-                created: current.map_or(now, |b| b.props.created),
+                created: target.created(now),
                 size: summary.len,
                 http,
                 metadata,
                 content_crc64: Some(summary.crc64),
                 committed_block_count: 0,
             };
-            let existing_id = existing.map(|b| b.id);
+            let existing_id = target.existing.map(|b| b.id);
             if let Some(id) = existing_id {
                 clear_content(c, id)?;
             }
-            let id = upsert_blob(c, cont.id, existing_id, true, &props)?;
+            let id = upsert_blob(c, target.container_id, existing_id, true, &props)?;
             store_content(c, id)?;
             Ok(props)
         })

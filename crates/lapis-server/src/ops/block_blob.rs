@@ -12,7 +12,7 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use super::blob::http_props_from_blob_headers;
 use super::body::{
-    check_declared_length, checked_checksums, declared_length, read_body, read_small_body, receive,
+    check_declared_length, checked_digest, declared_length, read_body, read_small_body, receive,
     Expected, INLINE_WRITE,
 };
 use super::{blocking, conditions, queued, Reply};
@@ -70,11 +70,12 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         // Small bodies: read whole, then one blocking call stores and commits them.
         Some(len) if len <= INLINE_WRITE => {
             let bytes = read_body(body, INLINE_WRITE as usize).await?;
-            let (md5, crc64) = checked_checksums(&bytes, &expected)?;
+            let digest = checked_digest(&bytes, &expected)?;
+            let (md5, crc64) = (digest.md5, digest.crc64);
             let props = if bytes.len() <= INLINE_BLOB_MAX {
                 queued(&ctx.state.store, |s| {
                     s.queue_put_blob_inline(
-                        &account, &container, &blob, bytes, &http, &metadata, &c2,
+                        &account, &container, &blob, bytes, digest, &http, &metadata, &c2,
                     )
                 })
                 .await

@@ -6,7 +6,7 @@ use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use http::Request;
-use lapis_store::{BlobReader, Store, WrittenData};
+use lapis_store::{BlobReader, BodyDigest, Store, WrittenData};
 use lapis_wire::{AzureError, ErrorCode};
 
 use crate::error::{ApiError, ApiResult};
@@ -156,14 +156,10 @@ pub async fn read_all(mut reader: BlobReader) -> ApiResult<Bytes> {
 }
 
 /// The MD5 and CRC64 of a body read whole, checked against what the client said it sent.
-pub fn checked_checksums(bytes: &[u8], expected: &Expected) -> ApiResult<([u8; 16], u64)> {
-    use md5::{Digest, Md5};
-    let md5: [u8; 16] = Md5::digest(bytes).into();
-    let mut crc = crc64fast_nvme::Digest::new();
-    crc.write(bytes);
-    let crc64 = crc.sum64();
-    check_checksums(expected, &md5, crc64)?;
-    Ok((md5, crc64))
+pub fn checked_digest(bytes: &[u8], expected: &Expected) -> ApiResult<BodyDigest> {
+    let digest = BodyDigest::of(bytes);
+    check_checksums(expected, &digest.md5, digest.crc64)?;
+    Ok(digest)
 }
 
 /// Reads what remains of a reader (bounded by the caller) on the current blocking thread.
