@@ -14,7 +14,7 @@ import pytest
 from azure.core.exceptions import AzureError
 from azure.storage.blob import BlobServiceClient
 
-from lapis_process import Lapis
+from lapis_proc import Lapis
 
 WRITERS = 16
 ROUNDS = 3
@@ -27,7 +27,7 @@ def payload(name: str) -> bytes:
 
 def client(server: Lapis) -> BlobServiceClient:
     # No retries: an upload counts as acknowledged only when the server itself said 201.
-    return BlobServiceClient.from_connection_string(server.connection_string, retry_total=0)
+    return BlobServiceClient.from_connection_string(server.blob_conn_str, retry_total=0)
 
 
 def writer(server: Lapis, container: str, wid: int, stop: threading.Event, acked: list):

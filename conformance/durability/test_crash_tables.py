@@ -12,7 +12,7 @@ import time
 from azure.core.exceptions import AzureError
 from azure.data.tables import TableServiceClient
 
-from lapis_process import Lapis
+from lapis_proc import Lapis
 
 BATCH_WRITERS = 8
 SINGLE_WRITERS = 4
@@ -22,7 +22,7 @@ ROUNDS = 3
 
 def service(server: Lapis) -> TableServiceClient:
     # No retries: a write counts as acknowledged only when the server itself answered it.
-    return TableServiceClient.from_connection_string(server.table_connection_string, retry_total=0)
+    return TableServiceClient.from_connection_string(server.table_conn_str, retry_total=0)
 
 
 def row(pk: str, rk: int) -> dict:

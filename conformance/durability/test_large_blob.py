@@ -5,7 +5,7 @@ import io
 
 from azure.storage.blob import BlobServiceClient
 
-from lapis_process import Lapis
+from lapis_proc import Lapis
 
 SIZE = 1024 * 1024 * 1024
 RSS_LIMIT_KIB = 200 * 1024
@@ -57,7 +57,7 @@ def test_one_gib_round_trip_in_bounded_memory(tmp_path):
     server = Lapis(tmp_path / "data")
     try:
         service = BlobServiceClient.from_connection_string(
-            server.connection_string, max_block_size=8 * 1024 * 1024, max_single_put_size=8 * 1024 * 1024
+            server.blob_conn_str, max_block_size=8 * 1024 * 1024, max_single_put_size=8 * 1024 * 1024
         )
         cc = service.create_container("large")
         source = PatternStream(SIZE)
@@ -66,7 +66,7 @@ def test_one_gib_round_trip_in_bounded_memory(tmp_path):
         cc.get_blob_client("one-gib").download_blob(max_concurrency=1).readinto(sink)
         assert sink.size == SIZE
         assert sink.digest.hexdigest() == source.digest.hexdigest()
-        peak = server.rss_peak_kib()
+        peak = server.rss_kib("VmHWM")
         print(f"peak RSS {peak / 1024:.1f} MiB")
         assert peak < RSS_LIMIT_KIB, f"peak RSS {peak} KiB over {RSS_LIMIT_KIB} KiB"
     finally:

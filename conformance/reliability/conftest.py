@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
+# This folder (rawhttp) and the shared launcher one level up (lapis_proc).
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from lapis_proc import lapis_binary  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""A real `lapis` process for the reliability tests: start on free ports, kill -9, restart."""
+"""A real `lapis` process for the reliability and durability tests: start on free ports, kill -9,
+restart."""
 
 import os
 import signal
@@ -7,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
