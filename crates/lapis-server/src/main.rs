@@ -11,6 +11,12 @@ use lapis_store::Store;
 use lapis_server::config::Config;
 use lapis_server::{logging, AppState, ServiceKind};
 
+// jemalloc: glibc malloc's arena locks and chunk consolidation were 10-15 % of a request's CPU
+// under 32 connections; see docs/performance.md.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn accounts_from_env() -> Result<Accounts, String> {
     match std::env::var("AZURITE_ACCOUNTS") {
         Ok(v) if !v.trim().is_empty() => {
