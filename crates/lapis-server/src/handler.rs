@@ -63,7 +63,11 @@ async fn handle(
     kind: ServiceKind,
 ) -> Response<Body> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    // `fast-rng`: a thread-local generator, not a getrandom syscall per request.
+    let request_id = uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned();
     let now = OffsetDateTime::now_utc();
     let version = req
         .headers()

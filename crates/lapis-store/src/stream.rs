@@ -187,6 +187,8 @@ impl BlobReader {
     }
 
     /// Reads up to `max` bytes; `None` at the end.
+    // The buffer is filled rather than calloc'd on purpose (see below).
+    #[allow(clippy::slow_vector_initialization)]
     pub fn read_chunk(&mut self, max: usize) -> Result<Option<bytes::Bytes>> {
         let max = max.max(1);
         while let Some(part) = self.parts.front_mut() {
