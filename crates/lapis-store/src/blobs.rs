@@ -107,25 +107,38 @@ impl Replacing {
         cond: &Conditions,
     ) -> Result<Replacing> {
         let cont = load_container(conn, account, container)?;
-        let existing = find_blob(conn, cont.id, blob)?;
-        let current = existing.as_ref().filter(|b| b.committed);
+        let target = Replacing {
+            container_id: cont.id,
+            existing: find_blob(conn, cont.id, blob)?,
+        };
         check(
             cond,
-            current.map(|b| (b.props.etag.as_str(), b.props.last_modified)),
+            target
+                .committed()
+                .map(|b| (b.props.etag.as_str(), b.props.last_modified)),
             Access::Write,
         )?;
-        Ok(Replacing {
-            container_id: cont.id,
-            existing,
-        })
+        Ok(target)
+    }
+
+    /// The committed version being replaced (a blob with only uncommitted blocks has none).
+    fn committed(&self) -> Option<&BlobRow> {
+        self.existing.as_ref().filter(|b| b.committed)
     }
 
     /// The creation time the new version keeps: the committed blob's, else `now`.
     pub(crate) fn created(&self, now: OffsetDateTime) -> OffsetDateTime {
-        self.existing
-            .as_ref()
-            .filter(|b| b.committed)
-            .map_or(now, |b| b.props.created)
+        self.committed().map_or(now, |b| b.props.created)
+    }
+
+    /// Writes the new version's row: over the old row, whose content is cleared first, or as a
+    /// new blob. Returns the row's id, for the caller to store the content under.
+    pub(crate) fn write_row(&self, conn: &Connection, props: &BlobProps) -> Result<i64> {
+        let existing_id = self.existing.as_ref().map(|b| b.id);
+        if let Some(id) = existing_id {
+            clear_content(conn, id)?;
+        }
+        upsert_blob(conn, self.container_id, existing_id, true, props)
     }
 }
 

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
-use crate::blobs::{
-    clear_content, ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob, Replacing,
-};
+use crate::blobs::{ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob, Replacing};
 use crate::codec::time_to_i64;
 use crate::containers::load_container;
 use crate::{
@@ -238,11 +236,7 @@ impl Store {
                 content_crc64: None,
                 committed_block_count: resolved.len() as u32,
             };
-            let existing_id = target.existing.as_ref().map(|b| b.id);
-            if let Some(id) = existing_id {
-                clear_content(c, id)?;
-            }
-            let blob_id = upsert_blob(c, target.container_id, existing_id, true, &props)?;
+            let blob_id = target.write_row(c, &props)?;
             let created = time_to_i64(now);
             let mut content: Vec<Chunk> = Vec::new();
             for (seq, (id, block)) in resolved.iter().enumerate() {

@@ -67,12 +67,10 @@ pub(crate) fn batch_error(e: &StoreError) -> StoreError {
 /// runs, which also keeps a second server off the same data folder.
 const SQLITE_VFS: &str = "unix-excl";
 
-/// A read-write connection to the database file (created if missing), through [`SQLITE_VFS`].
-fn open_file(path: &Path) -> Result<Connection> {
+/// A connection to the database file through [`SQLITE_VFS`].
+fn open_file(path: &Path, flags: OpenFlags) -> Result<Connection> {
     Ok(Connection::open_with_flags_and_vfs(
-        path,
-        OpenFlags::default(),
-        SQLITE_VFS,
+        path, flags, SQLITE_VFS,
     )?)
 }
 
@@ -88,10 +86,9 @@ pub(crate) enum Readers {
 
 impl Readers {
     fn open_reader(path: &Path) -> Result<Connection> {
-        let conn = Connection::open_with_flags_and_vfs(
+        let conn = open_file(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            SQLITE_VFS,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA query_only = ON")?;
@@ -174,7 +171,7 @@ impl Engine {
     pub(crate) fn open_with(dir: &Path, opts: StoreOptions) -> Result<Engine> {
         std::fs::create_dir_all(dir).map_err(io_error)?;
         let path = dir.join("lapis.sqlite");
-        let mut conn = open_file(&path)?;
+        let mut conn = open_file(&path, OpenFlags::default())?;
         // The first statement takes the process-wide lock of `SQLITE_VFS`; another process
         // holding it is a second server on this folder, to be told at once rather than after a
         // busy wait.
@@ -305,7 +302,7 @@ const BUSY_CHECKPOINT_FRAMES: i64 = 1024;
 /// A thread with its own connection that checkpoints the WAL (PASSIVE: it never blocks the
 /// writer or readers; frames a reader still needs are left for the next pass).
 fn spawn_checkpointer(path: &Path) -> Result<(mpsc::Sender<()>, JoinHandle<()>)> {
-    let conn = open_file(path)?;
+    let conn = open_file(path, OpenFlags::default())?;
     conn.busy_timeout(std::time::Duration::from_secs(1))?;
     let (stop, stopped) = mpsc::channel::<()>();
     let thread = std::thread::Builder::new()

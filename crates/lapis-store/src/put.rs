@@ -7,7 +7,7 @@ use md5::Digest;
 use rusqlite::Connection;
 use time::OffsetDateTime;
 
-use crate::blobs::{clear_content, insert_blob_chunks, upsert_blob, Replacing};
+use crate::blobs::{insert_blob_chunks, Replacing};
 use crate::pool::Extent;
 use crate::{
     BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store, WrittenData,
@@ -141,11 +141,7 @@ impl Store {
                 content_crc64: Some(summary.crc64),
                 committed_block_count: 0,
             };
-            let existing_id = target.existing.map(|b| b.id);
-            if let Some(id) = existing_id {
-                clear_content(c, id)?;
-            }
-            let id = upsert_blob(c, target.container_id, existing_id, true, &props)?;
+            let id = target.write_row(c, &props)?;
             store_content(c, id)?;
             Ok(props)
         })
