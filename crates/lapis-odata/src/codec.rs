@@ -85,30 +85,7 @@ fn decode_refs(bytes: &[u8]) -> Result<PropertyRefs<'_>, Corrupt> {
     for _ in 0..count {
         let tag = r.byte()?;
         let name = r.str()?;
-        let value = match tag {
-            TAG_STRING => ValueRef::String(r.str()?),
-            TAG_GUID => ValueRef::Guid(r.str()?),
-            TAG_BINARY => ValueRef::Binary(r.bytes()?),
-            TAG_INT32 => ValueRef::Int32(i32::from_le_bytes(r.array()?)),
-            TAG_INT64 => ValueRef::Int64(i64::from_le_bytes(r.array()?)),
-            TAG_DOUBLE => ValueRef::Double(f64::from_bits(u64::from_le_bytes(r.array()?))),
-            TAG_BOOL => match r.byte()? {
-                0 => ValueRef::Boolean(false),
-                1 => ValueRef::Boolean(true),
-                _ => return Err("bad boolean"),
-            },
-            TAG_DATETIME => {
-                let secs = i64::from_le_bytes(r.array()?);
-                let nanos = u32::from_le_bytes(r.array()?);
-                let t = OffsetDateTime::from_unix_timestamp(secs)
-                    .ok()
-                    .and_then(|t| t.replace_nanosecond(nanos).ok())
-                    .ok_or("bad datetime")?;
-                ValueRef::DateTime(t)
-            }
-            _ => return Err("unknown type tag"),
-        };
-        props.push((name, value));
+        props.push((name, r.value(tag)?));
     }
     if r.pos != bytes.len() {
         return Err("trailing bytes");
@@ -116,6 +93,25 @@ fn decode_refs(bytes: &[u8]) -> Result<PropertyRefs<'_>, Corrupt> {
     Ok(props)
 }
 
+/// The value of property `name` in encoded properties, reading no other value: a filter asks
+/// for one or two properties of each row, and most rows it sees may be rejected. `None` when
+/// the property is absent or the bytes are corrupt (a filter then rejects the row, as it does
+/// when [`decode_property_refs`] fails).
+pub(crate) fn find_property_ref<'a>(bytes: &'a [u8], name: &str) -> Option<ValueRef<'a>> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.byte().ok()? != FORMAT_VERSION {
+        return None;
+    }
+    let count = r.varint().ok()?;
+    for _ in 0..count {
+        let tag = r.byte().ok()?;
+        if r.bytes().ok()? == name.as_bytes() {
+            return r.value(tag).ok();
+        }
+        r.skip_value(tag).ok()?;
+    }
+    None
+}
 /// Merge Entity: values in `new` replace the same (case-sensitive) names in `old` in place;
 /// names only in `new` are appended in their order; the rest of `old` is kept.
 pub fn merge_properties(old: &Properties, new: &Properties) -> Properties {
@@ -191,6 +187,44 @@ impl<'a> Reader<'a> {
 
     fn str(&mut self) -> Result<&'a str, Corrupt> {
         std::str::from_utf8(self.bytes()?).map_err(|_| "invalid UTF-8")
+    }
+
+    fn value(&mut self, tag: u8) -> Result<ValueRef<'a>, Corrupt> {
+        Ok(match tag {
+            TAG_STRING => ValueRef::String(self.str()?),
+            TAG_GUID => ValueRef::Guid(self.str()?),
+            TAG_BINARY => ValueRef::Binary(self.bytes()?),
+            TAG_INT32 => ValueRef::Int32(i32::from_le_bytes(self.array()?)),
+            TAG_INT64 => ValueRef::Int64(i64::from_le_bytes(self.array()?)),
+            TAG_DOUBLE => ValueRef::Double(f64::from_bits(u64::from_le_bytes(self.array()?))),
+            TAG_BOOL => match self.byte()? {
+                0 => ValueRef::Boolean(false),
+                1 => ValueRef::Boolean(true),
+                _ => return Err("bad boolean"),
+            },
+            TAG_DATETIME => {
+                let secs = i64::from_le_bytes(self.array()?);
+                let nanos = u32::from_le_bytes(self.array()?);
+                let t = OffsetDateTime::from_unix_timestamp(secs)
+                    .ok()
+                    .and_then(|t| t.replace_nanosecond(nanos).ok())
+                    .ok_or("bad datetime")?;
+                ValueRef::DateTime(t)
+            }
+            _ => return Err("unknown type tag"),
+        })
+    }
+
+    /// Steps over a value without checking it (its UTF-8, its datetime range).
+    fn skip_value(&mut self, tag: u8) -> Result<(), Corrupt> {
+        match tag {
+            TAG_STRING | TAG_GUID | TAG_BINARY => self.bytes().map(drop),
+            TAG_INT32 => self.take(4).map(drop),
+            TAG_INT64 | TAG_DOUBLE => self.take(8).map(drop),
+            TAG_BOOL => self.take(1).map(drop),
+            TAG_DATETIME => self.take(12).map(drop),
+            _ => Err("unknown type tag"),
+        }
     }
 }
 

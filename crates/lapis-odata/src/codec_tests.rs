@@ -121,6 +121,46 @@ fn borrowed_decode_round_trips_every_type() {
     assert_eq!(owned, props);
 }
 
+#[test]
+fn finds_each_property_by_exact_name_without_decoding_the_rest() {
+    let props = every_type();
+    let bytes = encode_properties(&props);
+    for (name, value) in &props {
+        assert_eq!(
+            find_property_ref(&bytes, name),
+            Some(value.as_value_ref()),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        find_property_ref(&bytes, "S"),
+        None,
+        "names are case-sensitive"
+    );
+    assert_eq!(find_property_ref(&bytes, "missing"), None);
+    assert_eq!(
+        find_property_ref(&encode_properties(&Vec::new()), "s"),
+        None
+    );
+    // A bad value is only an error where it is read: the first string here is not UTF-8.
+    let mut bad = encode_properties(&vec![
+        ("a".into(), EdmValue::String("x".into())),
+        ("b".into(), EdmValue::Int32(7)),
+    ]);
+    let x = bad.iter().position(|&b| b == b'x').unwrap();
+    bad[x] = 0xff;
+    assert_eq!(find_property_ref(&bad, "a"), None);
+    assert_eq!(find_property_ref(&bad, "b"), Some(ValueRef::Int32(7)));
+    for len in 0..bytes.len() {
+        let _ = find_property_ref(&bytes[..len], "l2");
+    }
+    assert_eq!(
+        find_property_ref(&[2, 1, 0, 1, b's', 0], "s"),
+        None,
+        "unknown version"
+    );
+}
+
 mod random {
     use super::*;
     use proptest::prelude::*;

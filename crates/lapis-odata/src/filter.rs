@@ -222,11 +222,13 @@ impl Parser {
     }
 }
 
-/// A row's user properties, owned or borrowed: evaluation reads both without copying.
+/// A row's user properties, owned, borrowed or still encoded: evaluation reads each without
+/// copying.
 #[derive(Clone, Copy)]
 enum RowProps<'a> {
     Owned(&'a Properties),
     Borrowed(&'a [(&'a str, ValueRef<'a>)]),
+    Encoded(&'a [u8]),
 }
 
 impl<'a> RowProps<'a> {
@@ -237,6 +239,7 @@ impl<'a> RowProps<'a> {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.as_value_ref()),
             RowProps::Borrowed(props) => props.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
+            RowProps::Encoded(bytes) => crate::codec::find_property_ref(bytes, name),
         }
     }
 }
@@ -346,6 +349,25 @@ impl Filter {
         props: &[(&str, ValueRef)],
     ) -> bool {
         self.eval(partition_key, row_key, timestamp, RowProps::Borrowed(props))
+    }
+
+    /// [`Filter::matches`] on properties as [`encode_properties`](crate::codec::encode_properties)
+    /// stored them, decoding only the values the filter names: the query path, where most of
+    /// the properties of a row, and often the row itself, are never needed. Corrupt bytes match
+    /// nothing.
+    pub fn matches_encoded(
+        &self,
+        partition_key: &str,
+        row_key: &str,
+        timestamp: OffsetDateTime,
+        properties: &[u8],
+    ) -> bool {
+        self.eval(
+            partition_key,
+            row_key,
+            timestamp,
+            RowProps::Encoded(properties),
+        )
     }
 
     fn eval(

@@ -344,7 +344,8 @@ mod random {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
-        /// Owned properties, borrowed ones and ones borrowed from stored bytes all agree.
+        /// Owned properties, borrowed ones, ones borrowed from stored bytes and the stored
+        /// bytes themselves all agree.
         #[test]
         fn borrowed_evaluation_equals_owned(
             text in filter_text(),
@@ -362,6 +363,7 @@ mod random {
                 let expected = f.matches(pk, rk, TS, &owned);
                 prop_assert_eq!(f.matches_refs(pk, rk, TS, &property_refs(&owned)), expected);
                 prop_assert_eq!(f.matches_refs(pk, rk, TS, &stored), expected);
+                prop_assert_eq!(f.matches_encoded(pk, rk, TS, &encoded), expected);
             }
         }
     }

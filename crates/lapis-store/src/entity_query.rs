@@ -5,7 +5,7 @@ use rusqlite::{params_from_iter, types::ToSql, Connection};
 
 use crate::entities::ticks_to_time;
 use crate::tables::table_id;
-use crate::{EntityPage, EntityQuery, EntityRecord, Result, Store};
+use crate::{EntityPage, EntityQuery, EntityRecord, EntityRow, Result, Store};
 
 /// Most entities in one page (Azure's page size).
 const MAX_PAGE: usize = 1000;
@@ -73,18 +73,22 @@ fn run(conn: &Connection, table: i64, q: &EntityQuery) -> Result<EntityPage> {
     let mut rows = st.query(params_from_iter(args))?;
     let (mut page, mut rejected) = (Vec::new(), 0usize);
     while let Some(r) = rows.next()? {
-        let (partition_key, row_key): (String, String) = (r.get(0)?, r.get(1)?);
-        if page.len() == limit || rejected == MAX_REJECTED {
-            return Ok((page, Some((partition_key, row_key))));
-        }
-        let record = EntityRecord {
-            partition_key,
-            row_key,
+        let row = EntityRow {
+            partition_key: r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?,
+            row_key: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
             timestamp: ticks_to_time(r.get(2)?),
-            properties: r.get(3)?,
+            properties: r.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?,
         };
-        if (q.filter)(&record) {
-            page.push(record);
+        if page.len() == limit || rejected == MAX_REJECTED {
+            return Ok((page, Some((row.partition_key.into(), row.row_key.into()))));
+        }
+        if (q.filter)(&row) {
+            page.push(EntityRecord {
+                partition_key: row.partition_key.into(),
+                row_key: row.row_key.into(),
+                timestamp: row.timestamp,
+                properties: row.properties.into(),
+            });
         } else {
             rejected += 1;
         }
@@ -148,7 +152,7 @@ mod tests {
 
     #[test]
     fn bounds_become_bound_parameters() {
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let mut q = EntityQuery::new(10, &all);
         q.pk_eq = Some("p'); DROP TABLE entities; --");
         q.rk_lower = Some(("a", true));
@@ -160,7 +164,7 @@ mod tests {
 
     #[test]
     fn rowkey_bounds_need_a_partition() {
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let mut q = EntityQuery::new(10, &all);
         q.rk_lower = Some(("a", false));
         assert!(!sql_of(&q).unwrap().contains("AND rk"));
@@ -168,7 +172,7 @@ mod tests {
 
     #[test]
     fn continuation_folds_into_the_partition() {
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let mut q = EntityQuery::new(10, &all);
         q.pk_eq = Some("p");
         q.start_at = Some(("p", "r5"));

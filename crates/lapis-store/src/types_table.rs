@@ -25,6 +25,16 @@ pub struct EntityRecord {
     pub properties: Vec<u8>,
 }
 
+/// A stored entity as a query's filter sees it: borrowed from the row being read, so that rows
+/// the filter rejects are never copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityRow<'a> {
+    pub partition_key: &'a str,
+    pub row_key: &'a str,
+    pub timestamp: OffsetDateTime,
+    pub properties: &'a [u8],
+}
+
 /// An `If-Match` condition, already parsed by the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfMatch {
@@ -116,12 +126,12 @@ pub struct EntityQuery<'a> {
     pub start_at: Option<(&'a str, &'a str)>,
     /// Most entities returned; clamped to 1..=1000.
     pub limit: usize,
-    pub filter: &'a (dyn Fn(&EntityRecord) -> bool + Sync),
+    pub filter: &'a (dyn Fn(&EntityRow) -> bool + Sync),
 }
 
 impl<'a> EntityQuery<'a> {
     /// A query over the whole table: no key bounds, no continuation.
-    pub fn new(limit: usize, filter: &'a (dyn Fn(&EntityRecord) -> bool + Sync)) -> Self {
+    pub fn new(limit: usize, filter: &'a (dyn Fn(&EntityRow) -> bool + Sync)) -> Self {
         EntityQuery {
             pk_eq: None,
             pk_lower: None,

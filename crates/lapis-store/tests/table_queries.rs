@@ -70,7 +70,7 @@ fn pages_of_1000_visit_every_entity_once_in_order() {
             expected.extend(rks.into_iter().map(|rk| (pk.clone(), rk)));
         }
         expected.sort();
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let q = EntityQuery::new(1000, &all);
         let (page, next) = s.query_entities(ACCOUNT, "t", &q).unwrap();
         assert_eq!(page.len(), 1000);
@@ -100,7 +100,7 @@ fn keys_sort_by_bytes() {
             .map(|k| k.to_string())
             .collect();
         fill(s, "t", "p", &rks);
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let (page, _) = s
             .query_entities(ACCOUNT, "t", &EntityQuery::new(100, &all))
             .unwrap();
@@ -121,7 +121,7 @@ fn key_ranges_return_exactly_the_entities_in_range() {
             fill(s, "t", &pk, &rks);
             everything.extend(rks.into_iter().map(|rk| (pk.clone(), rk)));
         }
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let in_bound = |k: &str, b: Option<(&str, bool)>, lower: bool| match b {
             None => true,
             Some((v, inc)) if lower => k > v || (inc && k == v),
@@ -194,8 +194,8 @@ fn filter_closure_selects_and_pages_continue_after_filtered_rows() {
             .cloned()
             .collect();
         // The filter sees the whole record: here it reads the properties (= the RowKey bytes).
-        let filter = |e: &EntityRecord| {
-            last_digit_in_036(std::str::from_utf8(&e.properties).unwrap_or_default())
+        let filter = |e: &EntityRow| {
+            last_digit_in_036(std::str::from_utf8(e.properties).unwrap_or_default())
         };
         let (page, next) = s
             .query_entities(ACCOUNT, "t", &EntityQuery::new(10, &filter))
@@ -215,7 +215,7 @@ fn long_runs_of_rejected_rows_end_the_page_with_a_continuation() {
         s.create_table(ACCOUNT, "t").unwrap();
         let rks: Vec<String> = (0..10_050).map(|i| format!("r{i:05}")).collect();
         fill(s, "t", "p", &rks);
-        let tail = |e: &EntityRecord| e.row_key.as_str() >= "r10040";
+        let tail = |e: &EntityRow| e.row_key >= "r10040";
         let q = EntityQuery::new(1000, &tail);
         let (page, next) = s.query_entities(ACCOUNT, "t", &q).unwrap();
         assert!(page.is_empty());
@@ -247,7 +247,7 @@ fn key_queries_on_200k_entities_search_the_primary_key() {
                 });
             }
         });
-        let all = |_: &EntityRecord| true;
+        let all = |_: &EntityRow| true;
         let mut q = EntityQuery::new(1000, &all);
         q.pk_eq = Some("p123");
         q.rk_lower = Some(("r0100", true));

@@ -12,8 +12,8 @@ use lapis_odata::{
     render_entity_list, EntityBody, EntityView, Metadata, PropertyRefs, ValueRef,
 };
 use lapis_store::{
-    EntityOp, EntityOpKind, EntityQuery, EntityRecord, EntityWrite, IfMatch, MergeFn, Store,
-    StoreError,
+    EntityOp, EntityOpKind, EntityQuery, EntityRecord, EntityRow, EntityWrite, IfMatch, MergeFn,
+    Store, StoreError,
 };
 use lapis_wire::{AzureError, ErrorCode};
 
@@ -305,22 +305,21 @@ pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body
     let (account, t, grant) = (ctx.account.clone(), table.clone(), ctx.grant.clone());
     let (records, next) = run(&ctx, move |s| {
         let range = filter.as_ref().map(|f| f.key_range()).unwrap_or_default();
-        let check = |rec: &EntityRecord| {
+        let check = |row: &EntityRow| {
             if grant
                 .as_ref()
-                .is_some_and(|g| !g.allows_entity(&rec.partition_key, &rec.row_key))
+                .is_some_and(|g| !g.allows_entity(row.partition_key, row.row_key))
             {
                 return false;
             }
-            match &filter {
-                None => true,
-                Some(f) => match decode_property_refs(&rec.properties) {
-                    Ok(props) => {
-                        f.matches_refs(&rec.partition_key, &rec.row_key, rec.timestamp, &props)
-                    }
-                    Err(_) => false,
-                },
-            }
+            filter.as_ref().is_none_or(|f| {
+                f.matches_encoded(
+                    row.partition_key,
+                    row.row_key,
+                    row.timestamp,
+                    row.properties,
+                )
+            })
         };
         let q = EntityQuery {
             pk_eq: range.pk_eq.as_deref(),
