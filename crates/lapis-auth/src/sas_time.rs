@@ -1,6 +1,5 @@
 //! SAS times (`st`, `se`, and a stored policy's start/expiry): the ISO 8601 forms Azure accepts.
 
-use time::macros::format_description;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDThh:mm[:ss[.fffffff]]` followed by `Z`, `±hh:mm` or nothing (UTC).
@@ -21,16 +20,6 @@ pub(crate) fn parse(text: &str) -> Option<OffsetDateTime> {
             .assume_offset(offset)
             .to_offset(UtcOffset::UTC),
     )
-}
-
-/// RFC 1123, as Azure prints times in error details: "Mon, 01 Jan 2024 00:00:00 GMT".
-pub(crate) fn rfc1123(t: OffsetDateTime) -> String {
-    let format = format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.to_offset(UtcOffset::UTC)
-        .format(format)
-        .unwrap_or_default()
 }
 
 fn parse_date(s: &str) -> Option<Date> {
@@ -156,13 +145,5 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn formats_like_azure_details() {
-        assert_eq!(
-            rfc1123(datetime!(2024-01-01 0:00 UTC)),
-            "Mon, 01 Jan 2024 00:00:00 GMT"
-        );
     }
 }

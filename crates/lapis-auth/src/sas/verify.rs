@@ -12,6 +12,7 @@ use crate::grant::{ResponseHeaderOverrides, SasGrant, SasScope};
 use crate::ip::IpRange;
 use crate::request::{RequestInfo, Service};
 use crate::sas_time;
+use lapis_wire::time_format::rfc1123;
 
 /// Everything a SAS may need besides the request.
 pub(crate) struct SasContext<'a> {
@@ -241,17 +242,17 @@ fn check_time(
         if expiry <= start {
             return Err(AuthError::failed(format!(
                 "Signed expiry time [{}] has to be after signed start time [{}]",
-                sas_time::rfc1123(expiry),
-                sas_time::rfc1123(start)
+                rfc1123(expiry),
+                rfc1123(start)
             )));
         }
     }
     if start.is_some_and(|s| now < s) || now > expiry {
         return Err(AuthError::failed(format!(
             "Signature not valid in the specified time frame: Start [{}] - Expiry [{}] - Current [{}]",
-            start.map(sas_time::rfc1123).unwrap_or_default(),
-            sas_time::rfc1123(expiry),
-            sas_time::rfc1123(now)
+            start.map(rfc1123).unwrap_or_default(),
+            rfc1123(expiry),
+            rfc1123(now)
         )));
     }
     Ok((start, expiry))
