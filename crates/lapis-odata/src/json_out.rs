@@ -405,7 +405,7 @@ const NEEDS_ESCAPE: [bool; 256] = {
 /// characters as `\b \t \n \f \r` or `\u00xx`; everything else (`/`, non-ASCII) verbatim.
 fn push_escaped(out: &mut String, mut s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    while let Some(i) = s.bytes().position(|b| NEEDS_ESCAPE[usize::from(b)]) {
+    while let Some(i) = first_to_escape(s.as_bytes()) {
         // Only ASCII bytes are escaped, so `i` is on a character boundary.
         out.push_str(&s[..i]);
         match s.as_bytes()[i] {
@@ -425,6 +425,39 @@ fn push_escaped(out: &mut String, mut s: &str) {
         s = &s[i + 1..];
     }
     out.push_str(s);
+}
+
+/// Where the first byte JSON needs escaped is (`"`, `\`, or below 0x20). Eight bytes are
+/// tested at once: entity text is mostly plain, and the byte-by-byte search was a tenth of a
+/// filtered query's instructions.
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Non-zero exactly when some byte of `v` is below `n` (n <= 0x80): the subtraction borrows
+    // into the high bit only for such a byte, and `!v` drops bytes that had it set already.
+    let any_below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGHS;
+    let table = |b: &u8| NEEDS_ESCAPE[usize::from(*b)];
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let flagged = any_below(v, 0x20)
+            | any_below(v ^ (ONES * u64::from(b'"')), 1)
+            | any_below(v ^ (ONES * u64::from(b'\\')), 1);
+        if flagged != 0 {
+            if let Some(i) = chunk.iter().position(table) {
+                return Some(offset + i);
+            }
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(table)
+        .map(|i| offset + i)
 }
 
 /// [`push_escaped`] with single quotes doubled, as OData key literals spell them.

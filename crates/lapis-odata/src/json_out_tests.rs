@@ -364,6 +364,22 @@ mod random {
             prop_assert_eq!(escaped(&s), serde_string(&s));
         }
 
+        /// Runs long enough for the eight-bytes-at-a-time search, with the bytes it must find
+        /// (and their neighbours 0x1f/0x20, '!'/'#', '['/']', multi-byte characters) anywhere.
+        #[test]
+        fn escapes_found_at_every_position(
+            chars in proptest::collection::vec(
+                prop::sample::select(vec![
+                    'a', 'Z', ' ', '!', '#', '"', '\\', '[', ']', '\u{1f}', '\u{0}', '\n', '\u{7f}',
+                    'é', '😀', '\u{80}',
+                ]),
+                0..40,
+            ),
+        ) {
+            let s: String = chars.into_iter().collect();
+            prop_assert_eq!(escaped(&s), serde_string(&s));
+        }
+
         #[test]
         fn any_finite_double_renders_like_serde_json(bits in any::<u64>()) {
             let d = f64::from_bits(bits);
