@@ -23,10 +23,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tower::ServiceExt;
-
-use crate::workers::Placement;
 
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -212,12 +210,10 @@ impl AsyncWrite for ScannedStream {
 }
 
 /// Accepts connections until `shutdown` completes, then lets in-flight requests finish.
-/// Connections run on `placement`'s workers when given, else on the calling runtime.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    placement: Option<Placement>,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -227,7 +223,6 @@ pub async fn serve(
         // Azure bounds metadata by size (8 KiB), not by count: many small x-ms-meta-* headers
         // are legal, so allow far more than hyper's default of 100 headers.
         .max_headers(MAX_HEADERS);
-    let builder = Arc::new(builder);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -244,49 +239,6 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = socket.set_nodelay(true);
-        let connection = Connection {
-            builder: builder.clone(),
-            router: router.clone(),
-            watcher: graceful.watcher(),
-            peer,
-        };
-        match &placement {
-            Some(placement) => {
-                if let Err(e) = placement.spawn(socket, move |socket| connection.run(socket)) {
-                    tracing::warn!(error = %e, peer = %peer, "could not place a connection");
-                }
-            }
-            None => {
-                tokio::spawn(connection.run(socket));
-            }
-        }
-    }
-    drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some requests did not finish within the shutdown grace period");
-    }
-    Ok(())
-}
-
-/// What one accepted socket needs to be served, wherever it runs.
-struct Connection {
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    router: axum::Router,
-    watcher: hyper_util::server::graceful::Watcher,
-    peer: SocketAddr,
-}
-
-impl Connection {
-    async fn run(self, socket: TcpStream) {
-        let Connection {
-            builder,
-            router,
-            watcher,
-            peer,
-        } = self;
         let names = MetadataNameCase::default();
         let respell = Arc::new(Mutex::new(Vec::new()));
         let stream = ScannedStream {
@@ -295,6 +247,7 @@ impl Connection {
             carry: Vec::new(),
             respell: respell.clone(),
         };
+        let router = router.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             req.extensions_mut().insert(names.clone());
@@ -310,10 +263,21 @@ impl Connection {
             }
         });
         let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        if let Err(e) = watcher.watch(conn.into_owned()).await {
-            tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
-        }
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+            }
+        });
     }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some requests did not finish within the shutdown grace period");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ mod request;
 mod router;
 mod state;
 mod table;
-mod workers;
 
 use std::future::Future;
 
@@ -22,37 +21,22 @@ pub use state::AppState;
 
 pub use handler::ServiceKind;
 pub use metrics::serve_admin;
-pub use workers::{Placement, Workers};
 
 /// Serves one service on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish. Connections run on the calling runtime.
+/// finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     kind: ServiceKind,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    conn::serve(listener, router(state, kind), shutdown, None).await
-}
-
-/// As `serve`, with each connection on one of `placement`'s worker threads (the binary's way).
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    kind: ServiceKind,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    placement: Placement,
-) -> std::io::Result<()> {
-    conn::serve(listener, router(state, kind), shutdown, Some(placement)).await
-}
-
-fn router(state: AppState, kind: ServiceKind) -> axum::Router {
-    match kind {
+    let app = match kind {
         ServiceKind::Blob => axum::Router::new()
             .fallback(handler::handle_blob)
             .with_state(state),
         ServiceKind::Table => axum::Router::new()
             .fallback(handler::handle_table)
             .with_state(state),
-    }
+    };
+    conn::serve(listener, app, shutdown).await
 }

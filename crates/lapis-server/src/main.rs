@@ -9,7 +9,7 @@ use lapis_auth::Accounts;
 use lapis_store::Store;
 
 use lapis_server::config::Config;
-use lapis_server::{logging, AppState, ServiceKind, Workers};
+use lapis_server::{logging, AppState, ServiceKind};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
 // consolidation were 10-15 % of a request's CPU under 32 connections; see docs/performance.md.
@@ -66,11 +66,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// One connection worker per core the process may use (cgroup CPU limits included).
-fn worker_count() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
     tokio::net::TcpListener::bind(addr)
         .await
@@ -124,21 +119,17 @@ async fn run(config: Config) -> Result<(), String> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let workers =
-        Workers::start(worker_count()).map_err(|e| format!("cannot start the workers: {e}"))?;
-    let blob_task = tokio::spawn(lapis_server::serve_on(
+    let blob_task = tokio::spawn(lapis_server::serve(
         blob,
         state.clone(),
         ServiceKind::Blob,
         stopped(stop_rx.clone()),
-        workers.placement(),
     ));
-    let table_task = tokio::spawn(lapis_server::serve_on(
+    let table_task = tokio::spawn(lapis_server::serve(
         table,
         state.clone(),
         ServiceKind::Table,
         stopped(stop_rx.clone()),
-        workers.placement(),
     ));
     let admin_task =
         admin.map(|l| tokio::spawn(lapis_server::serve_admin(l, state, stopped(stop_rx))));
@@ -152,7 +143,6 @@ async fn run(config: Config) -> Result<(), String> {
         (Ok(Err(e)), _) | (_, Ok(Err(e))) => Err(e.to_string()),
         (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
     };
-    drop(workers);
     let closed = tokio::task::spawn_blocking(move || store.close()).await;
     served.map_err(|e| format!("server error: {e}"))?;
     match closed {
@@ -168,8 +158,7 @@ fn main() -> ExitCode {
         eprintln!("lapis: {e}");
         return ExitCode::from(2);
     }
-    // Accepting, signals and the admin listener: connections themselves run on `Workers`.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
