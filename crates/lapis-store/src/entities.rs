@@ -104,7 +104,19 @@ fn apply(
         row_key,
         kind,
     } = op;
-    let existing = load(conn, table, &partition_key, &row_key)?;
+    // An insert reads nothing first: the primary key refuses a duplicate (below).
+    let plain_insert = matches!(
+        kind,
+        EntityOpKind::Write {
+            write: EntityWrite::Insert,
+            ..
+        }
+    );
+    let existing = if plain_insert {
+        None
+    } else {
+        load(conn, table, &partition_key, &row_key)?
+    };
     let properties = match kind {
         EntityOpKind::Delete { if_match } => {
             let (ticks, _) = existing.ok_or(StoreError::EntityNotFound)?;
@@ -134,11 +146,26 @@ fn apply(
         },
     };
     let ticks = clock.next();
-    conn.prepare_cached(
+    let sql = if plain_insert {
+        "INSERT INTO entities (table_id, pk, rk, ts, props) VALUES (?1, ?2, ?3, ?4, ?5)"
+    } else {
         "INSERT INTO entities (table_id, pk, rk, ts, props) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (table_id, pk, rk) DO UPDATE SET ts = excluded.ts, props = excluded.props",
-    )?
-    .execute(params![table, partition_key, row_key, ticks, properties])?;
+         ON CONFLICT (table_id, pk, rk) DO UPDATE SET ts = excluded.ts, props = excluded.props"
+    };
+    match conn.prepare_cached(sql)?.execute(params![
+        table,
+        partition_key,
+        row_key,
+        ticks,
+        properties
+    ]) {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            return Err(StoreError::EntityAlreadyExists)
+        }
+        result => result?,
+    };
     Ok(Some(EntityRecord {
         partition_key,
         row_key,
