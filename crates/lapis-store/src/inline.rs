@@ -80,7 +80,7 @@ impl Store {
         debug_assert_eq!(digest, BodyDigest::of(&bytes));
         let summary = ContentSummary {
             len: bytes.len() as u64,
-            md5: digest.md5,
+            md5: Some(digest.md5),
             crc64: digest.crc64,
         };
         let target = PutTarget::new(account, container, blob, http, metadata, cond);

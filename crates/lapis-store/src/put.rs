@@ -35,7 +35,7 @@ impl BodyDigest {
 /// Length and checksums of a Put Blob body.
 pub(crate) struct ContentSummary {
     pub(crate) len: u64,
-    pub(crate) md5: [u8; 16],
+    pub(crate) md5: Option<[u8; 16]>,
     pub(crate) crc64: u64,
 }
 
@@ -128,7 +128,9 @@ impl Store {
             } = target;
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
             let now = OffsetDateTime::now_utc();
-            http.content_md5 = http.content_md5.or_else(|| Some(summary.md5.to_vec()));
+            http.content_md5 = http
+                .content_md5
+                .or_else(|| summary.md5.map(|md5| md5.to_vec()));
             let props = BlobProps {
                 name: blob,
                 blob_type: BlobType::BlockBlob,

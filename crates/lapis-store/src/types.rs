@@ -106,7 +106,8 @@ pub enum Access {
 #[derive(Debug, Clone)]
 pub struct WrittenData {
     pub len: u64,
-    pub md5: [u8; 16],
+    /// `None` from a writer made `without_md5`.
+    pub md5: Option<[u8; 16]>,
     pub crc64: u64,
     pub(crate) chunks: Vec<Chunk>,
     /// Holds the extents the chunks live in, so GC cannot reclaim them before the data is committed.

@@ -323,6 +323,25 @@ fn twenty_mib_streams_through() {
 }
 
 #[test]
+fn a_writer_without_md5_gives_the_same_bytes_and_crc64_and_no_md5() {
+    both(StoreOptions::default(), |s| {
+        let data = pattern(3 * 1024 * 1024 + 17, 4);
+        let write = |w: BlobWriter| {
+            let mut w = w;
+            for piece in data.chunks(100_000) {
+                w.write(piece).unwrap();
+            }
+            w.finish().unwrap()
+        };
+        let full = write(s.blob_writer().unwrap());
+        let lean = write(s.blob_writer().unwrap().without_md5());
+        assert_eq!(full.md5, Some(<[u8; 16]>::from(Md5::digest(&data))));
+        assert_eq!(lean.md5, None);
+        assert_eq!((lean.len, lean.crc64), (full.len, full.crc64));
+    });
+}
+
+#[test]
 fn blob_conditions_read_vs_write() {
     both(StoreOptions::default(), |s| {
         container(s, "c");

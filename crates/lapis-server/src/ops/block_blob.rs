@@ -13,7 +13,7 @@ use lapis_wire::{AzureError, ErrorCode};
 use super::blob::http_props_from_blob_headers;
 use super::body::{
     check_declared_length, checked_digest, declared_length, read_body, read_small_body, receive,
-    Expected, INLINE_WRITE,
+    Expected, Md5Use, INLINE_WRITE,
 };
 use super::{blocking, conditions, queued, Reply};
 use crate::error::{ApiError, ApiResult};
@@ -71,7 +71,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         Some(len) if len <= INLINE_WRITE => {
             let bytes = read_body(body, INLINE_WRITE as usize).await?;
             let digest = checked_digest(&bytes, &expected)?;
-            let (md5, crc64) = (digest.md5, digest.crc64);
+            let (md5, crc64) = (Some(digest.md5), digest.crc64);
             let props = if bytes.len() <= INLINE_BLOB_MAX {
                 queued(&ctx.state.store, |s| {
                     s.queue_put_blob_inline(
@@ -88,7 +88,14 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             props.map(|p| (p, md5, crc64))
         }
         _ => {
-            let data = receive(&ctx.state.store, body, &expected, MAX_PUT_BLOB_BYTES).await?;
+            let data = receive(
+                &ctx.state.store,
+                body,
+                &expected,
+                MAX_PUT_BLOB_BYTES,
+                Md5Use::Keep,
+            )
+            .await?;
             let (md5, crc64) = (data.md5, data.crc64);
             blocking(&ctx, move |s| {
                 s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)
@@ -98,10 +105,13 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         }
     };
     let (p, md5, crc64) = map_store_write(result, &cond)?;
-    Ok(Reply::new(StatusCode::CREATED)
+    let mut reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
-        .date("last-modified", p.last_modified)
-        .base64("content-md5", &md5)
+        .date("last-modified", p.last_modified);
+    if let Some(md5) = md5 {
+        reply = reply.base64("content-md5", &md5);
+    }
+    Ok(reply
         .base64("x-ms-content-crc64", &crc64.to_le_bytes())
         .header("x-ms-request-server-encrypted", "true")
         .finish())
@@ -135,17 +145,27 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     let headers = Headers::of_parts(&parts);
     let expected = Expected::from_headers(&headers)?;
     check_declared_length(&headers, MAX_BLOCK_BYTES)?;
-    let data = receive(&ctx.state.store, body, &expected, MAX_BLOCK_BYTES).await?;
+    let data = receive(
+        &ctx.state.store,
+        body,
+        &expected,
+        MAX_BLOCK_BYTES,
+        Md5Use::CheckOnly,
+    )
+    .await?;
     let (md5, crc64) = (data.md5, data.crc64);
     let (account, container) = (ctx.account(), ctx.container());
     blocking(&ctx, move |s| {
         s.put_block(&account, &container, &blob, &id, data)
     })
     .await?;
-    let mut reply = Reply::new(StatusCode::CREATED)
-        .base64("content-md5", &md5)
-        .header("x-ms-request-server-encrypted", "true");
-    if expected.crc64.is_some() {
+    // As Azure answers (its recorded Put Block responses): the MD5 when the client sent one,
+    // the CRC64 when it sent one or sent neither.
+    let mut reply = Reply::new(StatusCode::CREATED).header("x-ms-request-server-encrypted", "true");
+    if let (Some(md5), Some(_)) = (md5, &expected.md5) {
+        reply = reply.base64("content-md5", &md5);
+    }
+    if expected.crc64.is_some() || expected.md5.is_none() {
         reply = reply.base64("x-ms-content-crc64", &crc64.to_le_bytes());
     }
     Ok(reply.finish())

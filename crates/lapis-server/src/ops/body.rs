@@ -93,16 +93,36 @@ pub fn check_declared_length(headers: &Headers, limit: u64) -> ApiResult<()> {
     }
 }
 
+/// What the caller needs of the body's MD5 besides checking a `Content-MD5` the client sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Md5Use {
+    /// Stored as the blob's Content-MD5 (Put Blob).
+    Keep,
+    /// Only checked, when the client sent one (Put Block).
+    CheckOnly,
+}
+
 /// Streams the request body into the extent store and checks it against the client's checksums.
-/// A body (chunked, so of undeclared length) that grows past `limit` is refused.
+/// A body (chunked, so of undeclared length) that grows past `limit` is refused. The MD5 is
+/// computed only when it is kept or checked.
 pub async fn receive(
     store: &Store,
     body: Body,
     expected: &Expected,
     limit: u64,
+    md5_use: Md5Use,
 ) -> ApiResult<WrittenData> {
     let store = store.clone();
-    let mut writer = tokio::task::spawn_blocking(move || store.blob_writer()).await??;
+    let with_md5 = md5_use == Md5Use::Keep || expected.md5.is_some();
+    let mut writer = tokio::task::spawn_blocking(move || {
+        let writer = store.blob_writer()?;
+        Ok::<_, lapis_store::StoreError>(if with_md5 {
+            writer
+        } else {
+            writer.without_md5()
+        })
+    })
+    .await??;
     let mut stream = body.into_data_stream();
     let mut pending = BytesMut::new();
     let mut received: u64 = 0;
@@ -124,14 +144,15 @@ pub async fn receive(
         writer.finish()
     })
     .await??;
-    check_checksums(expected, &data.md5, data.crc64)?;
+    check_checksums(expected, data.md5.as_ref(), data.crc64)?;
     Ok(data)
 }
 
-/// Compares what the client said it sent with what arrived.
-fn check_checksums(expected: &Expected, md5: &[u8; 16], crc64: u64) -> ApiResult<()> {
+/// Compares what the client said it sent with what arrived (`md5` is there whenever the client
+/// sent one).
+fn check_checksums(expected: &Expected, md5: Option<&[u8; 16]>, crc64: u64) -> ApiResult<()> {
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    if let Some(want) = &expected.md5 {
+    if let (Some(want), Some(md5)) = (&expected.md5, md5) {
         if want.as_slice() != md5 {
             return Err(AzureError::new(ErrorCode::Md5Mismatch)
                 .detail("UserSpecifiedMd5", b64(want))
@@ -158,7 +179,7 @@ pub async fn read_all(mut reader: BlobReader) -> ApiResult<Bytes> {
 /// The MD5 and CRC64 of a body read whole, checked against what the client said it sent.
 pub fn checked_digest(bytes: &[u8], expected: &Expected) -> ApiResult<BodyDigest> {
     let digest = BodyDigest::of(bytes);
-    check_checksums(expected, &digest.md5, digest.crc64)?;
+    check_checksums(expected, Some(&digest.md5), digest.crc64)?;
     Ok(digest)
 }
 
