@@ -128,12 +128,12 @@ fn apply(
             return Ok(None);
         }
         EntityOpKind::Write { write, properties } => match (write, existing) {
-            (EntityWrite::Insert, Some(_)) => return Err(StoreError::EntityAlreadyExists),
+            // No row was read for an insert: the write below finds a duplicate.
+            (EntityWrite::Insert | EntityWrite::InsertOrReplace, _)
+            | (EntityWrite::InsertOrMerge, None) => properties,
             (EntityWrite::Update { .. } | EntityWrite::Merge { .. }, None) => {
                 return Err(StoreError::EntityNotFound)
             }
-            (EntityWrite::Insert | EntityWrite::InsertOrMerge, None)
-            | (EntityWrite::InsertOrReplace, _) => properties,
             (EntityWrite::Update { if_match }, Some((ticks, _))) => {
                 check(&if_match, ticks)?;
                 properties

@@ -115,12 +115,9 @@ pub async fn receive(
     let store = store.clone();
     let with_md5 = md5_use == Md5Use::Keep || expected.md5.is_some();
     let mut writer = tokio::task::spawn_blocking(move || {
-        let writer = store.blob_writer()?;
-        Ok::<_, lapis_store::StoreError>(if with_md5 {
-            writer
-        } else {
-            writer.without_md5()
-        })
+        store
+            .blob_writer()
+            .map(|w| if with_md5 { w } else { w.without_md5() })
     })
     .await??;
     let mut stream = body.into_data_stream();

@@ -5,6 +5,14 @@ use lapis_store::*;
 
 pub const ACCOUNT: &str = "devstoreaccount1";
 
+/// Metadata from name/value pairs.
+pub fn md(pairs: &[(&str, &str)]) -> Metadata {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 pub struct Fixture {
     pub store: Store,
     pub dir: Option<tempfile::TempDir>,

@@ -1,0 +1,135 @@
+//! Integration tests of the engine's blocks: Put Block, Put Block List and Get Block List.
+
+mod support;
+
+use lapis_store::*;
+use support::*;
+
+fn ids(list: &[BlockInfo]) -> Vec<(&str, u64)> {
+    list.iter().map(|b| (b.id.as_str(), b.size)).collect()
+}
+
+#[test]
+fn block_lists() {
+    both(StoreOptions::default(), |s| {
+        container(s, "c");
+        let block =
+            |id: &str, data: &[u8]| s.put_block(ACCOUNT, "c", "bb", id, write(s, data)).unwrap();
+        block("A", b"aaa");
+        block("B", b"bb");
+        block("A", b"AAAA"); // replaces
+                             // Uncommitted only: invisible to get/read/delete, visible to get_block_list.
+        assert!(matches!(
+            read(s, "c", "bb", None),
+            Err(StoreError::BlobNotFound)
+        ));
+        assert!(matches!(
+            s.delete_blob(ACCOUNT, "c", "bb", &no_cond()),
+            Err(StoreError::BlobNotFound)
+        ));
+        let lists = s
+            .get_block_list(ACCOUNT, "c", "bb", BlockListFilter::All)
+            .unwrap();
+        assert_eq!(ids(&lists.uncommitted), [("B", 2), ("A", 4)]);
+        assert!(lists.committed.is_empty() && lists.blob.is_none());
+
+        let list = |entries: &[(BlockSource, &str)]| {
+            let entries: Vec<_> = entries.iter().map(|(s, i)| (*s, i.to_string())).collect();
+            s.put_block_list(
+                ACCOUNT,
+                "c",
+                "bb",
+                &entries,
+                &Default::default(),
+                &md(&[("m", "1")]),
+                &no_cond(),
+            )
+        };
+        assert!(matches!(
+            list(&[(BlockSource::Committed, "A")]),
+            Err(StoreError::InvalidBlockList)
+        ));
+        assert!(matches!(
+            list(&[(BlockSource::Latest, "Z")]),
+            Err(StoreError::InvalidBlockList)
+        ));
+        let p = list(&[
+            (BlockSource::Uncommitted, "A"),
+            (BlockSource::Latest, "B"),
+            (BlockSource::Uncommitted, "A"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                p.size,
+                p.committed_block_count,
+                p.content_crc64,
+                p.http.content_md5.clone()
+            ),
+            (10, 3, None, None)
+        );
+        assert_eq!(read(s, "c", "bb", None).unwrap(), b"AAAAbbAAAA");
+        let lists = s
+            .get_block_list(ACCOUNT, "c", "bb", BlockListFilter::All)
+            .unwrap();
+        assert_eq!(ids(&lists.committed), [("A", 4), ("B", 2), ("A", 4)]);
+        assert!(
+            lists.uncommitted.is_empty(),
+            "uncommitted blocks are discarded by a commit"
+        );
+        assert_eq!(lists.blob.unwrap().etag, p.etag);
+
+        // Latest prefers the uncommitted block; Committed takes the committed one.
+        block("B", b"new-b");
+        block("C", b"c");
+        let p2 = list(&[
+            (BlockSource::Latest, "B"),
+            (BlockSource::Committed, "A"),
+            (BlockSource::Committed, "B"),
+        ])
+        .unwrap();
+        assert_eq!(p2.created, p.created);
+        assert_eq!(read(s, "c", "bb", None).unwrap(), b"new-bAAAAbb");
+        assert!(s
+            .get_block_list(ACCOUNT, "c", "bb", BlockListFilter::Uncommitted)
+            .unwrap()
+            .uncommitted
+            .is_empty());
+        assert_eq!(
+            ids(&s
+                .get_block_list(ACCOUNT, "c", "bb", BlockListFilter::Committed)
+                .unwrap()
+                .committed),
+            [("B", 5), ("A", 4), ("B", 2)]
+        );
+        assert_eq!(
+            read(
+                s,
+                "c",
+                "bb",
+                Some(ByteRange {
+                    start: 3,
+                    end: Some(6)
+                })
+            )
+            .unwrap(),
+            b"-bAA"
+        );
+
+        // An empty list makes a 0-byte blob.
+        let p3 = list(&[]).unwrap();
+        assert_eq!(p3.size, 0);
+        assert_eq!(read(s, "c", "bb", None).unwrap(), b"");
+        // Put Blob drops committed blocks.
+        block("X", b"x");
+        put(s, "c", "bb", b"whole");
+        let lists = s
+            .get_block_list(ACCOUNT, "c", "bb", BlockListFilter::All)
+            .unwrap();
+        assert!(lists.committed.is_empty() && lists.uncommitted.is_empty());
+        assert!(matches!(
+            s.get_block_list(ACCOUNT, "c", "none", BlockListFilter::All),
+            Err(StoreError::BlobNotFound)
+        ));
+    });
+}
