@@ -11,6 +11,14 @@ use super::{blocking, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 
+/// Where the scan begins: the continuation marker, or `startFrom` (a name to start at,
+/// inclusive), whichever is further on.
+fn start_at(marker: Option<&str>, start_from: Option<&str>) -> Option<String> {
+    let marker = marker.filter(|m| !m.is_empty());
+    let start_from = start_from.filter(|s| !s.is_empty());
+    marker.max(start_from).map(str::to_string)
+}
+
 pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
     let (max, max_echo) = max_results(&ctx)?;
     let include = includes(&ctx);
@@ -22,11 +30,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
             .get("delimiter")
             .filter(|d| !d.is_empty())
             .map(str::to_string),
-        marker: ctx
-            .query
-            .get("marker")
-            .filter(|m| !m.is_empty())
-            .map(str::to_string),
+        marker: start_at(ctx.query.get("marker"), ctx.query.get("startFrom")),
         max_results: max,
         include_metadata: has("metadata"),
         include_uncommitted: has("uncommittedblobs"),
