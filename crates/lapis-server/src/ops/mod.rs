@@ -9,6 +9,7 @@ mod container;
 mod listing;
 mod reply;
 mod service;
+mod versions;
 
 use axum::body::Body;
 use http::{Request, Response};
@@ -16,11 +17,14 @@ use lapis_store::{Pending, Store};
 
 use crate::error::ApiResult;
 use crate::handler::Ctx;
-use crate::router::Op;
+use crate::router::{Level, Op};
 
 pub use reply::Reply;
 
 pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    if ctx.target.level() == Level::Blob {
+        versions::check(ctx.op, &ctx.query)?;
+    }
     match ctx.op {
         Op::ListContainers => service::list_containers(ctx).await,
         Op::GetServiceProperties => service::get_service_properties(ctx, req).await,
@@ -47,35 +51,6 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobProperties => blob::set_properties(ctx, req).await,
         Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => blob::delete(ctx, req).await,
-    }
-}
-
-/// The operation's name as Azure spells it, for logs and metrics.
-pub fn name(op: Op) -> &'static str {
-    match op {
-        Op::ListContainers => "ListContainers",
-        Op::GetServiceProperties => "GetServiceProperties",
-        Op::SetServiceProperties => "SetServiceProperties",
-        Op::GetAccountInfo => "GetAccountInfo",
-        Op::Preflight => "Preflight",
-        Op::CreateContainer => "CreateContainer",
-        Op::GetContainerProperties => "GetContainerProperties",
-        Op::GetContainerMetadata => "GetContainerMetadata",
-        Op::SetContainerMetadata => "SetContainerMetadata",
-        Op::GetContainerAcl => "GetContainerAcl",
-        Op::SetContainerAcl => "SetContainerAcl",
-        Op::DeleteContainer => "DeleteContainer",
-        Op::ListBlobs => "ListBlobs",
-        Op::PutBlob => "PutBlob",
-        Op::PutBlock => "PutBlock",
-        Op::PutBlockList => "PutBlockList",
-        Op::GetBlockList => "GetBlockList",
-        Op::GetBlob => "GetBlob",
-        Op::GetBlobProperties => "GetBlobProperties",
-        Op::GetBlobMetadata => "GetBlobMetadata",
-        Op::SetBlobProperties => "SetBlobProperties",
-        Op::SetBlobMetadata => "SetBlobMetadata",
-        Op::DeleteBlob => "DeleteBlob",
     }
 }
 
