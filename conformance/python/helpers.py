@@ -37,8 +37,9 @@ def connection_string(endpoint, account=ACCOUNT, key=KEY):
     )
 
 
-def http_date():
-    return formatdate(usegmt=True)
+def http_date(when=None):
+    """RFC 1123 time of `when` (a datetime), or of now."""
+    return formatdate(when.timestamp() if when else None, usegmt=True)
 
 
 def unique_name(prefix="c"):

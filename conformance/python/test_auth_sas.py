@@ -262,3 +262,116 @@ def test_account_sas_expired(endpoint, seeded):
     with pytest.raises(ClientAuthenticationError) as e:
         client.get_blob_client(seeded.container_name, "readme.txt").download_blob()
     _assert_403(e, "AuthenticationFailed")
+
+
+# --- What a container SAS may not do (REST reference "Create a service SAS": containers can't be
+# created, deleted, or listed; their metadata and properties can't be read or written; an ACL is
+# the account owner's) ----------------------------------------------------------------------------
+
+ALL_CONTAINER_PERMISSIONS = ContainerSasPermissions(
+    read=True, add=True, create=True, write=True, delete=True, list=True)
+
+
+@pytest.mark.azurite_gap("answers AuthorizationPermissionMismatch, and lets a container SAS set the ACL")
+def test_container_sas_cannot_touch_the_container_itself(endpoint, service, seeded):
+    name = seeded.container_name
+    sas = generate_container_sas(helpers.ACCOUNT, name, account_key=helpers.KEY,
+                                 permission=ALL_CONTAINER_PERMISSIONS, expiry=_now() + timedelta(hours=1))
+    client = _container_with_sas(endpoint, name, sas)
+    for call in (client.get_container_properties,
+                 lambda: client.set_container_metadata({"a": "b"}),
+                 client.get_container_access_policy,
+                 lambda: client.set_container_access_policy({}, public_access="container"),
+                 client.delete_container):
+        with pytest.raises(HttpResponseError) as e:
+            call()
+        _assert_403(e, "AuthorizationFailure")
+    # Nothing changed: still private, still there, its blobs intact.
+    assert service.get_container_client(name).get_container_properties().public_access is None
+    assert seeded.download_blob("readme.txt").readall() == b"public words"
+    anonymous = requests.get(f"{endpoint}/{name}?restype=container&comp=list")
+    assert anonymous.status_code == 404
+    # Creating a container is not for a container SAS either.
+    other = helpers.unique_name()
+    created = _container_with_sas(endpoint, other, generate_container_sas(
+        helpers.ACCOUNT, other, account_key=helpers.KEY, permission=ALL_CONTAINER_PERMISSIONS,
+        expiry=_now() + timedelta(hours=1)))
+    with pytest.raises(HttpResponseError) as e:
+        created.create_container()
+    _assert_403(e, "AuthorizationFailure")
+    # What it is for still works.
+    assert [b.name for b in client.list_blobs()] == ["readme.txt"]
+
+
+@pytest.mark.azurite_gap("lets an account SAS read and replace container ACLs")
+def test_account_sas_cannot_read_or_set_container_acls(endpoint, seeded):
+    sas = generate_account_sas(helpers.ACCOUNT, helpers.KEY, ResourceTypes(service=True, container=True, object=True),
+                               AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True,
+                                                     create=True, update=True, process=True),
+                               expiry=_now() + timedelta(hours=1))
+    client = _container_with_sas(endpoint, seeded.container_name, sas)
+    for call in (client.get_container_access_policy,
+                 lambda: client.set_container_access_policy({}, public_access="container")):
+        with pytest.raises(HttpResponseError) as e:
+            call()
+        _assert_403(e, "AuthorizationFailure")
+    assert client.get_container_properties().public_access is None
+
+
+def test_create_permission_creates_but_never_overwrites(endpoint, seeded):
+    sas = generate_container_sas(helpers.ACCOUNT, seeded.container_name, account_key=helpers.KEY,
+                                 permission=ContainerSasPermissions(create=True), expiry=_now() + timedelta(hours=1))
+    client = _container_with_sas(endpoint, seeded.container_name, sas)
+    client.upload_blob("new.txt", b"fresh")
+    with pytest.raises(HttpResponseError) as e:
+        client.upload_blob("readme.txt", b"overwritten", overwrite=True)
+    _assert_403(e, "AuthorizationPermissionMismatch")
+    assert seeded.download_blob("readme.txt").readall() == b"public words"
+
+
+def test_snapshot_and_version_are_never_the_base_blob(endpoint, seeded):
+    """A request naming a snapshot or version that does not exist finds nothing: it never reads
+    or deletes the base blob (Lapis keeps no snapshots or versions yet)."""
+    name = seeded.container_name
+    url = helpers.blob_url(endpoint, name, "readme.txt")
+    for query in ("snapshot=2020-01-01T00:00:00.0000000Z", "versionid=2022-08-11T15:08:12.7697235Z"):
+        helpers.assert_error(helpers.raw("DELETE", f"{url}?{query}"), 404, "BlobNotFound")
+        helpers.assert_error(helpers.raw("GET", f"{url}?{query}"), 404, "BlobNotFound")
+    helpers.assert_error(helpers.raw("GET", f"{url}?snapshot=yesterday"), 400, "InvalidQueryParameterValue")
+    assert seeded.download_blob("readme.txt").readall() == b"public words"
+    # A snapshot SAS reads that snapshot only.
+    snap = "2020-01-01T00:00:00.0000000Z"
+    sas = generate_blob_sas(helpers.ACCOUNT, name, "readme.txt", snapshot=snap, account_key=helpers.KEY,
+                            permission=BlobSasPermissions(read=True, delete=True), expiry=_now() + timedelta(hours=1))
+    from urllib.parse import quote
+    at_snapshot = f"{url}?snapshot={quote(snap)}&{sas}"
+    assert requests.get(at_snapshot).status_code == 404
+    assert requests.delete(at_snapshot).status_code == 404
+    # Without the snapshot it names, the token grants nothing (the base blob least of all).
+    helpers.assert_error(requests.get(f"{url}?{sas}"), 403, "AuthenticationFailed")
+    helpers.assert_error(requests.delete(f"{url}?{sas}"), 403, "AuthenticationFailed")
+    assert seeded.download_blob("readme.txt").readall() == b"public words"
+
+
+def test_shared_key_requests_out_of_the_clock_window_are_refused(endpoint, container):
+    url = f"{endpoint}/{container.container_name}?restype=container"
+    for date in ("Fri, 01 Jan 2010 00:00:00 GMT", helpers.http_date(_now() + timedelta(days=2)), "not a date"):
+        resp = helpers.raw("GET", url, {"x-ms-date": date})
+        helpers.assert_error(resp, 403, "AuthenticationFailed")
+    assert helpers.raw("GET", url).status_code == 200
+
+
+def test_malformed_sas_fields_are_refused(endpoint, seeded):
+    name = seeded.container_name
+    good = generate_container_sas(helpers.ACCOUNT, name, account_key=helpers.KEY,
+                                  permission=ContainerSasPermissions(read=True, list=True),
+                                  expiry=_now() + timedelta(hours=1))
+    url = f"{endpoint}/{name}?restype=container&comp=list"
+    assert requests.get(f"{url}&{good}").status_code == 200
+    sig = [p for p in good.split("&") if p.startswith("sig=")][0]
+    resp = requests.get(f"{url}&{good}&{sig}")
+    helpers.assert_error(resp, 403, "AuthenticationFailed")
+    account = generate_account_sas(helpers.ACCOUNT, helpers.KEY, ResourceTypes(container=True),
+                                   AccountSasPermissions(list=True), expiry=_now() + timedelta(hours=1))
+    resp = requests.get(f"{url}&{account}&sig=AAAA")
+    helpers.assert_error(resp, 403, "AuthenticationFailed")

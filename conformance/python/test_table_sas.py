@@ -105,3 +105,35 @@ def test_account_sas(table_endpoint):
                                      permission=AccountSasPermissions(read=True, list=True), expiry=_expiry())
     limited = TableServiceClient(endpoint=table_endpoint, credential=AzureSasCredential(read_only))
     _denied(lambda: limited.create_table(th.table_name("deny")))
+
+
+@pytest.mark.azurite_gap("lets a table SAS with d delete the whole table")
+def test_table_sas_cannot_delete_the_table_or_touch_its_acl(table_endpoint, table, table_url):
+    """"Tables can't be created, deleted, or listed" with a table SAS, and its ACL is the account
+    owner's: 403 AuthorizationFailure, the table and every partition intact."""
+    table.create_entity({"PartitionKey": "m", "RowKey": "in-range"})
+    table.create_entity({"PartitionKey": "z", "RowKey": "outside"})
+    name = table.table_name
+    token = generate_table_sas(CRED, name, expiry=_expiry(),
+                               permission=TableSasPermissions(read=True, add=True, update=True, delete=True),
+                               start_pk="m", end_pk="m")
+    base = table_url[:table_url.rindex("/")]
+    for method, url, body in (("DELETE", f"{base}/Tables('{name}')", None),
+                              ("GET", f"{base}/{name}?comp=acl", None),
+                              ("PUT", f"{base}/{name}?comp=acl", "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers />")):
+        resp = th.raw(method, f"{url}{'&' if '?' in url else '?'}{token}", {"Accept": th.JSON_MINIMAL}, body,
+                      signed=False)
+        assert resp.status_code == 403, (method, url, resp.status_code, resp.text)
+        assert resp.headers.get("x-ms-error-code") == "AuthorizationFailure", resp.text
+    assert {e["RowKey"] for e in table.list_entities()} == {"in-range", "outside"}
+
+
+def test_upsert_needs_add_and_update(table_endpoint, table):
+    name = table.table_name
+    for perms in (TableSasPermissions(add=True), TableSasPermissions(update=True)):
+        client = _sas_table(table_endpoint, name, permission=perms)
+        _denied(lambda: client.upsert_entity({"PartitionKey": "p", "RowKey": "u"}, mode=UpdateMode.MERGE))
+        _denied(lambda: client.upsert_entity({"PartitionKey": "p", "RowKey": "u"}, mode=UpdateMode.REPLACE))
+    both = _sas_table(table_endpoint, name, permission=TableSasPermissions(add=True, update=True))
+    both.upsert_entity({"PartitionKey": "p", "RowKey": "u"}, mode=UpdateMode.MERGE)
+    both.upsert_entity({"PartitionKey": "p", "RowKey": "u"}, mode=UpdateMode.REPLACE)

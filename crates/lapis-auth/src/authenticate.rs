@@ -20,7 +20,7 @@ pub fn authenticate(
     policy: &dyn Fn(&str, &str) -> Option<StoredPolicy>,
 ) -> Result<Principal, AuthError> {
     if let Some(header) = req.header("authorization") {
-        return shared_key_principal(accounts, req, service, &header);
+        return shared_key_principal(accounts, req, service, &header, now);
     }
     let has_sig = req
         .query_pairs()
@@ -49,6 +49,7 @@ fn shared_key_principal(
     req: &RequestInfo,
     service: Service,
     header: &str,
+    now: OffsetDateTime,
 ) -> Result<Principal, AuthError> {
     let malformed = || {
         AuthError::failed("The Authorization header is not in the form 'SharedKey account:signature' or 'SharedKeyLite account:signature'.")
@@ -73,6 +74,7 @@ fn shared_key_principal(
     let account = accounts.get(name).ok_or_else(|| {
         AuthError::failed(format!("The storage account '{name}' does not exist."))
     })?;
+    shared_key::check_date(req, now)?;
     shared_key::verify(req, service, lite, &account.keys, signature)?;
     Ok(Principal::SharedKey {
         account: account.name.clone(),

@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::error::{AuthError, AuthErrorCode};
+use crate::rules::{sas_rule, Needs, Operation};
 
 /// Who the request is.
 // One per request, so the size difference costs nothing; unboxed keeps matching on it simple.
@@ -66,84 +67,106 @@ pub struct ResponseHeaderOverrides {
     pub content_type: Option<String>,
 }
 
-/// The level an operation acts on (account SAS `srt`: s, c, o).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ResourceType {
-    Service,
-    Container,
-    Object,
-}
-
-impl ResourceType {
-    fn letter(self) -> char {
-        match self {
-            ResourceType::Service => 's',
-            ResourceType::Container => 'c',
-            ResourceType::Object => 'o',
-        }
-    }
-}
-
-/// What an operation needs, given by the server per operation.
-pub struct Requirement<'a> {
-    pub resource_type: ResourceType,
-    /// The `sp` letter the operation needs (r w d l a c u p x t f i ...).
-    pub permission: char,
-    /// Container or table name.
+/// The resource a request addresses, as named by its URL: the container (or table) and the
+/// decoded blob name.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SasTarget<'a> {
     pub container: Option<&'a str>,
-    /// Decoded blob name.
     pub blob: Option<&'a str>,
 }
 
+/// What a SAS lets the request do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SasAccess {
+    Full,
+    /// Only `c` of `c`/`w`: the operation may create its target but not overwrite one that
+    /// exists (403 `AuthorizationPermissionMismatch` then).
+    CreateOnly,
+}
+
 impl SasGrant {
-    /// Checks scope, then resource type, then permission, as Azure does.
-    pub fn authorize(&self, req: &Requirement) -> Result<(), AuthError> {
-        match &self.scope {
+    /// Checks the operation against the SAS: what it is scoped to, then whether its kind can
+    /// grant the operation at all, then the permission letters, as Azure does.
+    pub fn authorize(&self, op: Operation, target: &SasTarget) -> Result<SasAccess, AuthError> {
+        let rule = sas_rule(op);
+        let needs = match &self.scope {
             SasScope::Account { resource_types, .. } => {
-                if !resource_types.contains(req.resource_type.letter()) {
+                if rule.account == Needs::Never {
+                    return Err(not_grantable());
+                }
+                let letter = rule.resource_type.letter();
+                // Any SAS may ask for the account information; a batch's sub-requests carry
+                // their own checks.
+                let any_level = matches!(rule.account, Needs::Anything | Needs::EachSubRequest);
+                if !any_level && !resource_types.contains(letter) {
                     return Err(AuthError::new(
                         AuthErrorCode::AuthorizationResourceTypeMismatch,
                         format!(
-                            "Signed resource types '{resource_types}' do not include '{}'.",
-                            req.resource_type.letter()
+                            "Signed resource types '{resource_types}' do not include '{letter}'."
                         ),
                     ));
                 }
+                rule.account
             }
-            // A service SAS signs its container or blob into the signature, so using it elsewhere is, as in
-            // Azure, an authentication failure rather than a permission one.
+            // A service SAS signs its container or blob into the signature, so using it
+            // elsewhere is, as in Azure, an authentication failure rather than a permission one.
             SasScope::Container { container } => {
-                if req.resource_type == ResourceType::Service
-                    || req.container != Some(container.as_str())
-                {
+                let Some(requested) = target.container else {
+                    return Err(level_mismatch());
+                };
+                if requested != container {
                     return Err(scope_mismatch());
                 }
+                rule.service_sas
             }
             SasScope::Blob { container, blob } => {
-                if req.resource_type != ResourceType::Object
-                    || req.container != Some(container.as_str())
-                    || req.blob != Some(blob.as_str())
+                let (Some(requested_container), Some(requested_blob)) =
+                    (target.container, target.blob)
+                else {
+                    return Err(level_mismatch());
+                };
+                if requested_container != container || requested_blob != blob {
+                    return Err(scope_mismatch());
+                }
+                rule.service_sas
+            }
+            SasScope::Table { table, .. } => {
+                if rule.service_sas == Needs::Never {
+                    return Err(not_grantable());
+                }
+                if !target
+                    .container
+                    .is_some_and(|c| c.eq_ignore_ascii_case(table))
                 {
                     return Err(scope_mismatch());
                 }
+                rule.service_sas
             }
-            SasScope::Table { table, .. } => {
-                let same_table = req.container.is_some_and(|c| c.eq_ignore_ascii_case(table));
-                if req.resource_type == ResourceType::Service || !same_table {
-                    return Err(scope_mismatch());
-                }
-            }
-        }
-        if !self.permissions.contains(req.permission) {
-            return Err(AuthError::new(
+        };
+        self.check_letters(needs)
+    }
+
+    fn check_letters(&self, needs: Needs) -> Result<SasAccess, AuthError> {
+        let has = |c: char| self.permissions.contains(c);
+        let missing = |needed: &str| {
+            AuthError::new(
                 AuthErrorCode::AuthorizationPermissionMismatch,
                 format!(
-                    "Signed permissions '{}' do not include '{}'.",
-                    self.permissions, req.permission
+                    "Signed permissions '{}' do not include '{needed}'.",
+                    self.permissions
                 ),
-            ));
+            )
+        };
+        match needs {
+            Needs::Never => Err(not_grantable()),
+            Needs::Anything | Needs::EachSubRequest => Ok(SasAccess::Full),
+            Needs::Any(letters) if letters.chars().any(has) => Ok(SasAccess::Full),
+            Needs::All(letters) if letters.chars().all(has) => Ok(SasAccess::Full),
+            Needs::Any(letters) | Needs::All(letters) => Err(missing(letters)),
+            Needs::CreateOrWrite if has('w') => Ok(SasAccess::Full),
+            Needs::CreateOrWrite if has('c') => Ok(SasAccess::CreateOnly),
+            Needs::CreateOrWrite => Err(missing("cw")),
         }
-        Ok(())
     }
 
     /// For a table SAS with key ranges: whether an entity's keys fall inside them (bounds inclusive, a missing
@@ -176,6 +199,17 @@ impl SasGrant {
         }
         true
     }
+}
+
+/// Azure's answer to an operation this kind of SAS can never grant.
+fn not_grantable() -> AuthError {
+    AuthError::new(AuthErrorCode::AuthorizationFailure, "")
+}
+
+/// A container or blob SAS used above the level of its resource (the account root, or a
+/// container for a blob SAS).
+fn level_mismatch() -> AuthError {
+    AuthError::failed("The specified signed resource is not allowed for the this resource level")
 }
 
 fn scope_mismatch() -> AuthError {

@@ -16,22 +16,19 @@ fn grant(scope: SasScope, permissions: &str) -> SasGrant {
     }
 }
 
-fn need<'a>(
-    resource_type: ResourceType,
-    permission: char,
-    container: Option<&'a str>,
-    blob: Option<&'a str>,
-) -> Requirement<'a> {
-    Requirement {
-        resource_type,
-        permission,
-        container,
-        blob,
-    }
+fn target<'a>(container: Option<&'a str>, blob: Option<&'a str>) -> SasTarget<'a> {
+    SasTarget { container, blob }
 }
 
-fn code(result: Result<(), AuthError>) -> Option<AuthErrorCode> {
-    result.err().map(|e| e.code)
+fn code(
+    g: &SasGrant,
+    op: Operation,
+    container: Option<&str>,
+    blob: Option<&str>,
+) -> Option<AuthErrorCode> {
+    g.authorize(op, &target(container, blob))
+        .err()
+        .map(|e| e.code)
 }
 
 #[test]
@@ -43,25 +40,19 @@ fn account_sas_checks_resource_type_then_permission() {
         },
         "rl",
     );
+    assert_eq!(code(&g, Operation::GetBlob, Some("c"), Some("b")), None);
+    assert_eq!(code(&g, Operation::ListBlobs, Some("c"), None), None);
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'r', Some("c"), Some("b")))),
-        None
-    );
-    assert_eq!(
-        code(g.authorize(&need(ResourceType::Container, 'l', Some("c"), None))),
-        None
-    );
-    assert_eq!(
-        code(g.authorize(&need(ResourceType::Service, 'l', None, None))),
+        code(&g, Operation::ListContainers, None, None),
         Some(AuthErrorCode::AuthorizationResourceTypeMismatch)
     );
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'w', Some("c"), Some("b")))),
+        code(&g, Operation::PutBlock, Some("c"), Some("b")),
         Some(AuthErrorCode::AuthorizationPermissionMismatch)
     );
     // Resource type is checked before permission.
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Service, 'w', None, None))),
+        code(&g, Operation::SetBlobServiceProperties, None, None),
         Some(AuthErrorCode::AuthorizationResourceTypeMismatch)
     );
 }
@@ -74,29 +65,21 @@ fn container_sas_covers_its_container_and_blobs_only() {
         },
         "rwl",
     );
+    assert_eq!(code(&g, Operation::ListBlobs, Some("photos"), None), None);
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Container, 'l', Some("photos"), None))),
+        code(&g, Operation::PutBlock, Some("photos"), Some("a/b.jpg")),
         None
     );
     assert_eq!(
-        code(g.authorize(&need(
-            ResourceType::Object,
-            'w',
-            Some("photos"),
-            Some("a/b.jpg")
-        ))),
-        None
-    );
-    assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'r', Some("other"), Some("a")))),
+        code(&g, Operation::GetBlob, Some("other"), Some("a")),
         Some(AuthErrorCode::AuthenticationFailed)
     );
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Service, 'l', None, None))),
+        code(&g, Operation::ListContainers, None, None),
         Some(AuthErrorCode::AuthenticationFailed)
     );
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'd', Some("photos"), Some("a")))),
+        code(&g, Operation::DeleteBlob, Some("photos"), Some("a")),
         Some(AuthErrorCode::AuthorizationPermissionMismatch)
     );
 }
@@ -110,20 +93,34 @@ fn blob_sas_covers_only_its_blob() {
         },
         "r",
     );
-    assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'r', Some("c"), Some("a||b")))),
-        None
-    );
-    for (rt, container, blob) in [
-        (ResourceType::Object, Some("c"), Some("other")),
-        (ResourceType::Object, Some("d"), Some("a||b")),
-        (ResourceType::Container, Some("c"), None),
+    assert_eq!(code(&g, Operation::GetBlob, Some("c"), Some("a||b")), None);
+    for (op, container, blob) in [
+        (Operation::GetBlob, Some("c"), Some("other")),
+        (Operation::GetBlob, Some("d"), Some("a||b")),
+        (Operation::ListBlobs, Some("c"), None),
     ] {
         assert_eq!(
-            code(g.authorize(&need(rt, 'r', container, blob))),
+            code(&g, op, container, blob),
             Some(AuthErrorCode::AuthenticationFailed)
         );
     }
+}
+
+#[test]
+fn create_without_write_creates_only() {
+    let scope = || SasScope::Container {
+        container: "c".into(),
+    };
+    let put = |perms: &str| {
+        grant(scope(), perms).authorize(Operation::PutBlob, &target(Some("c"), Some("b")))
+    };
+    assert_eq!(put("c"), Ok(SasAccess::CreateOnly));
+    assert_eq!(put("cw"), Ok(SasAccess::Full));
+    assert_eq!(put("w"), Ok(SasAccess::Full));
+    assert_eq!(
+        put("r").map_err(|e| e.code),
+        Err(AuthErrorCode::AuthorizationPermissionMismatch)
+    );
 }
 
 #[test]
@@ -139,15 +136,15 @@ fn table_sas_matches_table_case_insensitively() {
         "ra",
     );
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'a', Some("mytable"), None))),
+        code(&g, Operation::InsertEntity, Some("mytable"), None),
         None
     );
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'a', Some("other"), None))),
+        code(&g, Operation::InsertEntity, Some("other"), None),
         Some(AuthErrorCode::AuthenticationFailed)
     );
     assert_eq!(
-        code(g.authorize(&need(ResourceType::Object, 'd', Some("mytable"), None))),
+        code(&g, Operation::DeleteEntity, Some("mytable"), None),
         Some(AuthErrorCode::AuthorizationPermissionMismatch)
     );
 }

@@ -2,7 +2,7 @@
 //!
 //! Pure: no HTTP types, no I/O, no clock (the time is passed in), and keys never appear in errors or `Debug`.
 //! The server describes a request with [`RequestInfo`], calls [`authenticate`] once, and for a SAS checks each
-//! operation with [`SasGrant::authorize`].
+//! operation with [`SasGrant::authorize`], by the rules of [`sas_rule`].
 
 mod accounts;
 mod authenticate;
@@ -11,6 +11,7 @@ mod error;
 mod grant;
 mod ip;
 mod request;
+mod rules;
 mod sas;
 mod sas_time;
 mod shared_key;
@@ -18,10 +19,9 @@ mod shared_key;
 pub use accounts::{Account, Accounts, DEV_ACCOUNT, DEV_KEY};
 pub use authenticate::authenticate;
 pub use error::{AuthError, AuthErrorCode};
-pub use grant::{
-    Principal, Requirement, ResourceType, ResponseHeaderOverrides, SasGrant, SasScope,
-};
+pub use grant::{Principal, ResponseHeaderOverrides, SasAccess, SasGrant, SasScope, SasTarget};
 pub use request::{RequestInfo, Service};
+pub use rules::{sas_rule, Needs, Operation, ResourceType, SasRule};
 pub use sas::{
     sign_account_sas, sign_service_sas, string_to_sign_account_sas, string_to_sign_service_sas,
     SasParams, StoredPolicy,

@@ -1,5 +1,8 @@
 //! Shared Key and Shared Key Lite: the string to sign per service, signing, and verification.
 
+use lapis_wire::time_format::parse_http_date;
+use time::OffsetDateTime;
+
 use crate::crypto;
 use crate::error::AuthError;
 use crate::request::{decode, RequestInfo, Service};
@@ -46,6 +49,33 @@ pub fn sign_shared_key(
     let scheme = if lite { "SharedKeyLite" } else { "SharedKey" };
     let signature = crypto::sign(key, &string_to_sign_shared_key(req, service, lite));
     format!("{scheme} {account}:{signature}")
+}
+
+/// How far a signed request's date may be from the server's clock, as Azure allows.
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
+
+/// A signed request must say when it was made (`x-ms-date`, else `Date`), and be no more than
+/// 15 minutes from now: a captured request cannot be replayed later.
+pub(crate) fn check_date(req: &RequestInfo, now: OffsetDateTime) -> Result<(), AuthError> {
+    let Some(date) = req.header("x-ms-date").or_else(|| req.header("date")) else {
+        return Err(AuthError::failed("Request date header not specified"));
+    };
+    let Some(sent) = parse_http_date(&date) else {
+        return Err(AuthError::failed(
+            "The Date header in the request is incorrect.",
+        ));
+    };
+    if sent < now - CLOCK_SKEW {
+        return Err(AuthError::failed(format!(
+            "Request date header too old: '{date}'"
+        )));
+    }
+    if sent > now + CLOCK_SKEW {
+        return Err(AuthError::failed(format!(
+            "Request date header too new: '{date}'"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks `signature` against every string to sign an SDK may have used for this request.

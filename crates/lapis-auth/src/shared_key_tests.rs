@@ -213,7 +213,7 @@ fn verifies(signed_path: &str, sent_path: &str) -> bool {
     let accounts = Accounts::dev();
     let key = &accounts.get(DEV_ACCOUNT).unwrap().keys[0];
     let headers = [
-        ("x-ms-date", "Wed, 01 Jan 2026 00:00:00 GMT"),
+        ("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT"),
         ("x-ms-version", "2026-10-06"),
     ];
     let mut signed = req("GET", signed_path, None, &headers);
@@ -276,7 +276,7 @@ fn path_escaping_variants_verify() {
 
 fn auth_code(accounts: &Accounts, account: &str, header: &str) -> Result<(), AuthErrorCode> {
     let headers = [
-        ("x-ms-date", "Wed, 01 Jan 2026 00:00:00 GMT"),
+        ("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT"),
         ("Authorization", header),
     ];
     let mut r = req("GET", "/devstoreaccount1/c", None, &headers);
@@ -296,7 +296,7 @@ fn auth_code(accounts: &Accounts, account: &str, header: &str) -> Result<(), Aut
 fn either_key_of_the_account_verifies() {
     let accounts = Accounts::parse("devstoreaccount1:a2V5MQ==:a2V5Mg==").expect("valid");
     for key in [b"key1".as_slice(), b"key2".as_slice()] {
-        let headers = [("x-ms-date", "Wed, 01 Jan 2026 00:00:00 GMT")];
+        let headers = [("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT")];
         let mut r = req("GET", "/devstoreaccount1/c", None, &headers);
         r.account = DEV_ACCOUNT;
         let auth = sign_shared_key(DEV_ACCOUNT, key, &r, Service::Blob, false);
@@ -306,7 +306,7 @@ fn either_key_of_the_account_verifies() {
         "GET",
         "/devstoreaccount1/c",
         None,
-        &[("x-ms-date", "Wed, 01 Jan 2026 00:00:00 GMT")],
+        &[("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT")],
     );
     r.account = DEV_ACCOUNT;
     let wrong = sign_shared_key(DEV_ACCOUNT, b"key3", &r, Service::Blob, false);
@@ -342,7 +342,7 @@ fn malformed_or_foreign_authorization_fails() {
 #[test]
 fn success_names_the_account_and_failure_shows_no_key() {
     let accounts = Accounts::dev();
-    let headers = [("x-ms-date", "Wed, 01 Jan 2026 00:00:00 GMT")];
+    let headers = [("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT")];
     let mut r = req("GET", "/devstoreaccount1/c", None, &headers);
     r.account = DEV_ACCOUNT;
     let auth = sign_shared_key(
@@ -374,7 +374,10 @@ fn success_names_the_account_and_failure_shows_no_key() {
                 "GET",
                 "/devstoreaccount1/c",
                 None,
-                &[("Authorization", "SharedKey devstoreaccount1:AAAA")],
+                &[
+                    ("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+                    ("Authorization", "SharedKey devstoreaccount1:AAAA"),
+                ],
             );
             x.account = DEV_ACCOUNT;
             x
@@ -387,4 +390,93 @@ fn success_names_the_account_and_failure_shows_no_key() {
     .detail;
     assert!(detail.starts_with("The MAC signature found in the HTTP request 'AAAA' is not the same as any computed signature."), "{detail}");
     assert!(!detail.contains(crate::DEV_KEY));
+}
+
+/// A correctly signed request whose date headers are `dates`, checked at 2026-01-01 00:00.
+fn signed_with_dates(
+    dates: &[(&str, &str)],
+    service: Service,
+    lite: bool,
+) -> Result<(), AuthError> {
+    let accounts = Accounts::dev();
+    let key = &accounts.get(DEV_ACCOUNT).unwrap().keys[0];
+    let mut headers: Vec<(&str, &str)> = dates.to_vec();
+    headers.push(("x-ms-version", "2026-10-06"));
+    let mut signed = req(
+        "GET",
+        "/devstoreaccount1/c",
+        Some("restype=container"),
+        &headers,
+    );
+    signed.account = DEV_ACCOUNT;
+    let auth = sign_shared_key(DEV_ACCOUNT, key, &signed, service, lite);
+    headers.push(("Authorization", auth.as_str()));
+    let mut sent = req(
+        "GET",
+        "/devstoreaccount1/c",
+        Some("restype=container"),
+        &headers,
+    );
+    sent.account = DEV_ACCOUNT;
+    authenticate(
+        &accounts,
+        &sent,
+        service,
+        datetime!(2026-01-01 0:00 UTC),
+        &|_, _| None,
+    )
+    .map(|_| ())
+}
+
+#[test]
+fn shared_key_requests_must_be_dated_within_fifteen_minutes() {
+    for (service, lite) in [
+        (Service::Blob, false),
+        (Service::Blob, true),
+        (Service::Table, false),
+        (Service::Table, true),
+    ] {
+        let ok = |dates: &[(&str, &str)]| signed_with_dates(dates, service, lite);
+        assert_eq!(
+            ok(&[("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT")]),
+            Ok(())
+        );
+        assert_eq!(
+            ok(&[("x-ms-date", "Wed, 31 Dec 2025 23:46:00 GMT")]),
+            Ok(())
+        );
+        assert_eq!(
+            ok(&[("x-ms-date", "Thu, 01 Jan 2026 00:14:00 GMT")]),
+            Ok(())
+        );
+        assert_eq!(ok(&[("Date", "Thu, 01 Jan 2026 00:00:00 GMT")]), Ok(()));
+        for (dates, detail) in [
+            (
+                vec![("x-ms-date", "Fri, 01 Jan 2010 00:00:00 GMT")],
+                "too old",
+            ),
+            (
+                vec![("x-ms-date", "Wed, 31 Dec 2025 23:44:00 GMT")],
+                "too old",
+            ),
+            (
+                vec![("x-ms-date", "Sat, 03 Jan 2026 00:00:00 GMT")],
+                "too new",
+            ),
+            (vec![("x-ms-date", "not a date")], "incorrect"),
+            (vec![], "not specified"),
+            // x-ms-date wins over Date.
+            (
+                vec![
+                    ("x-ms-date", "Fri, 01 Jan 2010 00:00:00 GMT"),
+                    ("Date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+                ],
+                "too old",
+            ),
+        ] {
+            let err = ok(&dates).expect_err(detail);
+            assert_eq!(err.code, AuthErrorCode::AuthenticationFailed, "{dates:?}");
+            assert!(err.detail.contains(detail), "{dates:?}: {}", err.detail);
+        }
+    }
 }

@@ -60,13 +60,24 @@ fn filter_literal(d: f64) -> String {
 
 fn assert_round_trips(d: f64) {
     // What a client sends: Python's repr, Go's strconv 'g' -1, JS's toString (all shortest).
-    let sent = format!(r#"{{"PartitionKey":"p","RowKey":"r","D":{},"D@odata.type":"Edm.Double"}}"#, filter_literal(d));
+    let sent = format!(
+        r#"{{"PartitionKey":"p","RowKey":"r","D":{},"D@odata.type":"Edm.Double"}}"#,
+        filter_literal(d)
+    );
     let stored = stored_from(&sent);
-    assert_eq!(stored.to_bits(), d.to_bits(), "parsing {sent} gave {stored:?}, not {d:?}");
+    assert_eq!(
+        stored.to_bits(),
+        d.to_bits(),
+        "parsing {sent} gave {stored:?}, not {d:?}"
+    );
     for level in LEVELS {
         let json = printed(d, level);
         let back = stored_from(&json);
-        assert_eq!(back.to_bits(), d.to_bits(), "{level:?}: {json} read back as {back:?}");
+        assert_eq!(
+            back.to_bits(),
+            d.to_bits(),
+            "{level:?}: {json} read back as {back:?}"
+        );
     }
     let list = {
         let stored = encode_properties(&vec![("D".to_string(), EdmValue::Double(d))]);
@@ -93,7 +104,10 @@ fn assert_filter_exact(d: f64) {
     let down = -next_up(-d);
     for neighbour in [up, down] {
         if neighbour.is_finite() && neighbour != d {
-            assert!(!filter_holds(d, "eq", neighbour), "D={d:?} eq {neighbour:?}");
+            assert!(
+                !filter_holds(d, "eq", neighbour),
+                "D={d:?} eq {neighbour:?}"
+            );
             assert!(filter_holds(d, "ne", neighbour), "D={d:?} ne {neighbour:?}");
         }
     }

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use http::{HeaderMap, Method, Uri};
-use lapis_auth::{Principal, RequestInfo, Requirement, ResourceType, Service, StoredPolicy};
+use lapis_auth::{Principal, RequestInfo, SasAccess, SasTarget, Service, StoredPolicy};
 use lapis_store::PublicAccess;
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
@@ -21,31 +21,6 @@ pub struct RequestHead<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
-}
-
-/// What a SAS must grant for an operation: the resource type (account SAS `srt`) and any one of
-/// the permission letters.
-fn requirement(op: Op) -> (ResourceType, &'static [char]) {
-    use ResourceType::*;
-    match op {
-        Op::ListContainers => (Service, &['l']),
-        Op::GetServiceProperties => (Service, &['r']),
-        Op::SetServiceProperties => (Service, &['w']),
-        Op::GetAccountInfo | Op::Preflight => (Service, &['r']),
-        Op::CreateContainer => (Container, &['c', 'w']),
-        Op::GetContainerProperties | Op::GetContainerMetadata | Op::GetContainerAcl => {
-            (Container, &['r'])
-        }
-        Op::SetContainerMetadata | Op::SetContainerAcl => (Container, &['w']),
-        Op::DeleteContainer => (Container, &['d']),
-        Op::ListBlobs => (Container, &['l']),
-        Op::PutBlob | Op::PutBlock | Op::PutBlockList => (Object, &['w', 'c']),
-        Op::GetBlockList | Op::GetBlob | Op::GetBlobProperties | Op::GetBlobMetadata => {
-            (Object, &['r'])
-        }
-        Op::SetBlobProperties | Op::SetBlobMetadata => (Object, &['w']),
-        Op::DeleteBlob => (Object, &['d']),
-    }
 }
 
 /// Operations an anonymous caller may perform, by the container's public access level.
@@ -65,6 +40,8 @@ fn anonymous_allowed(op: Op, access: PublicAccess) -> bool {
     }
 }
 
+/// Authenticates the request and checks the operation against what its credentials grant;
+/// answers what the operation may then do (a SAS with `c` but not `w` creates only).
 pub async fn check(
     state: &AppState,
     req: &RequestHead<'_>,
@@ -73,7 +50,7 @@ pub async fn check(
     op: Op,
     peer: SocketAddr,
     now: OffsetDateTime,
-) -> ApiResult<()> {
+) -> ApiResult<SasAccess> {
     let header_pairs: Vec<(&str, &str)> = req
         .headers
         .iter()
@@ -102,32 +79,18 @@ pub async fn check(
     let principal = lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)?;
 
     match principal {
-        Principal::SharedKey { .. } => Ok(()),
+        Principal::SharedKey { .. } => Ok(SasAccess::Full),
         Principal::Sas(grant) => {
-            if op == Op::GetAccountInfo {
-                // Any valid SAS may ask for the account information.
-                return Ok(());
-            }
-            let (resource_type, letters) = requirement(op);
-            let needed = Requirement {
-                resource_type,
-                permission: letters[0],
+            let Some(operation) = op.operation() else {
+                return Ok(SasAccess::Full);
+            };
+            let target = SasTarget {
                 container: target.container.as_deref(),
                 blob: target.blob.as_deref(),
             };
-            let mut result = grant.authorize(&needed);
-            for &alt in &letters[1..] {
-                if result.is_ok() {
-                    break;
-                }
-                result = grant.authorize(&Requirement {
-                    permission: alt,
-                    ..needed
-                });
-            }
-            result.map_err(ApiError::from)
+            Ok(grant.authorize(operation, &target)?)
         }
-        Principal::Anonymous => anonymous(state, target, op).await,
+        Principal::Anonymous => anonymous(state, target, op).await.map(|()| SasAccess::Full),
     }
 }
 

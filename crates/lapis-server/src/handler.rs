@@ -8,6 +8,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use http::{HeaderValue, Request, Response};
+use lapis_auth::SasAccess;
 use lapis_wire::{headers as h, AzureError};
 use time::OffsetDateTime;
 
@@ -27,6 +28,8 @@ pub struct Ctx {
     pub target: Target,
     pub query: Query,
     pub op: Op,
+    /// What the credentials allow the operation (a SAS with `c` but not `w` creates only).
+    pub access: SasAccess,
     pub now: OffsetDateTime,
     /// `http://host/account`, for the ServiceEndpoint attribute of listings.
     pub service_endpoint: String,
@@ -221,7 +224,7 @@ async fn dispatch(
         query.get("comp"),
         &|n| headers.owned(n),
     )?;
-    *op_name = ops::name(op);
+    *op_name = op.name();
 
     if op == Op::Preflight {
         return cors::preflight(state, &target.account, req.headers()).await;
@@ -232,7 +235,7 @@ async fn dispatch(
         uri: req.uri(),
         headers: req.headers(),
     };
-    access::check(state, &head, &target, &query, op, peer, now).await?;
+    let access = access::check(state, &head, &target, &query, op, peer, now).await?;
 
     let host = headers.get("host").unwrap_or("127.0.0.1:10000");
     let ctx = Ctx {
@@ -241,7 +244,7 @@ async fn dispatch(
         target,
         query,
         op,
-
+        access,
         now,
     };
     ops::run(ctx, req).await

@@ -4,6 +4,7 @@
 //! dispatching by trying every operation and scoring the matches.
 
 use http::Method;
+use lapis_auth::Operation;
 use lapis_wire::{AzureError, ErrorCode};
 
 /// The Blob service operations Lapis knows. Names are Azure's.
@@ -35,6 +36,43 @@ pub enum Op {
     SetBlobProperties,
     SetBlobMetadata,
     DeleteBlob,
+}
+
+impl Op {
+    /// The operation as the SAS rules (and logs and metrics) name it; `None` for a CORS
+    /// preflight, which is answered before authentication.
+    pub fn operation(self) -> Option<Operation> {
+        Some(match self {
+            Op::ListContainers => Operation::ListContainers,
+            Op::GetServiceProperties => Operation::GetBlobServiceProperties,
+            Op::SetServiceProperties => Operation::SetBlobServiceProperties,
+            Op::GetAccountInfo => Operation::GetAccountInformation,
+            Op::Preflight => return None,
+            Op::CreateContainer => Operation::CreateContainer,
+            Op::GetContainerProperties => Operation::GetContainerProperties,
+            Op::GetContainerMetadata => Operation::GetContainerMetadata,
+            Op::SetContainerMetadata => Operation::SetContainerMetadata,
+            Op::GetContainerAcl => Operation::GetContainerAcl,
+            Op::SetContainerAcl => Operation::SetContainerAcl,
+            Op::DeleteContainer => Operation::DeleteContainer,
+            Op::ListBlobs => Operation::ListBlobs,
+            Op::PutBlob => Operation::PutBlob,
+            Op::PutBlock => Operation::PutBlock,
+            Op::PutBlockList => Operation::PutBlockList,
+            Op::GetBlockList => Operation::GetBlockList,
+            Op::GetBlob => Operation::GetBlob,
+            Op::GetBlobProperties => Operation::GetBlobProperties,
+            Op::GetBlobMetadata => Operation::GetBlobMetadata,
+            Op::SetBlobProperties => Operation::SetBlobProperties,
+            Op::SetBlobMetadata => Operation::SetBlobMetadata,
+            Op::DeleteBlob => Operation::DeleteBlob,
+        })
+    }
+
+    /// Azure's name of the operation, for logs and metrics.
+    pub fn name(self) -> &'static str {
+        self.operation().map_or("Preflight", Operation::name)
+    }
 }
 
 /// Where a request points: `/account`, `/account/container` or `/account/container/blob…`.

@@ -1,5 +1,6 @@
 //! Shared access signatures: the per-version strings to sign, verification, and SDK-style signers.
 
+mod fields;
 mod layout;
 mod params;
 mod verify;

@@ -2,6 +2,7 @@
 
 use time::OffsetDateTime;
 
+use super::fields;
 use super::layout;
 use super::params::SasParams;
 use super::StoredPolicy;
@@ -24,6 +25,7 @@ pub(crate) struct SasContext<'a> {
 
 pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, AuthError> {
     let pairs = req.query_pairs();
+    fields::check_unique(&pairs)?;
     let mut p = SasParams::from_query(&pairs);
     // base64 has no spaces: a space here is a '+' an SDK forgot to escape and a form decoder turned into ' '.
     let signature = pairs
@@ -63,6 +65,17 @@ pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, Au
     if p.permissions.is_empty() {
         return Err(AuthError::failed("sp is mandatory. Cannot be empty"));
     }
+    match &scope {
+        SasScope::Account { .. } => {
+            fields::check_letters(&p.permissions, fields::ACCOUNT_PERMISSIONS)?
+        }
+        SasScope::Table { .. } => {
+            fields::check_ordered_letters(&p.permissions, fields::TABLE_PERMISSIONS)?
+        }
+        SasScope::Container { .. } | SasScope::Blob { .. } => {
+            fields::check_ordered_letters(&p.permissions, fields::BLOB_PERMISSIONS)?
+        }
+    }
     let (start, expiry) = check_time(&p, ctx.now)?;
     check_ip(&p, req)?;
     check_protocol(&p, req)?;
@@ -101,6 +114,7 @@ pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, Au
 type Scoped = (SasScope, String, String);
 
 fn account_scope(p: &SasParams, ctx: &SasContext) -> Result<Scoped, AuthError> {
+    fields::check_version(&p.version, fields::FIRST_ACCOUNT_SAS, ctx.now)?;
     check_letters("ss", &p.services, "bqtf")?;
     check_letters("srt", &p.resource_types, "sco")?;
     let scope = SasScope::Account {
@@ -117,6 +131,12 @@ fn service_scope(
     ctx: &SasContext,
 ) -> Result<Scoped, AuthError> {
     let account = ctx.account.name.as_str();
+    let first = if matches!(p.resource.as_str(), "bs" | "bv") {
+        fields::FIRST_SNAPSHOT_SAS
+    } else {
+        fields::FIRST_SERVICE_SAS
+    };
+    fields::check_version(&p.version, first, ctx.now)?;
     match ctx.service {
         Service::Blob => {
             let (container, blob) = req.resource_names();
@@ -140,6 +160,18 @@ fn service_scope(
                     .find(|(n, _)| n.eq_ignore_ascii_case("versionid"))
                     .map(|(_, v)| v)
                     .unwrap_or_default();
+            }
+            // A snapshot or version SAS grants that snapshot or version, never the base blob.
+            if matches!(p.resource.as_str(), "bs" | "bv") && p.snapshot.is_empty() {
+                return Err(AuthError::failed(format!(
+                    "A SAS with sr={} needs the {} it grants in the request.",
+                    p.resource,
+                    if p.resource == "bs" {
+                        "snapshot"
+                    } else {
+                        "versionid"
+                    }
+                )));
             }
             let signed_blob = if blob_scoped {
                 Some(blob.unwrap_or_default())

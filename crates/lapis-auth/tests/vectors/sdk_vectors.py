@@ -46,7 +46,7 @@ emit(
         "PUT",
         f"http://127.0.0.1:10000/{ACCOUNT}/cont/a%7C%7Cb%20c%2B%C3%BC?comp=metadata&timeout=30",
         {
-            "x-ms-date": "Wed, 01 Jan 2026 00:00:00 GMT",
+            "x-ms-date": "Thu, 01 Jan 2026 00:00:00 GMT",
             "x-ms-version": "2026-10-06",
             "x-ms-meta-b": "two",
             "x-ms-meta-a": "one",
@@ -61,7 +61,7 @@ emit(
         blob_policy,
         "GET",
         f"http://127.0.0.1:10000/{ACCOUNT}?comp=list&prefix=a%20b&include=metadata",
-        {"x-ms-date": "Wed, 01 Jan 2026 00:00:00 GMT", "x-ms-version": "2026-10-06", "x-ms-range": "bytes=0-9"},
+        {"x-ms-date": "Thu, 01 Jan 2026 00:00:00 GMT", "x-ms-version": "2026-10-06", "x-ms-range": "bytes=0-9"},
     ),
 )
 
@@ -74,7 +74,7 @@ emit(
         "PUT",
         f"http://127.0.0.1:10000/{ACCOUNT}/cont/blob",
         {
-            "x-ms-date": "Wed, 01 Jan 2026 00:00:00 GMT",
+            "x-ms-date": "Thu, 01 Jan 2026 00:00:00 GMT",
             "x-ms-version": "2026-10-06",
             "x-ms-meta-a_b": "1",
             "x-ms-meta-a-c": "2",
@@ -91,7 +91,7 @@ emit(
         table_policy,
         "GET",
         f"http://127.0.0.1:10002/{ACCOUNT}/mytable(PartitionKey='p',RowKey='r')",
-        {"x-ms-date": "Wed, 01 Jan 2026 00:00:00 GMT", "x-ms-version": "2019-02-02", "Content-Type": "application/json"},
+        {"x-ms-date": "Thu, 01 Jan 2026 00:00:00 GMT", "x-ms-version": "2019-02-02", "Content-Type": "application/json"},
     ),
 )
 

@@ -3,6 +3,7 @@
 use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
+use lapis_auth::SasAccess;
 use lapis_store::{
     BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, INLINE_BLOB_MAX,
 };
@@ -39,6 +40,24 @@ fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
     })
 }
 
+/// A SAS with `c` but not `w` may create the blob but not overwrite it: the write runs as if
+/// the client had sent `If-None-Match: *`, and an existing blob is 403
+/// AuthorizationPermissionMismatch rather than the client's own condition failing.
+fn create_only<T>(ctx: &Ctx, cond: &mut Conditions) -> impl FnOnce(ApiResult<T>) -> ApiResult<T> {
+    let refuse_existing = ctx.access == SasAccess::CreateOnly && cond.if_match.is_none();
+    if ctx.access == SasAccess::CreateOnly {
+        cond.if_none_match = Some(EtagCondition::Any);
+    }
+    move |r| {
+        r.map_err(|e| match e.0.code {
+            ErrorCode::BlobAlreadyExists | ErrorCode::ConditionNotMet if refuse_existing => {
+                ApiError(AzureError::new(ErrorCode::AuthorizationPermissionMismatch))
+            }
+            _ => e,
+        })
+    }
+}
+
 /// Put Blob takes the standard headers, with `x-ms-blob-*` overriding them.
 fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps> {
     let pick = |ms: &str, std: &str| headers.owned(ms).or_else(|| headers.owned(std));
@@ -57,7 +76,8 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     validate_blob_name(&blob)?;
     let (parts, body) = req.into_parts();
     let headers = Headers::of_parts(&parts);
-    let cond = conditions::parse(&headers)?;
+    let mut cond = conditions::parse(&headers)?;
+    let refuse_existing = create_only(&ctx, &mut cond);
     let metadata = headers.metadata()?;
     let mut http = put_blob_http_props(&headers)?;
     let expected = Expected::from_headers(&headers)?;
@@ -104,7 +124,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             .map(|p| (p, md5, crc64))
         }
     };
-    let (p, md5, crc64) = map_store_write(result, &cond)?;
+    let (p, md5, crc64) = refuse_existing(map_store_write(result, &cond))?;
     let mut reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
         .date("last-modified", p.last_modified);

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
+use lapis_auth::Operation;
 use lapis_odata::{
     encode_properties, entity_etag, parse_batch, parse_entity, render_batch_response,
     BatchOperation, BatchOperationResponse, Metadata,
@@ -135,21 +136,17 @@ fn plan(ctx: &TableCtx, sub: &BatchOperation) -> ApiResult<Planned> {
         }
     };
     if let Some(grant) = &ctx.grant {
-        let letters: &[char] = match &kind {
-            EntityOpKind::Delete { .. } => &['d'],
-            EntityOpKind::Write {
-                write: EntityWrite::Insert,
-                ..
-            } => &['a'],
-            EntityOpKind::Write {
-                write: EntityWrite::Update { .. } | EntityWrite::Merge { .. },
-                ..
-            } => &['u'],
-            EntityOpKind::Write { .. } => &['a', 'u'],
+        let op = match &kind {
+            EntityOpKind::Delete { .. } => Operation::DeleteEntity,
+            EntityOpKind::Write { write, .. } => match write {
+                EntityWrite::Insert => Operation::InsertEntity,
+                EntityWrite::Update { .. } => Operation::UpdateEntity,
+                EntityWrite::Merge { .. } => Operation::MergeEntity,
+                EntityWrite::InsertOrReplace => Operation::InsertOrReplaceEntity,
+                EntityWrite::InsertOrMerge => Operation::InsertOrMergeEntity,
+            },
         };
-        for &letter in letters {
-            sas_allows(grant, &table, letter)?;
-        }
+        sas_allows(grant, &table, op)?;
         sas_allows_entity(Some(grant), &partition_key, &row_key)?;
     }
     Ok(Planned {

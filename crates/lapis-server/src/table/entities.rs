@@ -18,7 +18,7 @@ use lapis_store::{
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::path::{entity_url, TablePath};
-use super::{sas_allows, sas_allows_entity, TableCtx};
+use super::{sas_allows_entity, TableCtx};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::body::read_small_body;
 use crate::ops::Reply;
@@ -187,10 +187,6 @@ pub async fn put(ctx: TableCtx, req: Request<Body>, merge: bool) -> ApiResult<Re
     let parsed = parse_entity(&body)?;
     let (table, (pk, rk)) = keys(&ctx);
     sas_allows_entity(ctx.grant.as_ref(), &pk, &rk)?;
-    if let (Some(grant), None) = (&ctx.grant, &condition) {
-        // Insert Or Replace / Insert Or Merge also add: a SAS must grant both.
-        sas_allows(grant, &table, 'a')?;
-    }
     let write = match (merge, condition) {
         (false, Some(c)) => EntityWrite::Update { if_match: c },
         (false, None) => EntityWrite::InsertOrReplace,

@@ -11,9 +11,7 @@ use std::net::SocketAddr;
 
 use axum::body::Body;
 use http::{HeaderValue, Method, Request, Response};
-use lapis_auth::{
-    Principal, RequestInfo, Requirement, ResourceType, SasGrant, Service, StoredPolicy,
-};
+use lapis_auth::{Operation, Principal, RequestInfo, SasGrant, SasTarget, Service, StoredPolicy};
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
@@ -33,10 +31,14 @@ pub enum TableOp {
     InsertEntity,
     GetEntity,
     QueryEntities,
-    /// PUT on an entity: Update Entity with If-Match, Insert Or Replace without.
-    PutEntity,
-    /// MERGE (or PATCH, or POST with `X-HTTP-Method: MERGE`): Merge Entity / Insert Or Merge.
+    /// PUT on an entity with If-Match.
+    UpdateEntity,
+    /// PUT on an entity without If-Match.
+    InsertOrReplaceEntity,
+    /// MERGE (or PATCH, or POST with `X-HTTP-Method: MERGE`) with If-Match.
     MergeEntity,
+    /// MERGE without If-Match.
+    InsertOrMergeEntity,
     DeleteEntity,
     Batch,
     GetServiceProperties,
@@ -44,22 +46,24 @@ pub enum TableOp {
 }
 
 impl TableOp {
-    pub fn name(self) -> &'static str {
+    /// The operation as the SAS rules (and logs and metrics) name it.
+    pub fn operation(self) -> Operation {
         match self {
-            TableOp::CreateTable => "CreateTable",
-            TableOp::QueryTables => "QueryTables",
-            TableOp::DeleteTable => "DeleteTable",
-            TableOp::GetTableAcl => "GetTableAcl",
-            TableOp::SetTableAcl => "SetTableAcl",
-            TableOp::InsertEntity => "InsertEntity",
-            TableOp::GetEntity => "GetEntity",
-            TableOp::QueryEntities => "QueryEntities",
-            TableOp::PutEntity => "UpdateEntity",
-            TableOp::MergeEntity => "MergeEntity",
-            TableOp::DeleteEntity => "DeleteEntity",
-            TableOp::Batch => "EntityGroupTransaction",
-            TableOp::GetServiceProperties => "GetTableServiceProperties",
-            TableOp::SetServiceProperties => "SetTableServiceProperties",
+            TableOp::CreateTable => Operation::CreateTable,
+            TableOp::QueryTables => Operation::QueryTables,
+            TableOp::DeleteTable => Operation::DeleteTable,
+            TableOp::GetTableAcl => Operation::GetTableAcl,
+            TableOp::SetTableAcl => Operation::SetTableAcl,
+            TableOp::InsertEntity => Operation::InsertEntity,
+            TableOp::GetEntity | TableOp::QueryEntities => Operation::QueryEntities,
+            TableOp::UpdateEntity => Operation::UpdateEntity,
+            TableOp::InsertOrReplaceEntity => Operation::InsertOrReplaceEntity,
+            TableOp::MergeEntity => Operation::MergeEntity,
+            TableOp::InsertOrMergeEntity => Operation::InsertOrMergeEntity,
+            TableOp::DeleteEntity => Operation::DeleteEntity,
+            TableOp::Batch => Operation::EntityGroupTransaction,
+            TableOp::GetServiceProperties => Operation::GetTableServiceProperties,
+            TableOp::SetServiceProperties => Operation::SetTableServiceProperties,
         }
     }
 }
@@ -87,6 +91,7 @@ fn route(
     path: &TablePath,
     query: &Query,
     x_http_method: Option<&str>,
+    if_match: bool,
 ) -> ApiResult<TableOp> {
     let m = match (method.as_str(), x_http_method) {
         ("POST", Some(over)) => over.to_ascii_uppercase(),
@@ -105,9 +110,15 @@ fn route(
         (TablePath::Entities { keys: None, .. }, "POST", None) => TableOp::InsertEntity,
         (TablePath::Entities { keys: None, .. }, "GET", None) => TableOp::QueryEntities,
         (TablePath::Entities { keys: Some(_), .. }, "GET", None) => TableOp::GetEntity,
-        (TablePath::Entities { keys: Some(_), .. }, "PUT", None) => TableOp::PutEntity,
-        (TablePath::Entities { keys: Some(_), .. }, "MERGE" | "PATCH", None) => {
+        (TablePath::Entities { keys: Some(_), .. }, "PUT", None) if if_match => {
+            TableOp::UpdateEntity
+        }
+        (TablePath::Entities { keys: Some(_), .. }, "PUT", None) => TableOp::InsertOrReplaceEntity,
+        (TablePath::Entities { keys: Some(_), .. }, "MERGE" | "PATCH", None) if if_match => {
             TableOp::MergeEntity
+        }
+        (TablePath::Entities { keys: Some(_), .. }, "MERGE" | "PATCH", None) => {
+            TableOp::InsertOrMergeEntity
         }
         (TablePath::Entities { keys: Some(_), .. }, "DELETE", None) => TableOp::DeleteEntity,
         (TablePath::Service, "GET", Some("properties")) => TableOp::GetServiceProperties,
@@ -130,38 +141,14 @@ fn route(
     Ok(op)
 }
 
-/// The SAS permission letters an operation needs (all of them), and the resource type an account
-/// SAS must name.
-fn requirement(op: TableOp) -> (ResourceType, &'static [char]) {
-    use ResourceType::*;
-    match op {
-        TableOp::CreateTable => (Container, &['c']),
-        TableOp::DeleteTable => (Container, &['d']),
-        TableOp::QueryTables => (Container, &['l']),
-        TableOp::GetTableAcl => (Container, &['r']),
-        TableOp::SetTableAcl => (Container, &['w']),
-        TableOp::InsertEntity => (Object, &['a']),
-        TableOp::GetEntity | TableOp::QueryEntities => (Object, &['r']),
-        // Without If-Match these are Insert Or Replace / Insert Or Merge, which need both.
-        TableOp::PutEntity | TableOp::MergeEntity => (Object, &['u']),
-        TableOp::DeleteEntity => (Object, &['d']),
-        // Checked per operation inside the batch.
-        TableOp::Batch => (Object, &[]),
-        TableOp::GetServiceProperties => (Service, &['r']),
-        TableOp::SetServiceProperties => (Service, &['w']),
-    }
-}
-
-/// Checks a SAS for one more permission letter on the table (used for upserts and batches).
-pub fn sas_allows(grant: &SasGrant, table: &str, letter: char) -> ApiResult<()> {
-    grant
-        .authorize(&Requirement {
-            resource_type: ResourceType::Object,
-            permission: letter,
-            container: Some(table),
-            blob: None,
-        })
-        .map_err(ApiError::from)
+/// Checks a SAS for one operation on a table (each sub-request of a batch).
+pub fn sas_allows(grant: &SasGrant, table: &str, op: Operation) -> ApiResult<()> {
+    let target = SasTarget {
+        container: Some(table),
+        blob: None,
+    };
+    grant.authorize(op, &target)?;
+    Ok(())
 }
 
 /// A SAS with PartitionKey/RowKey ranges grants only the entities inside them.
@@ -192,8 +179,15 @@ pub async fn dispatch(
         .get("x-http-method")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let op = route(req.method(), &path, &query, x_http_method.as_deref())?;
-    *op_name = op.name();
+    let if_match = req.headers().contains_key(http::header::IF_MATCH);
+    let op = route(
+        req.method(),
+        &path,
+        &query,
+        x_http_method.as_deref(),
+        if_match,
+    )?;
+    *op_name = op.operation().name();
 
     let grant = authenticate(state, &req, &account, &path, op, peer, now)?;
     let host = req
@@ -218,8 +212,10 @@ pub async fn dispatch(
         TableOp::InsertEntity => entities::insert(ctx, req).await,
         TableOp::GetEntity => entities::get(ctx, req).await,
         TableOp::QueryEntities => entities::query(ctx, req).await,
-        TableOp::PutEntity => entities::put(ctx, req, false).await,
-        TableOp::MergeEntity => entities::put(ctx, req, true).await,
+        TableOp::UpdateEntity | TableOp::InsertOrReplaceEntity => {
+            entities::put(ctx, req, false).await
+        }
+        TableOp::MergeEntity | TableOp::InsertOrMergeEntity => entities::put(ctx, req, true).await,
         TableOp::DeleteEntity => entities::delete(ctx, req).await,
         TableOp::Batch => batch::execute(ctx, req).await,
         TableOp::GetServiceProperties => tables::get_service_properties(ctx).await,
@@ -268,17 +264,11 @@ fn authenticate(
             ErrorCode::NoAuthenticationInformation,
         ))),
         Principal::Sas(grant) => {
-            let (resource_type, letters) = requirement(op);
-            for &permission in letters {
-                grant
-                    .authorize(&Requirement {
-                        resource_type,
-                        permission,
-                        container: path.table(),
-                        blob: None,
-                    })
-                    .map_err(ApiError::from)?;
-            }
+            let target = SasTarget {
+                container: path.table(),
+                blob: None,
+            };
+            grant.authorize(op.operation(), &target)?;
             Ok(Some(grant))
         }
     }

@@ -1,0 +1,164 @@
+//! What a SAS must grant for each operation: the one table of these rules. Every operation Lapis
+//! serves is an [`Operation`]; the server maps each of its routes to one, and [`sas_rule`] is an
+//! exhaustive match, so a new operation does not build until its rule is written here.
+//!
+//! Sources: the REST reference's "Create a service SAS" (permissions by signed resource) and
+//! "Create an account SAS" (operations by signed resource type and permission), checked against
+//! the SAS error codes page: an operation a kind of SAS can never grant is 403
+//! `AuthorizationFailure`, a missing letter 403 `AuthorizationPermissionMismatch`.
+
+use strum::{EnumIter, IntoStaticStr};
+
+use crate::request::Service;
+
+/// Every operation Lapis serves, named as Azure names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, IntoStaticStr)]
+pub enum Operation {
+    // Blob service, service level.
+    ListContainers,
+    GetBlobServiceProperties,
+    SetBlobServiceProperties,
+    GetAccountInformation,
+    // Blob service, containers.
+    CreateContainer,
+    GetContainerProperties,
+    GetContainerMetadata,
+    SetContainerMetadata,
+    GetContainerAcl,
+    SetContainerAcl,
+    DeleteContainer,
+    ListBlobs,
+    // Blob service, blobs.
+    PutBlob,
+    PutBlock,
+    PutBlockList,
+    GetBlockList,
+    GetBlob,
+    GetBlobProperties,
+    GetBlobMetadata,
+    SetBlobProperties,
+    SetBlobMetadata,
+    DeleteBlob,
+    // Table service.
+    GetTableServiceProperties,
+    SetTableServiceProperties,
+    QueryTables,
+    CreateTable,
+    DeleteTable,
+    GetTableAcl,
+    SetTableAcl,
+    QueryEntities,
+    InsertEntity,
+    UpdateEntity,
+    MergeEntity,
+    InsertOrReplaceEntity,
+    InsertOrMergeEntity,
+    DeleteEntity,
+    /// `$batch`: each sub-request is authorised as its own operation.
+    EntityGroupTransaction,
+}
+
+/// The level an operation acts on: an account SAS's signed resource type (`srt`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ResourceType {
+    Service,
+    Container,
+    Object,
+}
+
+impl ResourceType {
+    pub fn letter(self) -> char {
+        match self {
+            ResourceType::Service => 's',
+            ResourceType::Container => 'c',
+            ResourceType::Object => 'o',
+        }
+    }
+}
+
+/// The permission letters a kind of SAS must carry for an operation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Needs {
+    /// This kind of SAS can never grant the operation (403 `AuthorizationFailure`).
+    Never,
+    /// Any one of these letters.
+    Any(&'static str),
+    /// Every one of these letters.
+    All(&'static str),
+    /// `w`, or `c` for a target that does not exist yet: `c` creates but never overwrites.
+    CreateOrWrite,
+    /// Any valid SAS of this kind.
+    Anything,
+    /// Authorised per sub-request (`$batch`).
+    EachSubRequest,
+}
+
+/// One operation's row of the table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SasRule {
+    pub service: Service,
+    pub resource_type: ResourceType,
+    /// What an account SAS must carry.
+    pub account: Needs,
+    /// What a service SAS (container, blob or table SAS) must carry.
+    pub service_sas: Needs,
+}
+
+impl Operation {
+    /// The name Azure gives the operation, for logs and metrics.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The rule of each operation. Exhaustive on purpose: a new operation names its rule here.
+pub fn sas_rule(op: Operation) -> SasRule {
+    use Needs::*;
+    use Operation::*;
+    use ResourceType::{Container as C, Object as O, Service as S};
+    let (service, resource_type, account, service_sas) = match op {
+        // Service-level operations: account SAS only.
+        ListContainers => (Service::Blob, S, Any("l"), Never),
+        GetBlobServiceProperties => (Service::Blob, S, Any("r"), Never),
+        SetBlobServiceProperties => (Service::Blob, S, Any("w"), Never),
+        // Not in either table: any valid SAS may ask, at the level its resource allows.
+        GetAccountInformation => (Service::Blob, S, Anything, Anything),
+        // Containers: a container SAS grants only List Blobs ("containers can't be created,
+        // deleted, or listed; their metadata and properties can't be read or written"); ACLs
+        // are for the account owner alone, whatever the SAS.
+        CreateContainer => (Service::Blob, C, Any("cw"), Never),
+        GetContainerProperties | GetContainerMetadata => (Service::Blob, C, Any("r"), Never),
+        SetContainerMetadata => (Service::Blob, C, Any("w"), Never),
+        GetContainerAcl | SetContainerAcl => (Service::Blob, C, Never, Never),
+        DeleteContainer => (Service::Blob, C, Any("d"), Never),
+        ListBlobs => (Service::Blob, C, Any("l"), Any("l")),
+        // Blobs.
+        PutBlob => (Service::Blob, O, CreateOrWrite, CreateOrWrite),
+        PutBlock | PutBlockList => (Service::Blob, O, Any("w"), Any("w")),
+        GetBlockList | GetBlob | GetBlobProperties | GetBlobMetadata => {
+            (Service::Blob, O, Any("r"), Any("r"))
+        }
+        SetBlobProperties | SetBlobMetadata => (Service::Blob, O, Any("w"), Any("w")),
+        DeleteBlob => (Service::Blob, O, Any("d"), Any("d")),
+        // Table service: a table SAS grants entity operations only.
+        GetTableServiceProperties => (Service::Table, S, Any("r"), Never),
+        SetTableServiceProperties => (Service::Table, S, Any("w"), Never),
+        QueryTables => (Service::Table, C, Any("l"), Never),
+        CreateTable => (Service::Table, C, Any("cw"), Never),
+        DeleteTable => (Service::Table, C, Any("d"), Never),
+        GetTableAcl | SetTableAcl => (Service::Table, C, Never, Never),
+        QueryEntities => (Service::Table, O, Any("r"), Any("r")),
+        InsertEntity => (Service::Table, O, Any("a"), Any("a")),
+        UpdateEntity | MergeEntity => (Service::Table, O, Any("u"), Any("u")),
+        // An upsert adds or updates: both letters.
+        InsertOrReplaceEntity | InsertOrMergeEntity => (Service::Table, O, All("au"), All("au")),
+        DeleteEntity => (Service::Table, O, Any("d"), Any("d")),
+        EntityGroupTransaction => (Service::Table, O, EachSubRequest, EachSubRequest),
+    };
+    SasRule {
+        service,
+        resource_type,
+        account,
+        service_sas,
+    }
+}
