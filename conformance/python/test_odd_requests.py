@@ -112,3 +112,25 @@ def test_duplicate_metadata_names_rejected(endpoint, container):
     # Either the signature no longer matches (403) or the duplicate is rejected (400): never stored.
     assert resp.status in (400, 403)
     assert not container.get_blob_client("dup").exists()
+
+
+def test_backslash_in_a_blob_name_is_a_slash(endpoint, container):
+    """Azure stores and lists a `\\` of a blob name (raw or %5C) as `/`."""
+    for sent in ("dir%5Cfile.txt", "dir\\file.txt"):
+        url = f"{endpoint}/{container.container_name}/{sent}"
+        resp = helpers.raw("PUT", url, data=b"x", headers={"x-ms-blob-type": "BlockBlob"})
+        assert resp.status_code == 201, resp.text
+    assert [b.name for b in container.list_blobs()] == ["dir/file.txt"]
+    assert container.get_blob_client("dir/file.txt").download_blob().readall() == b"x"
+
+
+def test_blob_name_of_more_than_254_segments_is_refused(endpoint, container):
+    deep = "/".join(["s"] * 255)
+    resp = helpers.raw("PUT", f"{endpoint}/{container.container_name}/{deep}", data=b"x",
+                       headers={"x-ms-blob-type": "BlockBlob"})
+    assert resp.status_code == 400, resp.text
+    assert list(container.list_blobs()) == []
+    ok = "/".join(["s"] * 254)
+    resp = helpers.raw("PUT", f"{endpoint}/{container.container_name}/{ok}", data=b"x",
+                       headers={"x-ms-blob-type": "BlockBlob"})
+    assert resp.status_code == 201, resp.text

@@ -33,6 +33,21 @@ fn decode(s: &str) -> Result<String, AzureError> {
         .map_err(|_| AzureError::new(ErrorCode::InvalidUri))
 }
 
+/// Azure's limit on the `/`-separated segments of a blob name.
+const MAX_BLOB_NAME_SEGMENTS: usize = 254;
+
+/// A blob name from its raw path segment: decoded, with `\` read as `/` (Azure stores and lists
+/// `a\b` as `a/b`), and at most 254 segments.
+fn blob_name(raw: &str) -> Result<String, AzureError> {
+    let name = decode(raw)?.replace('\\', "/");
+    if name.split('/').count() > MAX_BLOB_NAME_SEGMENTS {
+        return Err(AzureError::new(ErrorCode::InvalidUri).message(format!(
+            "The blob name has more than {MAX_BLOB_NAME_SEGMENTS} path segments."
+        )));
+    }
+    Ok(name)
+}
+
 /// Splits a raw (still percent-encoded) path. The blob name is everything after the container,
 /// slashes included; an empty blob name (`/acct/container/`) addresses the container.
 pub fn parse_path(raw_path: &str) -> Result<Target, AzureError> {
@@ -49,7 +64,7 @@ pub fn parse_path(raw_path: &str) -> Result<Target, AzureError> {
         .map(decode)
         .transpose()?;
     let blob = match (&container, parts.next()) {
-        (Some(_), Some(b)) if !b.is_empty() => Some(decode(b)?),
+        (Some(_), Some(b)) if !b.is_empty() => Some(blob_name(b)?),
         _ => None,
     };
     Ok(Target {
@@ -219,6 +234,13 @@ mod tests {
         assert_eq!(t.blob.as_deref(), Some("dir/a||b c"));
         assert!(parse_path("/").is_err());
         assert!(parse_path("/acct/c/%FF").is_err());
+        assert_eq!(
+            parse_path("/acct/c/a%5Cb\\c").unwrap().blob.as_deref(),
+            Some("a/b/c")
+        );
+        let deep = |n: usize| format!("/acct/c/{}", vec!["s"; n].join("/"));
+        assert!(parse_path(&deep(254)).is_ok());
+        assert!(parse_path(&deep(255)).is_err());
     }
 
     #[test]

@@ -182,9 +182,10 @@ fn service_scope(
                 layout::blob_resource(&p.version, account, &container, signed_blob.as_deref());
             let sts = layout::blob_service(p, &resource);
             let scope = match signed_blob {
+                // The name as signed; the blob it grants is the one Azure stores, `\` as `/`.
                 Some(blob) => SasScope::Blob {
                     container: container.clone(),
-                    blob,
+                    blob: blob.replace('\\', "/"),
                 },
                 None => SasScope::Container {
                     container: container.clone(),
