@@ -44,15 +44,16 @@ pub(crate) fn check(
         Access::Read => StoreError::NotModified,
         Access::Write => StoreError::ConditionNotMet,
     };
-    if let Some(m) = &cond.if_none_match {
-        if etag_matches(m, etag) {
-            return Err(unchanged);
-        }
-    }
-    if let Some(date) = cond.if_modified_since {
-        if modified <= date {
-            return Err(unchanged);
-        }
+    // Each says "the client's copy is current".
+    let same_etag = cond.if_none_match.as_ref().map(|m| etag_matches(m, etag));
+    let not_modified_since = cond.if_modified_since.map(|date| modified <= date);
+    let current = match (access, same_etag, not_modified_since) {
+        // A read goes ahead if either condition holds (Azure since 2013-08-15).
+        (Access::Read, Some(a), Some(b)) => a && b,
+        (_, a, b) => a.unwrap_or(false) || b.unwrap_or(false),
+    };
+    if current {
+        return Err(unchanged);
     }
     Ok(())
 }
@@ -182,5 +183,23 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(kind(check(&ims, None, Access::Write)), "412");
+    }
+
+    #[test]
+    fn a_read_goes_ahead_when_either_freshness_condition_holds() {
+        let earlier = datetime!(2024-05-01 11:00 UTC);
+        let later = datetime!(2024-05-01 13:00 UTC);
+        let both = |etag: &[&str], since| Conditions {
+            if_none_match: tags(etag),
+            if_modified_since: Some(since),
+            ..Default::default()
+        };
+        // Same ETag but modified since: the read goes ahead (and a write does not).
+        assert_eq!(kind(run(both(&[E], earlier), Access::Read)), "ok");
+        assert_eq!(kind(run(both(&[E], earlier), Access::Write)), "412");
+        // Other ETag, not modified since: goes ahead.
+        assert_eq!(kind(run(both(&["x"], later), Access::Read)), "ok");
+        // Both say the copy is current: 304.
+        assert_eq!(kind(run(both(&[E], later), Access::Read)), "304");
     }
 }

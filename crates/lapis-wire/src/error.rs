@@ -98,6 +98,8 @@ error_codes! {
     UnsupportedHttpVerb => (405, "The resource doesn't support the specified HTTP verb."),
     UnsupportedQueryParameter => (400, "One of the query parameters specified in the request URI is not supported."),
     UnsupportedXmlNode => (400, "One of the XML nodes specified in the request body is not supported."),
+    // Not in the spec's enum; the service's own (legacy emulator source, SDK and CLI tests).
+    UnsatisfiableCondition => (400, "The request includes an unsatisfiable condition for this operation."),
 
     // Blob service error codes (the spec's ErrorCode enum, plus codes seen in recordings).
     AppendPositionConditionNotMet => (412, "The append position condition specified was not met."),
@@ -112,6 +114,9 @@ error_codes! {
     BlobOperationNotSupported => (409, "Blob operation is not supported."),
     BlobOverwritten => (409, "The blob has been recreated since the previous snapshot was taken."),
     BlobTierInadequateForContentLength => (409, "The specified blob tier size limit cannot be less than content length."),
+    BlobCustomerSpecifiedEncryptionMismatch => (409, "The given customer specified encryption does not match the encryption used to encrypt the blob."),
+    BlobDoesNotUseCustomerSpecifiedEncryption => (409, "The blob is not encrypted with customer specified encryption, but one was provided in the request."),
+    BothCrc64AndMd5HeaderPresent => (400, "Both x-ms-content-crc64 header and Content-MD5 header are present."),
     BlobUsesCustomerSpecifiedEncryption => (409, "The blob is encrypted with customer specified encryption, but it was not provided in the request."),
     BlockCountExceedsLimit => (409, "The committed block count cannot exceed the maximum limit of 50,000 blocks."),
     BlockListTooLong => (400, "The block list may not contain more than 50,000 blocks."),

@@ -78,7 +78,7 @@ fn parse_range(v: &str) -> Option<ByteRange> {
 
 pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_read(&headers)?;
     let range = requested_range(&headers)?;
     let want_range_md5 = headers
         .get("x-ms-range-get-content-md5")
@@ -174,7 +174,7 @@ fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
 
 /// The blob's properties, for a read under the request's conditions.
 fn read_properties(ctx: &Ctx, req: &Request<Body>) -> ApiResult<BlobProps> {
-    let cond = conditions::parse(&Headers::of(req))?;
+    let cond = conditions::parse_read(&Headers::of(req))?;
     read_now(ctx, |s| {
         s.get_blob_properties(
             &ctx.target.account,
@@ -221,7 +221,7 @@ pub fn http_props_from_blob_headers(headers: &Headers) -> ApiResult<BlobHttpProp
 
 pub async fn set_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_write(&headers)?;
     let http = http_props_from_blob_headers(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     let p = blocking(&ctx, move |s| {
@@ -236,7 +236,7 @@ pub async fn set_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 
 pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_write(&headers)?;
     let metadata = headers.metadata()?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     let p = blocking(&ctx, move |s| {
@@ -252,7 +252,7 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
 
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_write(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     blocking(&ctx, move |s| {
         s.delete_blob(&account, &container, &blob, &cond)

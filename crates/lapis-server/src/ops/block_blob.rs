@@ -76,7 +76,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     validate_blob_name(&blob)?;
     let (parts, body) = req.into_parts();
     let headers = Headers::of_parts(&parts);
-    let mut cond = conditions::parse(&headers)?;
+    let mut cond = conditions::parse_write(&headers)?;
     let refuse_existing = create_only(&ctx, &mut cond);
     let metadata = headers.metadata()?;
     let mut http = put_blob_http_props(&headers)?;
@@ -195,7 +195,7 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     let blob = ctx.blob();
     validate_blob_name(&blob)?;
     let headers = Headers::of(&req);
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_write(&headers)?;
     let metadata = headers.metadata()?;
     let http = http_props_from_blob_headers(&headers)?;
     let body_md5 = headers.md5("content-md5")?;

@@ -75,7 +75,7 @@ pub async fn get_properties(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response
 pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let metadata = headers.metadata()?;
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_container(&headers)?;
     date_conditions_only(&cond, false)?;
     let (account, name) = (ctx.account(), ctx.container());
     let c = blocking(&ctx, move |s| {
@@ -98,7 +98,7 @@ pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>>
 pub async fn set_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let access = public_access(&headers)?;
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_container(&headers)?;
     date_conditions_only(&cond, true)?;
     let body = read_small_body(req, 64 * 1024).await?;
     let ids = acl::parse(&body)?;
@@ -112,7 +112,7 @@ pub async fn set_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> 
 
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
-    let cond = conditions::parse(&headers)?;
+    let cond = conditions::parse_container(&headers)?;
     date_conditions_only(&cond, true)?;
     let (account, name) = (ctx.account(), ctx.container());
     blocking(&ctx, move |s| s.delete_container(&account, &name, &cond)).await?;
