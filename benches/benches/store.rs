@@ -41,6 +41,7 @@ fn put_blob(store: &Store, name: &str, data: &[u8]) -> Result<(), StoreError> {
         written,
         &BlobHttpProps::default(),
         &Vec::new(),
+        None,
         &Conditions::default(),
     )?;
     Ok(())
@@ -49,7 +50,7 @@ fn put_blob(store: &Store, name: &str, data: &[u8]) -> Result<(), StoreError> {
 /// Reads the whole blob and returns its length, so the bytes are really copied out.
 fn get_blob(store: &Store, name: &str) -> Result<u64, StoreError> {
     let (_, mut reader) =
-        store.read_blob(ACCOUNT, CONTAINER, name, None, &Conditions::default())?;
+        store.read_blob(ACCOUNT, CONTAINER, name, None, &Conditions::default(), None)?;
     let mut total = 0u64;
     while let Some(chunk) = reader.read_chunk(1024 * 1024)? {
         total += chunk.len() as u64;

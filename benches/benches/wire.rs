@@ -28,6 +28,8 @@ fn list_blobs_1000(c: &mut Criterion) {
                 blob_type: "BlockBlob",
                 metadata: None,
                 committed: true,
+                access_tier: None,
+                customer_key_sha256: None,
             })
         })
         .collect();

@@ -8,17 +8,18 @@ use time::OffsetDateTime;
 use crate::codec::{decode_metadata, encode_metadata, time_from_i64, time_to_i64};
 use crate::conditions::check;
 use crate::containers::load_container;
+use crate::cpk::{check_key, iv_from_column, sha256_from_column};
 use crate::inline::read_inline;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
 use crate::{
-    Access, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions, Metadata, Result,
-    Store, StoreError,
+    Access, AccessTier, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, ChunkCipher,
+    Conditions, CustomerKey, Metadata, Result, Store, StoreError,
 };
 
 pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_modified, created, size, content_type, \
      content_encoding, content_language, content_disposition, cache_control, content_md5, content_crc64, \
-     committed_block_count, metadata";
+     committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256";
 
 pub(crate) struct BlobRow {
     pub(crate) id: i64,
@@ -71,6 +72,16 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
             metadata,
             content_crc64: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
             committed_block_count: r.get::<_, i64>(15)? as u32,
+            access_tier: match (
+                r.get::<_, Option<String>>(17)?,
+                r.get::<_, Option<i64>>(18)?,
+            ) {
+                (Some(tier), Some(changed)) => {
+                    AccessTier::from_name(&tier).map(|t| (t, time_from_i64(changed)))
+                }
+                _ => None,
+            },
+            cpk_sha256: sha256_from_column(r.get(19)?)?,
         },
     })
 }
@@ -181,6 +192,9 @@ pub(crate) fn upsert_blob(
         p.content_crc64.map(|v| v as i64),
         p.committed_block_count as i64,
         encode_metadata(&p.metadata),
+        p.access_tier.map(|(t, _)| t.name()),
+        p.access_tier.map(|(_, changed)| time_to_i64(changed)),
+        p.cpk_sha256.as_ref().map(|h| h.as_slice()),
     ];
     match existing {
         Some(id) => {
@@ -188,8 +202,8 @@ pub(crate) fn upsert_blob(
                 "UPDATE blobs SET committed = ?3, blob_type = ?4, etag = ?5, last_modified = ?6, created = ?7, size = ?8,
                     content_type = ?9, content_encoding = ?10, content_language = ?11, content_disposition = ?12,
                     cache_control = ?13, content_md5 = ?14, content_crc64 = ?15, committed_block_count = ?16,
-                    metadata = ?17
-                 WHERE id = ?18 AND container_id = ?1 AND name = ?2",
+                    metadata = ?17, access_tier = ?18, access_tier_changed = ?19, cpk_sha256 = ?20
+                 WHERE id = ?21 AND container_id = ?1 AND name = ?2",
             )?;
             let mut all: Vec<&dyn rusqlite::ToSql> = values.to_vec();
             all.push(&id);
@@ -200,8 +214,8 @@ pub(crate) fn upsert_blob(
             let mut st = conn.prepare_cached(
                 "INSERT INTO blobs (container_id, name, committed, blob_type, etag, last_modified, created, size,
                     content_type, content_encoding, content_language, content_disposition, cache_control, content_md5,
-                    content_crc64, committed_block_count, metadata)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                    content_crc64, committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )?;
             st.execute(values)?;
             Ok(conn.last_insert_rowid())
@@ -229,7 +243,8 @@ pub(crate) fn ensure_extent_row(conn: &Connection, extent: i64) -> Result<()> {
 /// Stores `chunks` as the blob's content, in order.
 pub(crate) fn insert_blob_chunks(conn: &Connection, blob_id: i64, chunks: &[Chunk]) -> Result<()> {
     let mut st = conn.prepare_cached(
-        "INSERT INTO blob_chunks (blob_id, start, extent, offset, len) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO blob_chunks (blob_id, start, extent, offset, len, iv, position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut start = 0u64;
     for ch in chunks.iter().filter(|c| c.len > 0) {
@@ -239,17 +254,33 @@ pub(crate) fn insert_blob_chunks(conn: &Connection, blob_id: i64, chunks: &[Chun
             start as i64,
             ch.extent,
             ch.offset as i64,
-            ch.len as i64
+            ch.len as i64,
+            ch.cipher.as_ref().map(|c| c.iv.as_slice()),
+            ch.cipher.map(|c| c.position as i64),
         ])?;
         start += ch.len;
     }
     Ok(())
 }
 
+/// A stored chunk's cipher columns (`iv`, `position`).
+pub(crate) fn cipher_from_columns(
+    iv: Option<Vec<u8>>,
+    position: Option<i64>,
+) -> Result<Option<ChunkCipher>> {
+    Ok(match (iv_from_column(iv)?, position) {
+        (Some(iv), Some(position)) => Some(ChunkCipher {
+            iv,
+            position: position as u64,
+        }),
+        _ => None,
+    })
+}
+
 /// The chunks covering `[from, to)` of a blob, clipped to that range.
 fn range_chunks(conn: &Connection, blob_id: i64, from: u64, to: u64) -> Result<Vec<Chunk>> {
     let mut st = conn.prepare_cached(
-        "SELECT start, extent, offset, len FROM blob_chunks
+        "SELECT start, extent, offset, len, iv, position FROM blob_chunks
          WHERE blob_id = ?1 AND start < ?3
            AND start >= COALESCE((SELECT MAX(start) FROM blob_chunks WHERE blob_id = ?1 AND start <= ?2), 0)
          ORDER BY start",
@@ -257,20 +288,17 @@ fn range_chunks(conn: &Connection, blob_id: i64, from: u64, to: u64) -> Result<V
     let mut q = st.query(params![blob_id, from as i64, to as i64])?;
     let mut out = Vec::new();
     while let Some(r) = q.next()? {
-        let (start, extent, offset, len) = (
-            r.get::<_, i64>(0)? as u64,
-            r.get(1)?,
-            r.get::<_, i64>(2)? as u64,
-            r.get::<_, i64>(3)? as u64,
-        );
+        let start = r.get::<_, i64>(0)? as u64;
+        let chunk = Chunk {
+            extent: r.get(1)?,
+            offset: r.get::<_, i64>(2)? as u64,
+            len: r.get::<_, i64>(3)? as u64,
+            cipher: cipher_from_columns(r.get(4)?, r.get(5)?)?,
+        };
         let lo = from.max(start);
-        let hi = to.min(start + len);
+        let hi = to.min(start + chunk.len);
         if lo < hi {
-            out.push(Chunk {
-                extent,
-                offset: offset + (lo - start),
-                len: hi - lo,
-            });
+            out.push(chunk.part(lo - start, hi - lo));
         }
     }
     Ok(out)
@@ -290,6 +318,8 @@ fn resolve_range(size: u64, range: Option<ByteRange>) -> Result<(u64, u64)> {
 }
 
 impl Store {
+    /// A committed blob's properties under the read's conditions; `key` must be the blob's
+    /// customer-provided key, if it has one.
     pub fn get_blob_properties(
         &self,
         account: &str,
@@ -297,9 +327,11 @@ impl Store {
         blob: &str,
         cond: &Conditions,
         access: Access,
+        key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
         self.core().readers.read(|c| {
             let row = load_committed(c, account, container, blob)?;
+            check_key(row.props.cpk_sha256.as_ref(), key)?;
             check(
                 cond,
                 Some((&row.props.etag, row.props.last_modified)),
@@ -310,6 +342,7 @@ impl Store {
     }
 
     /// Resolves the range and pins its bytes; the reader stays valid whatever happens next.
+    /// A blob encrypted with a customer-provided key is read (and decrypted) with that `key`.
     pub fn read_blob(
         &self,
         account: &str,
@@ -317,18 +350,20 @@ impl Store {
         blob: &str,
         range: Option<ByteRange>,
         cond: &Conditions,
+        key: Option<&CustomerKey>,
     ) -> Result<(BlobProps, BlobReader)> {
         let core = self.core();
         let _no_gc = core.gc_lock.read();
         core.readers.read(|c| {
             let row = load_committed(c, account, container, blob)?;
+            check_key(row.props.cpk_sha256.as_ref(), key)?;
             check(
                 cond,
                 Some((&row.props.etag, row.props.last_modified)),
                 Access::Read,
             )?;
             let (from, to) = resolve_range(row.props.size, range)?;
-            if let Some(data) = read_inline(c, row.id, from, to)? {
+            if let Some(data) = read_inline(c, row.id, from, to, key)? {
                 if data.len() as u64 != to - from {
                     return Err(StoreError::Internal(format!(
                         "blob {blob}: inline bytes do not cover its size"
@@ -341,14 +376,14 @@ impl Store {
             } else {
                 Vec::new()
             };
-            let mut parts: Vec<(Arc<Extent>, u64, u64)> = Vec::with_capacity(chunks.len());
+            let mut parts: Vec<(Arc<Extent>, Chunk)> = Vec::with_capacity(chunks.len());
             for ch in chunks {
                 let ext = core.pool.get(ch.extent).ok_or_else(|| {
                     StoreError::Internal(format!("extent {} of blob {blob} is missing", ch.extent))
                 })?;
-                parts.push((ext, ch.offset, ch.len));
+                parts.push((ext, ch));
             }
-            let reader = BlobReader::new(parts);
+            let reader = BlobReader::new(parts, key.cloned());
             if reader.remaining() != to - from {
                 return Err(StoreError::Internal(format!(
                     "blob {blob}: stored chunks do not cover its size"
@@ -367,9 +402,13 @@ impl Store {
         cond: &Conditions,
     ) -> Result<BlobProps> {
         let http = http.clone();
-        self.update_blob(account, container, blob, cond, move |p| p.http = http)
+        self.update_blob(account, container, blob, cond, move |p| {
+            p.http = http;
+            Ok(())
+        })
     }
 
+    /// Replaces the metadata; a blob with a customer-provided key needs that `key`.
     pub fn set_blob_metadata(
         &self,
         account: &str,
@@ -377,10 +416,14 @@ impl Store {
         blob: &str,
         metadata: &Metadata,
         cond: &Conditions,
+        key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
         let metadata = metadata.clone();
+        let key = key.cloned();
         self.update_blob(account, container, blob, cond, move |p| {
-            p.metadata = metadata
+            check_key(p.cpk_sha256.as_ref(), key.as_ref())?;
+            p.metadata = metadata;
+            Ok(())
         })
     }
 
@@ -391,7 +434,7 @@ impl Store {
         container: &str,
         blob: &str,
         cond: &Conditions,
-        change: impl FnOnce(&mut BlobProps) + Send + 'static,
+        change: impl FnOnce(&mut BlobProps) -> Result<()> + Send + 'static,
     ) -> Result<BlobProps> {
         let (account, container, blob, cond) = (
             account.to_owned(),
@@ -411,7 +454,7 @@ impl Store {
                 Access::Write,
             )?;
             let mut props = row.props;
-            change(&mut props);
+            change(&mut props)?;
             props.etag = clock.next();
             props.last_modified = OffsetDateTime::now_utc();
             upsert_blob(c, cont.id, Some(row.id), true, &props)?;

@@ -2,39 +2,48 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 
-use crate::blobs::{ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob, Replacing};
+use crate::blobs::{
+    cipher_from_columns, ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob, Replacing,
+};
 use crate::codec::time_to_i64;
 use crate::containers::load_container;
+use crate::cpk::{check_key, sha256_from_column};
 use crate::{
-    BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists, BlockSource, Chunk,
-    Conditions, Metadata, Result, Store, StoreError, WrittenData,
+    AccessTier, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
+    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Result, Store, StoreError, WrittenData,
 };
 
 /// Azure's limits per blob.
 pub(crate) const MAX_UNCOMMITTED_BLOCKS: i64 = 100_000;
 pub(crate) const MAX_COMMITTED_BLOCKS: usize = 50_000;
 
-#[allow(clippy::too_many_arguments)]
 fn insert_block(
     conn: &Connection,
     blob_id: i64,
     block_id: &str,
     committed: bool,
     seq: i64,
-    size: u64,
     created: i64,
-    chunks: &[Chunk],
+    block: &StoredBlock,
 ) -> Result<()> {
-    conn.prepare_cached("INSERT INTO blocks (blob_id, block_id, committed, seq, size, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-        .execute(params![blob_id, block_id, committed, seq, size as i64, created])?;
+    conn.prepare_cached("INSERT INTO blocks (blob_id, block_id, committed, seq, size, created, cpk_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(params![
+            blob_id,
+            block_id,
+            committed,
+            seq,
+            block.size as i64,
+            created,
+            block.key_sha256.as_ref().map(|h| h.as_slice())
+        ])?;
     let row = conn.last_insert_rowid();
     // Committed blocks' bytes are counted once, through the blob's own chunks.
     let counted = i64::from(!committed);
-    let mut st = conn.prepare_cached("INSERT INTO block_chunks (block, seq, extent, offset, len, counted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-    for (i, ch) in chunks.iter().filter(|c| c.len > 0).enumerate() {
+    let mut st = conn.prepare_cached("INSERT INTO block_chunks (block, seq, extent, offset, len, counted, iv, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    for (i, ch) in block.chunks.iter().filter(|c| c.len > 0).enumerate() {
         ensure_extent_row(conn, ch.extent)?;
         st.execute(params![
             row,
@@ -42,7 +51,9 @@ fn insert_block(
             ch.extent,
             ch.offset as i64,
             ch.len as i64,
-            counted
+            counted,
+            ch.cipher.as_ref().map(|c| c.iv.as_slice()),
+            ch.cipher.map(|c| c.position as i64),
         ])?;
     }
     Ok(())
@@ -50,6 +61,8 @@ fn insert_block(
 
 struct StoredBlock {
     size: u64,
+    /// SHA-256 of the customer-provided key the block's bytes are encrypted with.
+    key_sha256: Option<[u8; 32]>,
     chunks: Vec<Chunk>,
 }
 
@@ -59,7 +72,8 @@ fn load_blocks(
     blob_id: i64,
 ) -> Result<(HashMap<String, StoredBlock>, HashMap<String, StoredBlock>)> {
     let mut st = conn.prepare_cached(
-        "SELECT b.id, b.block_id, b.committed, b.size, c.extent, c.offset, c.len
+        "SELECT b.id, b.block_id, b.committed, b.size, c.extent, c.offset, c.len, b.cpk_sha256,
+                c.iv, c.position
          FROM blocks b LEFT JOIN block_chunks c ON c.block = b.id
          WHERE b.blob_id = ?1 ORDER BY b.id, c.seq",
     )?;
@@ -87,6 +101,7 @@ fn load_blocks(
                     id.clone(),
                     StoredBlock {
                         size: r.get::<_, i64>(3)? as u64,
+                        key_sha256: sha256_from_column(r.get(7)?)?,
                         chunks: Vec::new(),
                     },
                 );
@@ -111,6 +126,7 @@ fn load_blocks(
                     extent,
                     offset: offset as u64,
                     len: len as u64,
+                    cipher: cipher_from_columns(r.get(8)?, r.get(9)?)?,
                 });
             }
         }
@@ -129,6 +145,13 @@ fn list_blocks(conn: &Connection, blob_id: i64, committed: bool) -> Result<Vec<B
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The length of the id a client chose, before the base64 encoding it is sent and kept in
+/// (padded standard base64, as Put Block checks it).
+fn block_id_len(id: &str) -> usize {
+    let padding = id.bytes().rev().take_while(|b| *b == b'=').count();
+    (id.len() / 4 * 3).saturating_sub(padding)
 }
 
 impl Store {
@@ -166,10 +189,20 @@ impl Store {
                         metadata: Vec::new(),
                         content_crc64: None,
                         committed_block_count: 0,
+                        access_tier: None,
+                        cpk_sha256: None,
                     };
                     upsert_blob(c, cont.id, None, false, &props)?
                 }
             };
+            // All uncommitted blocks of a blob have ids of one length.
+            let other: Option<String> = c
+                .prepare_cached("SELECT block_id FROM blocks WHERE blob_id = ?1 AND committed = 0 LIMIT 1")?
+                .query_row([blob_id], |r| r.get(0))
+                .optional()?;
+            if other.is_some_and(|o| block_id_len(&o) != block_id_len(&block_id)) {
+                return Err(StoreError::BlockIdLengthMismatch);
+            }
             let replaced = c
                 .prepare_cached("DELETE FROM blocks WHERE blob_id = ?1 AND block_id = ?2 AND committed = 0")?
                 .execute(params![blob_id, block_id])?;
@@ -179,12 +212,18 @@ impl Store {
             if replaced == 0 && count >= MAX_UNCOMMITTED_BLOCKS {
                 return Err(StoreError::BlockCountExceeded);
             }
-            insert_block(c, blob_id, &block_id, false, last_seq + 1, data.len, time_to_i64(now), &data.chunks)?;
+            let block = StoredBlock {
+                size: data.len,
+                key_sha256: data.key_sha256,
+                chunks: data.chunks,
+            };
+            insert_block(c, blob_id, &block_id, false, last_seq + 1, time_to_i64(now), &block)?;
             Ok(())
         })
     }
 
-    /// Commits the listed blocks, in order, as the blob's content (Put Block List).
+    /// Commits the listed blocks, in order, as the blob's content (Put Block List), in `tier`
+    /// when given. Blocks written under a customer-provided key are committed with that `key`.
     #[allow(clippy::too_many_arguments)]
     pub fn put_block_list(
         &self,
@@ -194,7 +233,9 @@ impl Store {
         blocks: &[(BlockSource, String)],
         http: &BlobHttpProps,
         metadata: &Metadata,
+        tier: Option<AccessTier>,
         cond: &Conditions,
+        key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
         if blocks.len() > MAX_COMMITTED_BLOCKS {
             return Err(StoreError::BlockCountExceeded);
@@ -208,6 +249,7 @@ impl Store {
             cond.clone(),
         );
         let clock = self.core().clock.clone();
+        let key = key.cloned();
         self.core().writer.submit(Vec::new(), move |c| {
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
             let (committed, uncommitted) = match &target.existing {
@@ -221,7 +263,9 @@ impl Store {
                     BlockSource::Uncommitted => uncommitted.get(id),
                     BlockSource::Latest => uncommitted.get(id).or_else(|| committed.get(id)),
                 };
-                resolved.push((id, block.ok_or(StoreError::InvalidBlockList)?));
+                let block = block.ok_or(StoreError::InvalidBlockList)?;
+                check_key(block.key_sha256.as_ref(), key.as_ref())?;
+                resolved.push((id, block));
             }
             let now = OffsetDateTime::now_utc();
             let props = BlobProps {
@@ -235,28 +279,17 @@ impl Store {
                 metadata,
                 content_crc64: None,
                 committed_block_count: resolved.len() as u32,
+                access_tier: tier.map(|t| (t, now)),
+                cpk_sha256: key.as_ref().map(CustomerKey::sha256),
             };
             let blob_id = target.write_row(c, &props)?;
             let created = time_to_i64(now);
             let mut content: Vec<Chunk> = Vec::new();
             for (seq, (id, block)) in resolved.iter().enumerate() {
-                insert_block(
-                    c,
-                    blob_id,
-                    id,
-                    true,
-                    seq as i64,
-                    block.size,
-                    created,
-                    &block.chunks,
-                )?;
+                insert_block(c, blob_id, id, true, seq as i64, created, block)?;
                 for ch in &block.chunks {
                     match content.last_mut() {
-                        Some(last)
-                            if last.extent == ch.extent && last.offset + last.len == ch.offset =>
-                        {
-                            last.len += ch.len
-                        }
+                        Some(last) if last.continued_by(ch) => last.len += ch.len,
                         _ => content.push(*ch),
                     }
                 }

@@ -3,29 +3,43 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::cpk::{iv_from_column, new_iv};
 use crate::put::{BodyDigest, ContentSummary, PutTarget};
-use crate::{BlobHttpProps, BlobProps, Conditions, Metadata, Pending, Result, Store, StoreError};
+use crate::{
+    AccessTier, BlobHttpProps, BlobProps, Conditions, CustomerKey, Metadata, Pending, Result,
+    Store, StoreError,
+};
 
 /// Largest body `put_blob_inline` keeps in the metadata database; larger ones go to extents.
 pub const INLINE_BLOB_MAX: usize = 64 * 1024;
 
-/// The bytes `[from, to)` of an inline blob, or None when the blob's content is in extents.
+/// The bytes `[from, to)` of an inline blob, decrypted with `key` when they were stored under
+/// a customer-provided key; None when the blob's content is in extents.
 pub(crate) fn read_inline(
     conn: &Connection,
     blob_id: i64,
     from: u64,
     to: u64,
+    key: Option<&CustomerKey>,
 ) -> Result<Option<bytes::Bytes>> {
     // substr on a BLOB counts bytes, 1-based; only the requested range leaves SQLite.
     let mut st =
-        conn.prepare_cached("SELECT substr(data, ?2, ?3) FROM blob_inline WHERE blob_id = ?1")?;
-    let data: Option<Vec<u8>> = st
+        conn.prepare_cached("SELECT substr(data, ?2, ?3), iv FROM blob_inline WHERE blob_id = ?1")?;
+    let row: Option<(Vec<u8>, Option<Vec<u8>>)> = st
         .query_row(
             params![blob_id, from as i64 + 1, to.saturating_sub(from) as i64],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(data.map(bytes::Bytes::from))
+    let Some((mut data, iv)) = row else {
+        return Ok(None);
+    };
+    match (iv_from_column(iv)?, key) {
+        (None, _) => {}
+        (Some(iv), Some(key)) => key.apply(&iv, from, &mut data),
+        (Some(_), None) => return Err(StoreError::CustomerKeyRequired),
+    }
+    Ok(Some(bytes::Bytes::from(data)))
 }
 
 impl Store {
@@ -41,17 +55,22 @@ impl Store {
         bytes: bytes::Bytes,
         http: &BlobHttpProps,
         metadata: &Metadata,
+        tier: Option<AccessTier>,
         cond: &Conditions,
+        key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
         if bytes.len() > INLINE_BLOB_MAX {
             let mut writer = self.blob_writer()?;
+            if let Some(key) = key {
+                writer = writer.encrypt_with(key)?;
+            }
             writer.write(&bytes)?;
             let data = writer.finish()?;
-            return self.put_blob(account, container, blob, data, http, metadata, cond);
+            return self.put_blob(account, container, blob, data, http, metadata, tier, cond);
         }
         let digest = BodyDigest::of(&bytes);
         self.queue_put_blob_inline(
-            account, container, blob, bytes, digest, http, metadata, cond,
+            account, container, blob, bytes, digest, http, metadata, tier, cond, key,
         )?
         .wait()
     }
@@ -70,7 +89,9 @@ impl Store {
         digest: BodyDigest,
         http: &BlobHttpProps,
         metadata: &Metadata,
+        tier: Option<AccessTier>,
         cond: &Conditions,
+        key: Option<&CustomerKey>,
     ) -> Result<Pending<BlobProps>> {
         if bytes.len() > INLINE_BLOB_MAX {
             return Err(StoreError::Internal(format!(
@@ -82,13 +103,30 @@ impl Store {
             len: bytes.len() as u64,
             md5: Some(digest.md5),
             crc64: digest.crc64,
+            key_sha256: key.map(CustomerKey::sha256),
         };
-        let target = PutTarget::new(account, container, blob, http, metadata, cond);
+        // Under a customer-provided key the bytes are stored encrypted, with their own IV.
+        let (stored, iv) = match key {
+            Some(key) => {
+                let iv = new_iv()?;
+                let mut sealed = bytes.to_vec();
+                key.apply(&iv, 0, &mut sealed);
+                (bytes::Bytes::from(sealed), Some(iv))
+            }
+            None => (bytes, None),
+        };
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
         self.queue_replace_blob(Vec::new(), target, summary, move |c, id| {
             // An empty blob has no content to store, inline or in extents.
-            if !bytes.is_empty() {
-                c.prepare_cached("INSERT INTO blob_inline (blob_id, data) VALUES (?1, ?2)")?
-                    .execute(params![id, bytes.as_ref()])?;
+            if !stored.is_empty() {
+                c.prepare_cached(
+                    "INSERT INTO blob_inline (blob_id, data, iv) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![
+                    id,
+                    stored.as_ref(),
+                    iv.as_ref().map(|v| v.as_slice())
+                ])?;
             }
             Ok(())
         })

@@ -21,6 +21,7 @@ mod blocks;
 mod codec;
 mod conditions;
 mod containers;
+mod cpk;
 mod entities;
 mod entity_query;
 mod extents;
@@ -36,6 +37,7 @@ mod stream;
 mod tables;
 mod writer;
 
+pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
 pub use put::BodyDigest;
 pub use stream::{BlobReader, BlobWriter};
@@ -76,6 +78,9 @@ pub enum StoreError {
     /// Too many blocks: more than 100,000 uncommitted or 50,000 committed blocks for one blob.
     #[error("block count exceeds limit")]
     BlockCountExceeded,
+    /// Put Block with an id whose length differs from the blob's other uncommitted block ids.
+    #[error("block id length differs from the other uncommitted blocks")]
+    BlockIdLengthMismatch,
     #[error("table not found")]
     TableNotFound,
     /// A table of the same name, compared case-insensitively, exists.
@@ -88,6 +93,15 @@ pub enum StoreError {
     /// An entity write or delete whose If-Match does not match the stored version: 412.
     #[error("update condition not satisfied")]
     UpdateConditionNotSatisfied,
+    /// The blob is encrypted with a customer-provided key and the request brought none.
+    #[error("the blob uses a customer-provided key")]
+    CustomerKeyRequired,
+    /// The request brought a customer-provided key for a blob (or block) stored without one.
+    #[error("the blob does not use a customer-provided key")]
+    CustomerKeyNotUsed,
+    /// The request's customer-provided key is not the one the blob was encrypted with.
+    #[error("the customer-provided key does not match the blob's")]
+    CustomerKeyMismatch,
     #[error("internal: {0}")]
     Internal(String),
 }

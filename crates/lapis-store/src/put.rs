@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use crate::blobs::{insert_blob_chunks, Replacing};
 use crate::pool::Extent;
 use crate::{
-    BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store, WrittenData,
+    AccessTier, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store,
+    WrittenData,
 };
 
 /// The MD5 and CRC64 of a body held in memory: computed once by whoever reads the body (the
@@ -37,6 +38,8 @@ pub(crate) struct ContentSummary {
     pub(crate) len: u64,
     pub(crate) md5: Option<[u8; 16]>,
     pub(crate) crc64: u64,
+    /// SHA-256 of the customer-provided key the content is encrypted with.
+    pub(crate) key_sha256: Option<[u8; 32]>,
 }
 
 /// The owned arguments of a Put Blob, moved into the writer job.
@@ -46,16 +49,19 @@ pub(crate) struct PutTarget {
     blob: String,
     http: BlobHttpProps,
     metadata: Metadata,
+    tier: Option<AccessTier>,
     cond: Conditions,
 }
 
 impl PutTarget {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         account: &str,
         container: &str,
         blob: &str,
         http: &BlobHttpProps,
         metadata: &Metadata,
+        tier: Option<AccessTier>,
         cond: &Conditions,
     ) -> PutTarget {
         PutTarget {
@@ -64,13 +70,15 @@ impl PutTarget {
             blob: blob.to_owned(),
             http: http.clone(),
             metadata: metadata.clone(),
+            tier,
             cond: cond.clone(),
         }
     }
 }
 
 impl Store {
-    /// Replaces the blob's content, properties and metadata with `data` (Put Blob).
+    /// Replaces the blob's content, properties and metadata with `data` (Put Blob); `tier`,
+    /// when given, is the tier the blob is put in (else it is the default, inferred).
     #[allow(clippy::too_many_arguments)]
     pub fn put_blob(
         &self,
@@ -80,6 +88,7 @@ impl Store {
         data: WrittenData,
         http: &BlobHttpProps,
         metadata: &Metadata,
+        tier: Option<AccessTier>,
         cond: &Conditions,
     ) -> Result<BlobProps> {
         let sync = data.sync_list();
@@ -87,8 +96,9 @@ impl Store {
             len: data.len,
             md5: data.md5,
             crc64: data.crc64,
+            key_sha256: data.key_sha256,
         };
-        let target = PutTarget::new(account, container, blob, http, metadata, cond);
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
         // `data` moves into the job so its extent pins last until the commit.
         self.replace_blob(sync, target, summary, move |c, id| {
             insert_blob_chunks(c, id, &data.chunks)
@@ -124,6 +134,7 @@ impl Store {
                 blob,
                 mut http,
                 metadata,
+                tier,
                 cond,
             } = target;
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
@@ -142,6 +153,8 @@ impl Store {
                 metadata,
                 content_crc64: Some(summary.crc64),
                 committed_block_count: 0,
+                access_tier: tier.map(|t| (t, now)),
+                cpk_sha256: summary.key_sha256,
             };
             let id = target.write_row(c, &props)?;
             store_content(c, id)?;

@@ -143,6 +143,23 @@ const MIGRATIONS: &[&str] = &[
         data BLOB NOT NULL
     );
     "#,
+    // 4: access tiers given on upload; customer-provided keys: the key's SHA-256 on the blob and
+    // each block, and each stored run of bytes (or inline blob) its IV and keystream position.
+    // A blob put without a content type now stores Azure's default, so that NULL can mean what
+    // Set Blob Properties without one leaves: no content type at all.
+    r#"
+    ALTER TABLE blobs ADD COLUMN access_tier TEXT;
+    ALTER TABLE blobs ADD COLUMN access_tier_changed INTEGER;
+    ALTER TABLE blobs ADD COLUMN cpk_sha256 BLOB;
+    ALTER TABLE blocks ADD COLUMN cpk_sha256 BLOB;
+    ALTER TABLE blob_chunks ADD COLUMN iv BLOB;
+    ALTER TABLE blob_chunks ADD COLUMN position INTEGER;
+    ALTER TABLE block_chunks ADD COLUMN iv BLOB;
+    ALTER TABLE block_chunks ADD COLUMN position INTEGER;
+    ALTER TABLE blob_inline ADD COLUMN iv BLOB;
+    UPDATE blobs SET content_type = 'application/octet-stream'
+        WHERE committed = 1 AND content_type IS NULL;
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -213,10 +230,46 @@ mod tests {
                  INSERT INTO entities VALUES (1, 'p', 'r', 0, x'');
                  INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
                                     size, committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 1, 0, x'');
-                 INSERT INTO blob_inline VALUES (1, x'00')",
+                 INSERT INTO blob_inline (blob_id, data, iv) VALUES (1, x'00', NULL)",
             )
             .unwrap();
         }
+    }
+
+    #[test]
+    fn blobs_put_without_a_content_type_get_azure_default_on_upgrade() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.execute_batch(
+            "PRAGMA user_version = 3;
+             INSERT INTO containers VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'');
+             INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
+                                size, committed_block_count, metadata, content_type)
+                 VALUES (1, 1, 'none', 1, 0, 'e', 0, 0, 1, 0, x'', NULL),
+                        (2, 1, 'typed', 1, 0, 'e', 0, 0, 1, 0, x'', 'text/plain'),
+                        (3, 1, 'blocks-only', 0, 0, '', 0, 0, 0, 0, x'', NULL);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let types: Vec<Option<String>> = conn
+            .prepare("SELECT content_type FROM blobs ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            types,
+            [
+                Some("application/octet-stream".to_string()),
+                Some("text/plain".to_string()),
+                None
+            ]
+        );
     }
 
     #[test]
@@ -236,11 +289,11 @@ mod tests {
              INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created, size,
                                 committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 10, 0, x'');
              INSERT INTO extents (id) VALUES (5);
-             INSERT INTO blob_chunks VALUES (1, 0, 5, 0, 10);
-             INSERT INTO blocks VALUES (1, 1, 'x', 0, 1, 4, 0);
-             INSERT INTO block_chunks VALUES (1, 0, 5, 10, 4, 1);
-             INSERT INTO blocks VALUES (2, 1, 'y', 1, 1, 10, 0);
-             INSERT INTO block_chunks VALUES (2, 0, 5, 0, 10, 0);",
+             INSERT INTO blob_chunks (blob_id, start, extent, offset, len) VALUES (1, 0, 5, 0, 10);
+             INSERT INTO blocks (id, blob_id, block_id, committed, seq, size, created) VALUES (1, 1, 'x', 0, 1, 4, 0);
+             INSERT INTO block_chunks (block, seq, extent, offset, len, counted) VALUES (1, 0, 5, 10, 4, 1);
+             INSERT INTO blocks (id, blob_id, block_id, committed, seq, size, created) VALUES (2, 1, 'y', 1, 1, 10, 0);
+             INSERT INTO block_chunks (block, seq, extent, offset, len, counted) VALUES (2, 0, 5, 0, 10, 0);",
         )
         .unwrap();
         let live = |c: &Connection| -> i64 {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
+use crate::cpk::new_iv;
 use crate::engine::io_error;
 use crate::pool::{Extent, ExtentPool};
-use crate::{Chunk, Result, WrittenData};
+use crate::{Chunk, ChunkCipher, CustomerKey, Result, StoreError, WrittenData};
 
 /// Bytes gathered before one positional write to the extent.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -27,6 +28,8 @@ pub struct BlobWriter {
     md5: Option<Md5>,
     crc: crc64fast_nvme::Digest,
     len: u64,
+    /// The customer-provided key and this upload's IV, when the bytes are kept encrypted.
+    cipher: Option<(CustomerKey, [u8; 16])>,
 }
 
 impl BlobWriter {
@@ -40,7 +43,15 @@ impl BlobWriter {
             md5: Some(Md5::new()),
             crc: crc64fast_nvme::Digest::new(),
             len: 0,
+            cipher: None,
         }
+    }
+
+    /// Keeps the bytes encrypted under a customer-provided key (checksums stay those of the
+    /// bytes as sent). Call it before the first write.
+    pub fn encrypt_with(mut self, key: &CustomerKey) -> Result<BlobWriter> {
+        self.cipher = Some((key.clone(), new_iv()?));
+        Ok(self)
     }
 
     /// No MD5 for these bytes (`WrittenData::md5` is `None`): only CRC64. MD5 cannot go faster
@@ -57,8 +68,12 @@ impl BlobWriter {
             md5.update(data);
         }
         self.crc.write(data);
-        self.len += data.len() as u64;
+        let from = self.buf.len();
         self.buf.extend_from_slice(data);
+        if let Some((key, iv)) = &self.cipher {
+            key.apply(iv, self.len, &mut self.buf[from..]);
+        }
+        self.len += data.len() as u64;
         if self.buf.len() >= WRITE_BUFFER {
             self.flush()?;
         }
@@ -89,15 +104,19 @@ impl BlobWriter {
         }
         ext.set_len(offset + self.buf.len() as u64);
         let len = self.buf.len() as u64;
-        match self.chunks.last_mut() {
-            Some(last) if last.extent == ext.id && last.offset + last.len == offset => {
-                last.len += len
-            }
-            _ => self.chunks.push(Chunk {
-                extent: ext.id,
-                offset,
-                len,
+        let chunk = Chunk {
+            extent: ext.id,
+            offset,
+            len,
+            // The buffer holds the upload's last `len` bytes so far.
+            cipher: self.cipher.as_ref().map(|(_, iv)| ChunkCipher {
+                iv: *iv,
+                position: self.len - len,
             }),
+        };
+        match self.chunks.last_mut() {
+            Some(last) if last.continued_by(&chunk) => last.len += len,
+            _ => self.chunks.push(chunk),
         }
         if !self.pins.iter().any(|p| p.id == ext.id) {
             self.pins.push(ext);
@@ -124,6 +143,7 @@ impl BlobWriter {
             len: self.len,
             md5: self.md5.take().map(|md5| md5.finalize().into()),
             crc64: self.crc.sum64(),
+            key_sha256: self.cipher.as_ref().map(|(key, _)| key.sha256()),
             chunks: std::mem::take(&mut self.chunks),
             pins: std::mem::take(&mut self.pins),
         })
@@ -159,9 +179,10 @@ impl WrittenData {
 
 /// Where a reader's bytes come from.
 enum Part {
-    /// `(extent, offset, len)`: bytes still to read from an extent.
-    Extent(Arc<Extent>, u64, u64),
-    /// Bytes of a small blob stored inline in the metadata database, already in memory.
+    /// Bytes still to read from an extent: the chunk's remainder.
+    Extent(Arc<Extent>, Chunk),
+    /// Bytes of a small blob stored inline in the metadata database, already in memory (and
+    /// already decrypted).
     Memory(bytes::Bytes),
 }
 
@@ -170,17 +191,20 @@ enum Part {
 pub struct BlobReader {
     parts: VecDeque<Part>,
     remaining: u64,
+    /// Decrypts the chunks stored under a customer-provided key.
+    key: Option<CustomerKey>,
 }
 
 impl BlobReader {
-    pub(crate) fn new(parts: Vec<(Arc<Extent>, u64, u64)>) -> BlobReader {
-        let remaining = parts.iter().map(|p| p.2).sum();
+    pub(crate) fn new(parts: Vec<(Arc<Extent>, Chunk)>, key: Option<CustomerKey>) -> BlobReader {
+        let remaining = parts.iter().map(|(_, ch)| ch.len).sum();
         BlobReader {
             parts: parts
                 .into_iter()
-                .map(|(ext, offset, len)| Part::Extent(ext, offset, len))
+                .map(|(ext, ch)| Part::Extent(ext, ch))
                 .collect(),
             remaining,
+            key,
         }
     }
 
@@ -189,6 +213,7 @@ impl BlobReader {
         BlobReader {
             remaining: data.len() as u64,
             parts: VecDeque::from([Part::Memory(data)]),
+            key: None,
         }
     }
 
@@ -203,22 +228,26 @@ impl BlobReader {
         let max = max.max(1);
         while let Some(part) = self.parts.front_mut() {
             match part {
-                Part::Extent(_, _, 0) => {
+                Part::Extent(_, ch) if ch.len == 0 => {
                     self.parts.pop_front();
                 }
                 Part::Memory(data) if data.is_empty() => {
                     self.parts.pop_front();
                 }
-                Part::Extent(ext, offset, len) => {
-                    let n = (*len).min(max as u64) as usize;
+                Part::Extent(ext, ch) => {
+                    let n = ch.len.min(max as u64) as usize;
                     // Not `vec![0; n]`: that is calloc, and jemalloc answers a large calloc
                     // with freshly purged pages, so every chunk paid 256 page faults (half of
                     // a download's CPU). Filling reused memory is far cheaper.
                     let mut buf = Vec::with_capacity(n);
                     buf.resize(n, 0u8);
-                    ext.file.read_at(*offset, &mut buf).map_err(io_error)?;
-                    *offset += n as u64;
-                    *len -= n as u64;
+                    ext.file.read_at(ch.offset, &mut buf).map_err(io_error)?;
+                    match (&ch.cipher, &self.key) {
+                        (None, _) => {}
+                        (Some(c), Some(key)) => key.apply(&c.iv, c.position, &mut buf),
+                        (Some(_), None) => return Err(StoreError::CustomerKeyRequired),
+                    }
+                    *ch = ch.part(n as u64, ch.len - n as u64);
                     self.remaining -= n as u64;
                     return Ok(Some(bytes::Bytes::from(buf)));
                 }

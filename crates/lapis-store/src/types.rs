@@ -74,6 +74,35 @@ pub struct BlobProps {
     pub content_crc64: Option<u64>,
     /// Number of committed blocks (block blobs committed with Put Block List), else 0.
     pub committed_block_count: u32,
+    /// The tier the blob was given and when; `None`: the account's default (Hot), inferred.
+    pub access_tier: Option<(AccessTier, OffsetDateTime)>,
+    /// SHA-256 of the customer-provided key the blob's content is encrypted with.
+    pub cpk_sha256: Option<[u8; 32]>,
+}
+
+/// A block blob's access tier (standard accounts). Archive is not offered yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessTier {
+    Hot,
+    Cool,
+    Cold,
+}
+
+impl AccessTier {
+    /// Azure's spelling, as sent and stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccessTier::Hot => "Hot",
+            AccessTier::Cool => "Cool",
+            AccessTier::Cold => "Cold",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<AccessTier> {
+        [AccessTier::Hot, AccessTier::Cool, AccessTier::Cold]
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name))
+    }
 }
 
 /// Preconditions, evaluated inside the engine atomically with the operation.
@@ -109,6 +138,8 @@ pub struct WrittenData {
     /// `None` from a writer made `without_md5`.
     pub md5: Option<[u8; 16]>,
     pub crc64: u64,
+    /// SHA-256 of the customer-provided key the bytes were encrypted with.
+    pub key_sha256: Option<[u8; 32]>,
     pub(crate) chunks: Vec<Chunk>,
     /// Holds the extents the chunks live in, so GC cannot reclaim them before the data is committed.
     pub(crate) pins: Vec<std::sync::Arc<crate::pool::Extent>>,
@@ -120,6 +151,42 @@ pub(crate) struct Chunk {
     pub extent: i64,
     pub offset: u64,
     pub len: u64,
+    /// How the bytes are encrypted, for a blob with a customer-provided key.
+    pub cipher: Option<ChunkCipher>,
+}
+
+/// AES-256-CTR under the blob's customer key: the upload's IV, and where in that keystream the
+/// chunk's first byte lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkCipher {
+    pub iv: [u8; 16],
+    pub position: u64,
+}
+
+impl Chunk {
+    /// Whether `next` continues this chunk's bytes in the extent and in the keystream, so that
+    /// the two can be kept as one.
+    pub(crate) fn continued_by(&self, next: &Chunk) -> bool {
+        let keystream = match (self.cipher, next.cipher) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.iv == b.iv && a.position + self.len == b.position,
+            _ => false,
+        };
+        self.extent == next.extent && self.offset + self.len == next.offset && keystream
+    }
+
+    /// The part of the chunk from `skip` bytes in, `len` long.
+    pub(crate) fn part(&self, skip: u64, len: u64) -> Chunk {
+        Chunk {
+            extent: self.extent,
+            offset: self.offset + skip,
+            len,
+            cipher: self.cipher.map(|c| ChunkCipher {
+                iv: c.iv,
+                position: c.position + skip,
+            }),
+        }
+    }
 }
 
 /// Which list a Put Block List entry draws its block from.

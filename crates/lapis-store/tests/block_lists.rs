@@ -42,7 +42,9 @@ fn block_lists() {
                 &entries,
                 &Default::default(),
                 &md(&[("m", "1")]),
+                None,
                 &no_cond(),
+                None,
             )
         };
         assert!(matches!(
@@ -131,5 +133,41 @@ fn block_lists() {
             s.get_block_list(ACCOUNT, "c", "none", BlockListFilter::All),
             Err(StoreError::BlobNotFound)
         ));
+    });
+}
+
+#[test]
+fn uncommitted_block_ids_of_a_blob_have_one_length() {
+    both(StoreOptions::default(), |s| {
+        container(s, "c");
+        let block = |id: &str| s.put_block(ACCOUNT, "c", "b", id, write(s, b"x"));
+        // "AAAA" is 3 bytes, "AAE=" 2 and "AAAAAA==" 4 before their base64 encoding.
+        block("AAAA").unwrap();
+        block("BBBB").unwrap();
+        assert!(matches!(
+            block("AAE="),
+            Err(StoreError::BlockIdLengthMismatch)
+        ));
+        assert!(matches!(
+            block("AAAAAA=="),
+            Err(StoreError::BlockIdLengthMismatch)
+        ));
+        // Another blob has its own length.
+        s.put_block(ACCOUNT, "c", "other", "AAE=", write(s, b"y"))
+            .unwrap();
+        // Once committed, a new length starts afresh.
+        s.put_block_list(
+            ACCOUNT,
+            "c",
+            "b",
+            &[(BlockSource::Latest, "AAAA".to_string())],
+            &BlobHttpProps::default(),
+            &Vec::new(),
+            None,
+            &no_cond(),
+            None,
+        )
+        .unwrap();
+        block("AAAAAA==").unwrap();
     });
 }

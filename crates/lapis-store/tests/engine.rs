@@ -141,6 +141,7 @@ fn put_and_read_round_trip_with_ranges() {
                 w,
                 &http,
                 &md(&[("k", "v")]),
+                None,
                 &no_cond(),
             )
             .unwrap();
@@ -162,7 +163,7 @@ fn put_and_read_round_trip_with_ranges() {
         assert!(matches!(r(100_000, None), Err(StoreError::InvalidRange)));
 
         let got = s
-            .get_blob_properties(ACCOUNT, "c", "a/b.txt", &no_cond(), Access::Read)
+            .get_blob_properties(ACCOUNT, "c", "a/b.txt", &no_cond(), Access::Read, None)
             .unwrap();
         assert_eq!(got, p);
 
@@ -181,6 +182,7 @@ fn put_and_read_round_trip_with_ranges() {
                 write(s, b"short"),
                 &http2,
                 &Vec::new(),
+                None,
                 &no_cond(),
             )
             .unwrap();
@@ -214,6 +216,7 @@ fn put_and_read_round_trip_with_ranges() {
                 "a/b.txt",
                 &md(&[("z", "1"), ("a", "2")]),
                 &no_cond(),
+                None,
             )
             .unwrap();
         assert_eq!(p3.metadata, md(&[("z", "1"), ("a", "2")]));
@@ -227,7 +230,7 @@ fn put_and_read_round_trip_with_ranges() {
             .unwrap();
         assert_eq!((p4.http.clone(), p4.metadata.clone()), (http3, p3.metadata));
         assert_eq!(
-            s.get_blob_properties(ACCOUNT, "c", "a/b.txt", &no_cond(), Access::Read)
+            s.get_blob_properties(ACCOUNT, "c", "a/b.txt", &no_cond(), Access::Read, None)
                 .unwrap(),
             p4
         );
@@ -253,7 +256,8 @@ fn put_and_read_round_trip_with_ranges() {
                 write(s, b"1"),
                 &Default::default(),
                 &Vec::new(),
-                &no_cond()
+                None,
+                &no_cond(),
             ),
             Err(StoreError::ContainerNotFound)
         ));
@@ -283,10 +287,13 @@ fn twenty_mib_streams_through() {
                 wd,
                 &Default::default(),
                 &Vec::new(),
+                None,
                 &no_cond(),
             )
             .unwrap();
-            let (props, mut r) = s.read_blob(ACCOUNT, "c", "big", None, &no_cond()).unwrap();
+            let (props, mut r) = s
+                .read_blob(ACCOUNT, "c", "big", None, &no_cond(), None)
+                .unwrap();
             assert_eq!(props.size, data.len() as u64);
             let mut hasher = Md5::new();
             let mut total = 0usize;
@@ -343,7 +350,7 @@ fn blob_conditions_read_vs_write() {
         let tag = |t: &str| Some(EtagCondition::Tags(vec![t.to_string()]));
         let past = OffsetDateTime::now_utc() - time::Duration::hours(1);
         let future = OffsetDateTime::now_utc() + time::Duration::hours(1);
-        let props = |c: Conditions, a| s.get_blob_properties(ACCOUNT, "c", "b", &c, a);
+        let props = |c: Conditions, a| s.get_blob_properties(ACCOUNT, "c", "b", &c, a, None);
 
         assert!(props(
             Conditions {
@@ -420,7 +427,8 @@ fn blob_conditions_read_vs_write() {
                 &Conditions {
                     if_none_match: Some(EtagCondition::Any),
                     ..Default::default()
-                }
+                },
+                None,
             ),
             Err(StoreError::NotModified)
         ));
@@ -431,7 +439,7 @@ fn blob_conditions_read_vs_write() {
             ..Default::default()
         };
         assert!(matches!(
-            s.set_blob_metadata(ACCOUNT, "c", "b", &Vec::new(), &stale),
+            s.set_blob_metadata(ACCOUNT, "c", "b", &Vec::new(), &stale, None),
             Err(StoreError::ConditionNotMet)
         ));
         assert!(matches!(
@@ -458,13 +466,14 @@ fn blob_conditions_read_vs_write() {
                 write(s, b"y"),
                 &Default::default(),
                 &Vec::new(),
-                &star_none
+                None,
+                &star_none,
             ),
             Err(StoreError::ConditionNotMet)
         ));
         assert_eq!(read(s, "c", "b", None).unwrap(), b"x");
         assert_eq!(
-            s.get_blob_properties(ACCOUNT, "c", "b", &no_cond(), Access::Read)
+            s.get_blob_properties(ACCOUNT, "c", "b", &no_cond(), Access::Read, None)
                 .unwrap()
                 .etag,
             p.etag
@@ -483,7 +492,8 @@ fn blob_conditions_read_vs_write() {
                 write(s, b"y"),
                 &Default::default(),
                 &Vec::new(),
-                &any
+                None,
+                &any,
             ),
             Err(StoreError::ConditionNotMet)
         ));
@@ -495,12 +505,14 @@ fn blob_conditions_read_vs_write() {
                 &[],
                 &Default::default(),
                 &Vec::new(),
-                &any
+                None,
+                &any,
+                None,
             ),
             Err(StoreError::ConditionNotMet)
         ));
         assert!(matches!(
-            s.get_blob_properties(ACCOUNT, "c", "new", &any, Access::Read),
+            s.get_blob_properties(ACCOUNT, "c", "new", &any, Access::Read, None),
             Err(StoreError::BlobNotFound)
         ));
         assert!(matches!(
@@ -508,7 +520,7 @@ fn blob_conditions_read_vs_write() {
             Err(StoreError::BlobNotFound)
         ));
         assert!(matches!(
-            s.set_blob_metadata(ACCOUNT, "c", "new", &Vec::new(), &any),
+            s.set_blob_metadata(ACCOUNT, "c", "new", &Vec::new(), &any, None),
             Err(StoreError::BlobNotFound)
         ));
         // If-None-Match:* creates a new blob.
@@ -519,6 +531,7 @@ fn blob_conditions_read_vs_write() {
             write(s, b"y"),
             &Default::default(),
             &Vec::new(),
+            None,
             &star_none,
         )
         .unwrap();

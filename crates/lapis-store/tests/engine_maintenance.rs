@@ -82,6 +82,7 @@ fn listing_with_prefix_delimiter_and_marker() {
             "e",
             &vec![("k".into(), "v".into())],
             &no_cond(),
+            None,
         )
         .unwrap();
         let mut with_md = q(Some("e"), None, None, 10);
@@ -115,6 +116,7 @@ fn paging_through_2500_blobs_returns_each_once() {
                 empty.clone(),
                 &Default::default(),
                 &Vec::new(),
+                None,
                 &no_cond(),
             )
             .unwrap();
@@ -176,7 +178,7 @@ fn gc_reclaims_deleted_and_overwritten_blobs_without_breaking_readers() {
 
         // A reader opened before the delete keeps its bytes through delete + GC.
         let (_, reader) = s
-            .read_blob(ACCOUNT, "c", "gone0", None, &no_cond())
+            .read_blob(ACCOUNT, "c", "gone0", None, &no_cond(), None)
             .unwrap();
         for i in 0..6 {
             s.delete_blob(ACCOUNT, "c", &format!("gone{i}"), &no_cond())
@@ -329,7 +331,9 @@ fn reopen_after_close_keeps_everything() {
             &[(BlockSource::Latest, "id1".into())],
             &Default::default(),
             &Vec::new(),
+            None,
             &no_cond(),
+            None,
         )
         .unwrap();
     assert_eq!(read(&s, "c", "blocky", None).unwrap(), b"block");
@@ -438,7 +442,9 @@ fn sustained_writes_keep_the_wal_bounded() {
                         body,
                         &BlobHttpProps::default(),
                         &Metadata::new(),
+                        None,
                         &no_cond(),
+                        None,
                     )
                     .unwrap();
                 }

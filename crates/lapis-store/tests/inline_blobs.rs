@@ -20,7 +20,9 @@ fn put_inline_if(s: &Store, c: &str, b: &str, data: &[u8], cond: &Conditions) ->
         Bytes::copy_from_slice(data),
         &BlobHttpProps::default(),
         &Vec::new(),
+        None,
         cond,
+        None,
     )
 }
 
@@ -87,7 +89,7 @@ fn round_trip_whole_and_ranged() {
 
         // Small read chunks split the in-memory bytes without losing any.
         let (props, mut r) = s
-            .read_blob(ACCOUNT, "c", "b", range(10, Some(10_009)), &no_cond())
+            .read_blob(ACCOUNT, "c", "b", range(10, Some(10_009)), &no_cond(), None)
             .unwrap();
         assert_eq!(props.etag, p.etag);
         assert_eq!(r.remaining(), 10_000);
@@ -102,7 +104,7 @@ fn round_trip_whole_and_ranged() {
         let stats = s.stats().unwrap();
         assert_eq!((stats.blobs, stats.blob_bytes), (1, 50_000));
         let got = s
-            .get_blob_properties(ACCOUNT, "c", "b", &no_cond(), Access::Read)
+            .get_blob_properties(ACCOUNT, "c", "b", &no_cond(), Access::Read, None)
             .unwrap();
         assert_eq!(got, p);
     });
@@ -191,7 +193,9 @@ fn put_block_list_replaces_inline_content() {
                 &[(BlockSource::Latest, "AAAA".to_string())],
                 &BlobHttpProps::default(),
                 &Vec::new(),
+                None,
                 &no_cond(),
+                None,
             )
             .unwrap();
         assert_eq!(p.size, 1_000);
@@ -296,7 +300,7 @@ fn reopen_keeps_inline_bytes() {
     let s = Store::open(dir.path()).unwrap();
     assert_eq!(read(&s, "c", "b", None).unwrap(), data);
     let got = s
-        .get_blob_properties(ACCOUNT, "c", "b", &no_cond(), Access::Read)
+        .get_blob_properties(ACCOUNT, "c", "b", &no_cond(), Access::Read, None)
         .unwrap();
     assert_eq!(got, props);
     assert_eq!(s.stats().unwrap().extents, 0);

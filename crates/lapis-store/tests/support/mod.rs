@@ -70,6 +70,7 @@ pub fn put(store: &Store, c: &str, b: &str, data: &[u8]) -> BlobProps {
             write(store, data),
             &BlobHttpProps::default(),
             &Vec::new(),
+            None,
             &no_cond(),
         )
         .unwrap()
@@ -86,7 +87,7 @@ pub fn drain(mut r: BlobReader) -> Vec<u8> {
 
 pub fn read(store: &Store, c: &str, b: &str, range: Option<ByteRange>) -> Result<Vec<u8>> {
     store
-        .read_blob(ACCOUNT, c, b, range, &no_cond())
+        .read_blob(ACCOUNT, c, b, range, &no_cond(), None)
         .map(|(_, r)| drain(r))
 }
 
