@@ -329,6 +329,7 @@ def test_create_permission_creates_but_never_overwrites(endpoint, seeded):
     assert seeded.download_blob("readme.txt").readall() == b"public words"
 
 
+@pytest.mark.azurite_gap("answers 202 to deleting a snapshot that does not exist")
 def test_snapshot_and_version_are_never_the_base_blob(endpoint, seeded):
     """A request naming a snapshot or version that does not exist finds nothing: it never reads
     or deletes the base blob (Lapis keeps no snapshots or versions yet)."""
@@ -353,6 +354,7 @@ def test_snapshot_and_version_are_never_the_base_blob(endpoint, seeded):
     assert seeded.download_blob("readme.txt").readall() == b"public words"
 
 
+@pytest.mark.azurite_gap("never checks the date of a Shared Key request")
 def test_shared_key_requests_out_of_the_clock_window_are_refused(endpoint, container):
     url = f"{endpoint}/{container.container_name}?restype=container"
     for date in ("Fri, 01 Jan 2010 00:00:00 GMT", helpers.http_date(_now() + timedelta(days=2)), "not a date"):
@@ -361,6 +363,7 @@ def test_shared_key_requests_out_of_the_clock_window_are_refused(endpoint, conta
     assert helpers.raw("GET", url).status_code == 200
 
 
+@pytest.mark.azurite_gap("reads a doubled sig as none and answers AuthorizationFailure")
 def test_malformed_sas_fields_are_refused(endpoint, seeded):
     name = seeded.container_name
     good = generate_container_sas(helpers.ACCOUNT, name, account_key=helpers.KEY,

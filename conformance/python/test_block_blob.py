@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobBlock, BlobServiceClient, BlockState, ContentSettings
+from azure.storage.blob import BlobBlock, BlobServiceClient, BlockState, ContentSettings, StandardBlobTier
 
 import helpers
 
@@ -303,3 +303,105 @@ def test_blob_in_missing_container(service):
     with pytest.raises(ResourceNotFoundError) as e:
         blob.upload_blob(b"x")
     assert e.value.error_code == "ContainerNotFound"
+
+
+# --- Checksum rules (REST reference Put Blob / Put Block; the service's error codes) ----------
+
+def _crc64_of(endpoint, container, data):
+    """The CRC64 Azure's encoding gives `data`, as Put Blob answers it."""
+    ref = helpers.raw("PUT", helpers.blob_url(endpoint, container.container_name, "crc-ref"),
+                      data=data, headers={"x-ms-blob-type": "BlockBlob"})
+    return ref.headers["x-ms-content-crc64"]
+
+
+def test_put_blob_checks_the_blob_md5_when_both_md5_headers_are_sent(endpoint, container):
+    """For a block blob x-ms-blob-content-md5 is the MD5 checked (and kept); Content-MD5 is not."""
+    url = helpers.blob_url(endpoint, container.container_name, "two-md5")
+    resp = helpers.raw("PUT", url, data=b"payload", headers={
+        "x-ms-blob-type": "BlockBlob", "Content-MD5": helpers.md5_b64(b"other"),
+        "x-ms-blob-content-md5": helpers.md5_b64(b"payload")})
+    assert resp.status_code == 201, resp.text
+    resp = helpers.raw("PUT", url, data=b"changed", headers={
+        "x-ms-blob-type": "BlockBlob", "Content-MD5": helpers.md5_b64(b"changed"),
+        "x-ms-blob-content-md5": helpers.md5_b64(b"other")})
+    helpers.assert_error(resp, 400, "Md5Mismatch")
+    props = container.get_blob_client("two-md5").get_blob_properties()
+    assert bytes(props.content_settings.content_md5) == hashlib.md5(b"payload").digest()
+
+
+@pytest.mark.azurite_gap("answers no x-ms-content-crc64 and accepts MD5 and CRC64 together")
+def test_md5_and_crc64_together_are_refused(endpoint, container):
+    crc = _crc64_of(endpoint, container, b"payload")
+    for query, extra in (("", {"x-ms-blob-type": "BlockBlob"}), (f"comp=block&blockid={quote(bid('b1'), safe='')}", {})):
+        url = helpers.blob_url(endpoint, container.container_name, "both", query)
+        resp = helpers.raw("PUT", url, data=b"payload", headers={
+            **extra, "Content-MD5": helpers.md5_b64(b"payload"), "x-ms-content-crc64": crc})
+        helpers.assert_error(resp, 400, "BothCrc64AndMd5HeaderPresent")
+    url = helpers.blob_url(endpoint, container.container_name, "both")
+    resp = helpers.raw("PUT", url, data=b"payload", headers={
+        "x-ms-blob-type": "BlockBlob", "x-ms-blob-content-md5": helpers.md5_b64(b"payload"), "x-ms-content-crc64": crc})
+    helpers.assert_error(resp, 400, "BothCrc64AndMsMd5HeaderPresent")
+    with pytest.raises(ResourceNotFoundError):
+        container.get_blob_client("both").get_blob_properties()
+
+
+@pytest.mark.azurite_gap("does not check x-ms-content-crc64 on Put Block List")
+def test_put_block_list_checks_its_crc64(endpoint, container):
+    blob = container.get_blob_client("crc-list")
+    blob.stage_block(bid("b1"), b"abc")
+    # The SDK sends the id it is given base64-encoded once more.
+    wire_id = base64.b64encode(bid("b1").encode()).decode()
+    body = f"<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>{wire_id}</Latest></BlockList>".encode()
+    wrong = base64.b64encode(b"\x00" * 8).decode()
+    resp = helpers.raw("PUT", blob.url + "?comp=blocklist", data=body, headers={"x-ms-content-crc64": wrong})
+    helpers.assert_error(resp, 400, "Crc64Mismatch")
+    right = _crc64_of(endpoint, container, body)
+    resp = helpers.raw("PUT", blob.url + "?comp=blocklist", data=body, headers={"x-ms-content-crc64": right})
+    assert resp.status_code == 201, resp.text
+    assert blob.download_blob().readall() == b"abc"
+
+
+def test_block_ids_of_one_blob_have_one_length(endpoint, container):
+    blob = container.get_blob_client("id-lengths")
+    # The SDK base64-encodes these ids: 4, 6 and 4 bytes before encoding.
+    blob.stage_block("aaaa", b"1")
+    with pytest.raises(HttpResponseError) as e:
+        blob.stage_block("bbbbbb", b"2")
+    assert e.value.status_code == 400 and e.value.error_code == "InvalidBlobOrBlock"
+    blob.stage_block("cccc", b"3")
+
+
+# --- Content type and access tier as Azure keeps them ---------------------------------------
+
+@pytest.mark.azurite_gap("lists a cleared content type as no element at all")
+def test_set_properties_without_a_content_type_clears_it(endpoint, container):
+    """TestBlobSetPropertiesEmptyValue: the header is gone afterwards (not octet-stream)."""
+    blob = container.get_blob_client("ctype")
+    blob.upload_blob(b"x")
+    assert blob.get_blob_properties().content_settings.content_type == "application/octet-stream"
+    assert helpers.raw("PUT", blob.url + "?comp=properties").status_code == 200
+    head = helpers.raw("HEAD", blob.url)
+    assert "Content-Type" not in head.headers, head.headers
+    listed = helpers.raw("GET", f"{endpoint}/{container.container_name}?restype=container&comp=list")
+    assert "<Content-Type />" in listed.text, listed.text
+
+
+@pytest.mark.azurite_gap("answers x-ms-access-tier-inferred: false for a tier given on upload (Azure sends none)")
+def test_a_tier_given_on_upload_is_not_inferred(endpoint, container):
+    blob = container.get_blob_client("tiered")
+    blob.upload_blob(b"x", standard_blob_tier=StandardBlobTier.COOL)
+    head = helpers.raw("HEAD", blob.url)
+    assert head.headers["x-ms-access-tier"] == "Cool"
+    assert "x-ms-access-tier-inferred" not in head.headers
+    assert head.headers["x-ms-access-tier-change-time"]
+    props = blob.get_blob_properties()
+    assert props.blob_tier == "Cool" and not props.blob_tier_inferred
+    listed = {b.name: b for b in container.list_blobs()}
+    assert listed["tiered"].blob_tier == "Cool"
+    # Overwritten without a tier: the default again, inferred.
+    blob.upload_blob(b"y", overwrite=True)
+    head = helpers.raw("HEAD", blob.url)
+    assert head.headers["x-ms-access-tier"] == "Hot" and head.headers["x-ms-access-tier-inferred"] == "true"
+    url = helpers.blob_url(endpoint, container.container_name, "bad-tier")
+    resp = helpers.raw("PUT", url, data=b"x", headers={"x-ms-blob-type": "BlockBlob", "x-ms-access-tier": "Lukewarm"})
+    helpers.assert_error(resp, 400, "InvalidHeaderValue")

@@ -224,6 +224,7 @@ def test_read_if_match_list_with_star_matches(endpoint, blob, props):
     assert resp.content == b"content"
 
 
+@pytest.mark.azurite_gap("misses * when it is not the first ETag of the list")
 def test_read_if_none_match_star_is_unsatisfiable(blob):
     """The service's 400 UnsatisfiableCondition (azure-cli's live recording
     test_storage_blob_show_oauth; the legacy emulator's source), which Azurite gives too."""
@@ -258,6 +259,7 @@ def test_writes_refuse_mixed_or_listed_conditions(blob, props):
     assert blob.download_blob().readall() == b"content"
 
 
+@pytest.mark.azurite_gap("deletes the blob (as the service itself may; the REST reference says it fails)")
 def test_delete_if_none_match_star_on_existing_blob_fails(blob):
     """The REST reference: `*` performs the operation only if the resource does not exist. (The
     legacy emulator's code and Azurite's tests suggest the service ignores it on Delete; Lapis

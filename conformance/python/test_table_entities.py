@@ -212,6 +212,7 @@ def _same_double(a, b):
     return math.copysign(1, a) == math.copysign(1, b) and a == b and a.hex() == b.hex()
 
 
+@pytest.mark.azurite_gap("does not find a double by its exact value in $filter")
 def test_doubles_round_trip_bit_for_bit(table, table_url):
     """Every path a double takes: insert, get, query (with an exact $filter), merge, batch, and the
     three metadata levels read raw."""

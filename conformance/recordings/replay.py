@@ -30,7 +30,7 @@ FEATURES = {
     "table": True,
     "table-batch": True,
     # Azure-only: an emulator is not expected to offer these
-    "cpk": False,
+    "cpk": True,
     "encryption-scope": False,
     "expiry": False,
     "archive": False,

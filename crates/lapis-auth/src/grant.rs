@@ -76,8 +76,9 @@ pub struct SasTarget<'a> {
 }
 
 /// What a SAS lets the request do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SasAccess {
+    #[default]
     Full,
     /// Only `c` of `c`/`w`: the operation may create its target but not overwrite one that
     /// exists (403 `AuthorizationPermissionMismatch` then).

@@ -5,7 +5,9 @@
 use std::net::SocketAddr;
 
 use http::{HeaderMap, Method, Uri};
-use lapis_auth::{Principal, RequestInfo, SasAccess, SasTarget, Service, StoredPolicy};
+use lapis_auth::{
+    Principal, RequestInfo, ResponseHeaderOverrides, SasAccess, SasTarget, Service, StoredPolicy,
+};
 use lapis_store::PublicAccess;
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
@@ -40,8 +42,18 @@ fn anonymous_allowed(op: Op, access: PublicAccess) -> bool {
     }
 }
 
-/// Authenticates the request and checks the operation against what its credentials grant;
-/// answers what the operation may then do (a SAS with `c` but not `w` creates only).
+/// What the request's credentials let the operation do, and how a SAS shapes it.
+#[derive(Debug, Default)]
+pub struct Granted {
+    /// A SAS with `c` but not `w` creates only.
+    pub access: SasAccess,
+    /// A service SAS's `rscc`/`rscd`/`rsce`/`rscl`/`rsct`: headers a read answers with.
+    pub response_headers: ResponseHeaderOverrides,
+    /// A SAS's `ses`: the encryption scope writes must use.
+    pub encryption_scope: Option<String>,
+}
+
+/// Authenticates the request and checks the operation against what its credentials grant.
 pub async fn check(
     state: &AppState,
     req: &RequestHead<'_>,
@@ -50,7 +62,7 @@ pub async fn check(
     op: Op,
     peer: SocketAddr,
     now: OffsetDateTime,
-) -> ApiResult<SasAccess> {
+) -> ApiResult<Granted> {
     let header_pairs: Vec<(&str, &str)> = req
         .headers
         .iter()
@@ -79,18 +91,24 @@ pub async fn check(
     let principal = lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)?;
 
     match principal {
-        Principal::SharedKey { .. } => Ok(SasAccess::Full),
+        Principal::SharedKey { .. } => Ok(Granted::default()),
         Principal::Sas(grant) => {
             let Some(operation) = op.operation() else {
-                return Ok(SasAccess::Full);
+                return Ok(Granted::default());
             };
             let target = SasTarget {
                 container: target.container.as_deref(),
                 blob: target.blob.as_deref(),
             };
-            Ok(grant.authorize(operation, &target)?)
+            Ok(Granted {
+                access: grant.authorize(operation, &target)?,
+                response_headers: grant.response_headers,
+                encryption_scope: grant.encryption_scope,
+            })
         }
-        Principal::Anonymous => anonymous(state, target, op).await.map(|()| SasAccess::Full),
+        Principal::Anonymous => anonymous(state, target, op)
+            .await
+            .map(|()| Granted::default()),
     }
 }
 

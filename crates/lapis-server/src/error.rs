@@ -36,6 +36,10 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidBlockList => ErrorCode::InvalidBlockList,
             StoreError::InvalidRange => ErrorCode::InvalidRange,
             StoreError::BlockCountExceeded => ErrorCode::BlockCountExceedsLimit,
+            StoreError::BlockIdLengthMismatch => ErrorCode::InvalidBlobOrBlock,
+            StoreError::CustomerKeyRequired => ErrorCode::BlobUsesCustomerSpecifiedEncryption,
+            StoreError::CustomerKeyNotUsed => ErrorCode::BlobDoesNotUseCustomerSpecifiedEncryption,
+            StoreError::CustomerKeyMismatch => ErrorCode::BlobCustomerSpecifiedEncryptionMismatch,
             StoreError::TableNotFound => ErrorCode::TableNotFound,
             StoreError::TableAlreadyExists => ErrorCode::TableAlreadyExists,
             // Azure answers a missing entity with the generic code.
@@ -50,7 +54,8 @@ impl From<StoreError> for ApiError {
                     "The server has no space left to store the request's data; retry later.",
                 ));
             }
-            _ => {
+            // Listed, not matched by a wildcard: a new engine error must say what it answers.
+            StoreError::Io(_) | StoreError::Sqlite(_) | StoreError::Internal(_) => {
                 tracing::error!(error = %e, "storage engine failure");
                 ErrorCode::InternalError
             }

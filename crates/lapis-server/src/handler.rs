@@ -8,7 +8,6 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use http::{HeaderValue, Request, Response};
-use lapis_auth::SasAccess;
 use lapis_wire::{headers as h, AzureError};
 use time::OffsetDateTime;
 
@@ -28,8 +27,8 @@ pub struct Ctx {
     pub target: Target,
     pub query: Query,
     pub op: Op,
-    /// What the credentials allow the operation (a SAS with `c` but not `w` creates only).
-    pub access: SasAccess,
+    /// What the credentials allow the operation, and how a SAS shapes it.
+    pub granted: access::Granted,
     pub now: OffsetDateTime,
     /// `http://host/account`, for the ServiceEndpoint attribute of listings.
     pub service_endpoint: String,
@@ -235,7 +234,7 @@ async fn dispatch(
         uri: req.uri(),
         headers: req.headers(),
     };
-    let access = access::check(state, &head, &target, &query, op, peer, now).await?;
+    let granted = access::check(state, &head, &target, &query, op, peer, now).await?;
 
     let host = headers.get("host").unwrap_or("127.0.0.1:10000");
     let ctx = Ctx {
@@ -244,7 +243,7 @@ async fn dispatch(
         target,
         query,
         op,
-        access,
+        granted,
         now,
     };
     ops::run(ctx, req).await

@@ -101,6 +101,11 @@ impl Query {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every parameter, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 /// Typed header access with Azure's errors for bad values.
@@ -127,6 +132,13 @@ impl<'a> Headers<'a> {
     /// The header as text; a value that is not visible ASCII/UTF-8 is treated as absent.
     pub fn get(&self, name: &str) -> Option<&'a str> {
         self.map.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Every header whose value is text, names lowercase.
+    pub fn all(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.map
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
     }
 
     pub fn owned(&self, name: &str) -> Option<String> {

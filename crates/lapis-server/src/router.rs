@@ -165,6 +165,13 @@ pub fn resolve(
         (Blob, "GET", _, None) => Op::GetBlob,
         (Blob, "HEAD", _, None) => Op::GetBlobProperties,
         (Blob, "GET" | "HEAD", _, Some("metadata")) => Op::GetBlobMetadata,
+        // Resize and Update Sequence Number share the route: page blob operations.
+        (Blob, "PUT", _, Some("properties"))
+            if header("x-ms-blob-content-length").is_some()
+                || header("x-ms-sequence-number-action").is_some() =>
+        {
+            return Err(not_implemented("page blobs"))
+        }
         (Blob, "PUT", _, Some("properties")) => Op::SetBlobProperties,
         (Blob, "PUT", _, Some("metadata")) => Op::SetBlobMetadata,
         (Blob, "DELETE", _, None) => Op::DeleteBlob,

@@ -117,6 +117,7 @@ error_codes! {
     BlobCustomerSpecifiedEncryptionMismatch => (409, "The given customer specified encryption does not match the encryption used to encrypt the blob."),
     BlobDoesNotUseCustomerSpecifiedEncryption => (409, "The blob is not encrypted with customer specified encryption, but one was provided in the request."),
     BothCrc64AndMd5HeaderPresent => (400, "Both x-ms-content-crc64 header and Content-MD5 header are present."),
+    BothCrc64AndMsMd5HeaderPresent => (400, "Both x-ms-content-crc64 header and x-ms-blob-content-md5 header are present."),
     BlobUsesCustomerSpecifiedEncryption => (409, "The blob is encrypted with customer specified encryption, but it was not provided in the request."),
     BlockCountExceedsLimit => (409, "The committed block count cannot exceed the maximum limit of 50,000 blocks."),
     BlockListTooLong => (400, "The block list may not contain more than 50,000 blocks."),

@@ -2,11 +2,14 @@
 //! Delete Blob.
 
 use axum::body::Body;
+use base64::Engine;
 use http::{Request, Response, StatusCode};
-use lapis_store::{Access, BlobHttpProps, BlobProps, BlobType, ByteRange};
+use lapis_auth::ResponseHeaderOverrides;
+use lapis_store::{Access, BlobHttpProps, BlobProps, BlobType, ByteRange, CustomerKey};
 use lapis_wire::{AzureError, ErrorCode};
 use md5::{Digest, Md5};
 
+use super::cpk::{customer_key, with_key_hash, KeyUse};
 use super::{blocking, body, conditions, read_now, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
@@ -26,29 +29,42 @@ pub fn blob_type_name(t: BlobType) -> &'static str {
     }
 }
 
-/// Headers describing a blob, common to Get Blob and Get Blob Properties.
-pub fn describe(reply: Reply, b: &BlobProps) -> Reply {
+/// Headers describing a blob, common to Get Blob and Get Blob Properties. A service SAS's
+/// `rsc*` fields replace the stored content headers in the answer, as Azure does.
+pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides) -> Reply {
     let http = &b.http;
-    reply
+    let pick = |sas: &Option<String>, stored: &Option<String>| sas.clone().or(stored.clone());
+    let reply = reply
         .etag(&b.etag)
         .date("last-modified", b.last_modified)
         .date("x-ms-creation-time", b.created)
         .metadata(&b.metadata)
-        .header(
+        .header_opt(
             "content-type",
-            http.content_type
-                .as_deref()
-                .unwrap_or("application/octet-stream"),
+            pick(&overrides.content_type, &http.content_type),
         )
-        .header_opt("content-encoding", http.content_encoding.as_deref())
-        .header_opt("content-language", http.content_language.as_deref())
-        .header_opt("content-disposition", http.content_disposition.as_deref())
-        .header_opt("cache-control", http.cache_control.as_deref())
+        .header_opt(
+            "content-encoding",
+            pick(&overrides.content_encoding, &http.content_encoding),
+        )
+        .header_opt(
+            "content-language",
+            pick(&overrides.content_language, &http.content_language),
+        )
+        .header_opt(
+            "content-disposition",
+            pick(&overrides.content_disposition, &http.content_disposition),
+        )
+        .header_opt(
+            "cache-control",
+            pick(&overrides.cache_control, &http.cache_control),
+        )
         .header("x-ms-blob-type", blob_type_name(b.blob_type))
         .header("x-ms-lease-state", "available")
         .header("x-ms-lease-status", "unlocked")
         .header("x-ms-server-encrypted", "true")
-        .header("accept-ranges", "bytes")
+        .header("accept-ranges", "bytes");
+    with_key_hash(reply, b.cpk_sha256.as_ref())
 }
 
 /// `x-ms-range` wins over `Range`. A malformed `Range` is ignored (the whole blob is served, as
@@ -76,24 +92,51 @@ fn parse_range(v: &str) -> Option<ByteRange> {
     Some(ByteRange { start, end })
 }
 
+/// Which checksum of the range a Get Blob asks for (`x-ms-range-get-content-md5` or `-crc64`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RangeChecksum {
+    Md5,
+    Crc64,
+}
+
+/// The range checksum asked for: only with a range of at most 4 MiB, and only one of the two.
+fn range_checksum(headers: &Headers, range: Option<ByteRange>) -> ApiResult<Option<RangeChecksum>> {
+    let asked = |name: &str| {
+        headers
+            .get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    };
+    let (name, wanted) = match (
+        asked("x-ms-range-get-content-md5"),
+        asked("x-ms-range-get-content-crc64"),
+    ) {
+        (false, false) => return Ok(None),
+        (true, true) => {
+            return Err(Headers::invalid("x-ms-range-get-content-crc64", "true").into());
+        }
+        (true, false) => ("x-ms-range-get-content-md5", RangeChecksum::Md5),
+        (false, true) => ("x-ms-range-get-content-crc64", RangeChecksum::Crc64),
+    };
+    match range {
+        None => Err(Headers::invalid(name, "true").into()),
+        Some(ByteRange {
+            start,
+            end: Some(end),
+        }) if end - start < 4 * 1024 * 1024 => Ok(Some(wanted)),
+        Some(_) => Err(AzureError::new(ErrorCode::OutOfRangeInput)
+            .message(format!(
+                "The specified range is larger than 4 MiB, the most {name} allows."
+            ))
+            .into()),
+    }
+}
+
 pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let cond = conditions::parse_read(&headers)?;
+    let key = customer_key(&headers, KeyUse::Read)?;
     let range = requested_range(&headers)?;
-    let want_range_md5 = headers
-        .get("x-ms-range-get-content-md5")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if want_range_md5 {
-        match range {
-            None => return Err(Headers::invalid("x-ms-range-get-content-md5", "true").into()),
-            Some(ByteRange { start, end: Some(end) }) if end - start < 4 * 1024 * 1024 => {}
-            Some(_) => {
-                return Err(AzureError::new(ErrorCode::OutOfRangeInput)
-                    .message("The specified range is larger than 4 MiB, the most x-ms-range-get-content-md5 allows.")
-                    .into())
-            }
-        }
-    }
+    let checksum = range_checksum(&headers, range)?;
     let read = read_now(&ctx, |s| {
         s.read_blob(
             &ctx.target.account,
@@ -101,11 +144,12 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             ctx.blob_name(),
             range,
             &cond,
+            key.as_ref(),
         )
     });
     let (props, mut reader) = match read {
         Err(e) if e.0.code == ErrorCode::InvalidRange => {
-            return Err(with_unsatisfied_range(&ctx, e))
+            return Err(with_unsatisfied_range(&ctx, e, key.as_ref()))
         }
         other => other?,
     };
@@ -129,6 +173,7 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             StatusCode::OK
         }),
         &props,
+        &ctx.granted.response_headers,
     );
     if let Some(r) = range {
         let end = r.start + len.saturating_sub(1);
@@ -145,18 +190,22 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     }
     let bytes = match content {
         Content::Inline(bytes) => bytes,
-        Content::Stream(reader) if want_range_md5 => body::read_all(reader).await?,
+        Content::Stream(reader) if checksum.is_some() => body::read_all(reader).await?,
         Content::Stream(reader) => return Ok(reply.body(body::stream(reader), len).finish()),
     };
-    if want_range_md5 {
-        let digest = Md5::digest(&bytes);
-        reply = reply.base64("content-md5", &digest);
+    match checksum {
+        Some(RangeChecksum::Md5) => reply = reply.base64("content-md5", &Md5::digest(&bytes)),
+        Some(RangeChecksum::Crc64) => {
+            let crc = lapis_store::BodyDigest::of(&bytes).crc64;
+            reply = reply.base64("x-ms-content-crc64", &crc.to_le_bytes());
+        }
+        None => {}
     }
     Ok(reply.body(Body::from(bytes), len).finish())
 }
 
 /// A 416 tells the client the blob's size, as `Content-Range: bytes */SIZE`.
-fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
+fn with_unsatisfied_range(ctx: &Ctx, err: ApiError, key: Option<&CustomerKey>) -> ApiError {
     let props = read_now(ctx, |s| {
         s.get_blob_properties(
             &ctx.target.account,
@@ -164,6 +213,7 @@ fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
             ctx.blob_name(),
             &Default::default(),
             Access::Read,
+            key,
         )
     });
     match props {
@@ -172,9 +222,11 @@ fn with_unsatisfied_range(ctx: &Ctx, err: ApiError) -> ApiError {
     }
 }
 
-/// The blob's properties, for a read under the request's conditions.
+/// The blob's properties, for a read under the request's conditions (and customer key).
 fn read_properties(ctx: &Ctx, req: &Request<Body>) -> ApiResult<BlobProps> {
-    let cond = conditions::parse_read(&Headers::of(req))?;
+    let headers = Headers::of(req);
+    let cond = conditions::parse_read(&headers)?;
+    let key = customer_key(&headers, KeyUse::Read)?;
     read_now(ctx, |s| {
         s.get_blob_properties(
             &ctx.target.account,
@@ -182,16 +234,29 @@ fn read_properties(ctx: &Ctx, req: &Request<Body>) -> ApiResult<BlobProps> {
             ctx.blob_name(),
             &cond,
             Access::Read,
+            key.as_ref(),
         )
     })
 }
 
 pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let p = read_properties(&ctx, &req)?;
-    let mut reply = describe(Reply::new(StatusCode::OK), &p)
-        .content_length(p.size)
-        .header("x-ms-access-tier", "Hot")
-        .header("x-ms-access-tier-inferred", "true");
+    let mut reply = describe(
+        Reply::new(StatusCode::OK),
+        &p,
+        &ctx.granted.response_headers,
+    )
+    .content_length(p.size);
+    // A tier given on upload is reported with the time it was set; otherwise the account's
+    // default, inferred.
+    reply = match p.access_tier {
+        Some((tier, changed)) => reply
+            .header("x-ms-access-tier", tier.name())
+            .date("x-ms-access-tier-change-time", changed),
+        None => reply
+            .header("x-ms-access-tier", "Hot")
+            .header("x-ms-access-tier-inferred", "true"),
+    };
     if let Some(md5) = &p.http.content_md5 {
         reply = reply.base64("content-md5", md5);
     }
@@ -200,14 +265,15 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 
 pub async fn get_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let p = read_properties(&ctx, &req)?;
-    Ok(Reply::new(StatusCode::OK)
+    let reply = Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)
-        .metadata(&p.metadata)
-        .finish())
+        .metadata(&p.metadata);
+    Ok(with_key_hash(reply, p.cpk_sha256.as_ref()).finish())
 }
 
-/// The `x-ms-blob-content-*` headers of Set Blob Properties and Put Block List.
+/// The `x-ms-blob-content-*` headers of Set Blob Properties and Put Block List. A property
+/// not given is cleared, as Azure does.
 pub fn http_props_from_blob_headers(headers: &Headers) -> ApiResult<BlobHttpProps> {
     Ok(BlobHttpProps {
         content_type: headers.owned("x-ms-blob-content-type"),
@@ -222,6 +288,15 @@ pub fn http_props_from_blob_headers(headers: &Headers) -> ApiResult<BlobHttpProp
 pub async fn set_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let cond = conditions::parse_write(&headers)?;
+    // Not base64 at all is a malformed header; base64 of another length an invalid MD5.
+    if let Some(v) = headers.get("x-ms-blob-content-md5") {
+        if base64::engine::general_purpose::STANDARD
+            .decode(v.trim())
+            .is_err()
+        {
+            return Err(Headers::invalid("x-ms-blob-content-md5", v).into());
+        }
+    }
     let http = http_props_from_blob_headers(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     let p = blocking(&ctx, move |s| {
@@ -237,27 +312,45 @@ pub async fn set_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
 pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let cond = conditions::parse_write(&headers)?;
+    let key = customer_key(&headers, KeyUse::Write)?;
     let metadata = headers.metadata()?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     let p = blocking(&ctx, move |s| {
-        s.set_blob_metadata(&account, &container, &blob, &metadata, &cond)
+        s.set_blob_metadata(&account, &container, &blob, &metadata, &cond, key.as_ref())
     })
     .await?;
-    Ok(Reply::new(StatusCode::OK)
+    let reply = Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)
-        .header("x-ms-request-server-encrypted", "true")
-        .finish())
+        .header("x-ms-request-server-encrypted", "true");
+    Ok(with_key_hash(reply, p.cpk_sha256.as_ref()).finish())
 }
 
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let cond = conditions::parse_write(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    blocking(&ctx, move |s| {
-        s.delete_blob(&account, &container, &blob, &cond)
-    })
-    .await?;
+    match headers.get("x-ms-delete-snapshots") {
+        // A blob has no snapshots yet: with them or without, deleting it is deleting it.
+        None | Some("include") => {
+            blocking(&ctx, move |s| {
+                s.delete_blob(&account, &container, &blob, &cond)
+            })
+            .await?;
+        }
+        // Only the snapshots, of which there are none: the blob itself stays.
+        Some("only") => {
+            read_now(&ctx, |s| {
+                match s.get_blob_properties(&account, &container, &blob, &cond, Access::Write, None)
+                {
+                    // Deleting snapshots needs no customer key.
+                    Ok(_) | Err(lapis_store::StoreError::CustomerKeyRequired) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            })?;
+        }
+        Some(other) => return Err(Headers::invalid("x-ms-delete-snapshots", other).into()),
+    }
     Ok(Reply::new(StatusCode::ACCEPTED)
         .header("x-ms-delete-type-permanent", "true")
         .finish())

@@ -5,7 +5,8 @@ use base64::Engine;
 use http::{Request, Response, StatusCode};
 use lapis_auth::SasAccess;
 use lapis_store::{
-    BlobHttpProps, BlockListFilter, BlockSource, Conditions, EtagCondition, INLINE_BLOB_MAX,
+    AccessTier, BlobHttpProps, BlockListFilter, BlockSource, Conditions, CustomerKey,
+    EtagCondition, INLINE_BLOB_MAX,
 };
 use lapis_wire::names::validate_blob_name;
 use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
@@ -16,6 +17,7 @@ use super::body::{
     check_declared_length, checked_digest, declared_length, read_body, read_small_body, receive,
     Expected, Md5Use, INLINE_WRITE,
 };
+use super::cpk::{customer_key, with_key_hash, KeyUse};
 use super::{blocking, conditions, queued, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
@@ -44,8 +46,8 @@ fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
 /// the client had sent `If-None-Match: *`, and an existing blob is 403
 /// AuthorizationPermissionMismatch rather than the client's own condition failing.
 fn create_only<T>(ctx: &Ctx, cond: &mut Conditions) -> impl FnOnce(ApiResult<T>) -> ApiResult<T> {
-    let refuse_existing = ctx.access == SasAccess::CreateOnly && cond.if_match.is_none();
-    if ctx.access == SasAccess::CreateOnly {
+    let refuse_existing = ctx.granted.access == SasAccess::CreateOnly && cond.if_match.is_none();
+    if ctx.granted.access == SasAccess::CreateOnly {
         cond.if_none_match = Some(EtagCondition::Any);
     }
     move |r| {
@@ -58,17 +60,43 @@ fn create_only<T>(ctx: &Ctx, cond: &mut Conditions) -> impl FnOnce(ApiResult<T>)
     }
 }
 
+/// The content type a blob is created with when the request names none.
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
 /// Put Blob takes the standard headers, with `x-ms-blob-*` overriding them.
 fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps> {
     let pick = |ms: &str, std: &str| headers.owned(ms).or_else(|| headers.owned(std));
     Ok(BlobHttpProps {
-        content_type: pick("x-ms-blob-content-type", "content-type"),
+        content_type: pick("x-ms-blob-content-type", "content-type")
+            .or_else(|| Some(DEFAULT_CONTENT_TYPE.to_string())),
         content_encoding: pick("x-ms-blob-content-encoding", "content-encoding"),
         content_language: pick("x-ms-blob-content-language", "content-language"),
         content_disposition: headers.owned("x-ms-blob-content-disposition"),
         cache_control: pick("x-ms-blob-cache-control", "cache-control"),
-        content_md5: headers.md5("x-ms-blob-content-md5")?,
+        content_md5: None,
     })
+}
+
+/// `x-ms-access-tier` on an upload: Hot, Cool or Cold. Archive is not offered yet.
+fn access_tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
+    let Some(value) = headers.get("x-ms-access-tier") else {
+        return Ok(None);
+    };
+    if let Some(tier) = AccessTier::from_name(value) {
+        return Ok(Some(tier));
+    }
+    if value.eq_ignore_ascii_case("Archive") {
+        return Err(AzureError::new(ErrorCode::NotImplemented)
+            .message("Lapis does not implement the Archive tier yet.")
+            .into());
+    }
+    Err(Headers::invalid("x-ms-access-tier", value).into())
+}
+
+/// The headers every upload answers with: the encryption, and the hash of a customer key.
+fn encrypted(reply: Reply, key: Option<&CustomerKey>) -> Reply {
+    let hash = key.map(CustomerKey::sha256);
+    with_key_hash(reply, hash.as_ref()).header("x-ms-request-server-encrypted", "true")
 }
 
 pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
@@ -79,13 +107,12 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     let mut cond = conditions::parse_write(&headers)?;
     let refuse_existing = create_only(&ctx, &mut cond);
     let metadata = headers.metadata()?;
-    let mut http = put_blob_http_props(&headers)?;
-    let expected = Expected::from_headers(&headers)?;
-    if http.content_md5.is_none() {
-        http.content_md5 = expected.md5.clone();
-    }
+    let http = put_blob_http_props(&headers)?;
+    let tier = access_tier(&headers)?;
+    let key = customer_key(&headers, KeyUse::Write)?;
+    let expected = Expected::for_put_blob(&headers)?;
     check_declared_length(&headers, MAX_PUT_BLOB_BYTES)?;
-    let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
+    let (account, container, c2, k2) = (ctx.account(), ctx.container(), cond.clone(), key.clone());
     let result = match declared_length(&headers) {
         // Small bodies: read whole, then one blocking call stores and commits them.
         Some(len) if len <= INLINE_WRITE => {
@@ -95,13 +122,32 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             let props = if bytes.len() <= INLINE_BLOB_MAX {
                 queued(&ctx.state.store, |s| {
                     s.queue_put_blob_inline(
-                        &account, &container, &blob, bytes, digest, &http, &metadata, &c2,
+                        &account,
+                        &container,
+                        &blob,
+                        bytes,
+                        digest,
+                        &http,
+                        &metadata,
+                        tier,
+                        &c2,
+                        k2.as_ref(),
                     )
                 })
                 .await
             } else {
                 blocking(&ctx, move |s| {
-                    s.put_blob_inline(&account, &container, &blob, bytes, &http, &metadata, &c2)
+                    s.put_blob_inline(
+                        &account,
+                        &container,
+                        &blob,
+                        bytes,
+                        &http,
+                        &metadata,
+                        tier,
+                        &c2,
+                        k2.as_ref(),
+                    )
                 })
                 .await
             };
@@ -114,11 +160,14 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
                 &expected,
                 MAX_PUT_BLOB_BYTES,
                 Md5Use::Keep,
+                key.as_ref(),
             )
             .await?;
             let (md5, crc64) = (data.md5, data.crc64);
             blocking(&ctx, move |s| {
-                s.put_blob(&account, &container, &blob, data, &http, &metadata, &c2)
+                s.put_blob(
+                    &account, &container, &blob, data, &http, &metadata, tier, &c2,
+                )
             })
             .await
             .map(|p| (p, md5, crc64))
@@ -131,9 +180,8 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     if let Some(md5) = md5 {
         reply = reply.base64("content-md5", &md5);
     }
-    Ok(reply
+    Ok(encrypted(reply, key.as_ref())
         .base64("x-ms-content-crc64", &crc64.to_le_bytes())
-        .header("x-ms-request-server-encrypted", "true")
         .finish())
 }
 
@@ -164,6 +212,7 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     let (parts, body) = req.into_parts();
     let headers = Headers::of_parts(&parts);
     let expected = Expected::from_headers(&headers)?;
+    let key = customer_key(&headers, KeyUse::Write)?;
     check_declared_length(&headers, MAX_BLOCK_BYTES)?;
     let data = receive(
         &ctx.state.store,
@@ -171,6 +220,7 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
         &expected,
         MAX_BLOCK_BYTES,
         Md5Use::CheckOnly,
+        key.as_ref(),
     )
     .await?;
     let (md5, crc64) = (data.md5, data.crc64);
@@ -181,7 +231,7 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     .await?;
     // As Azure answers (its recorded Put Block responses): the MD5 when the client sent one,
     // the CRC64 when it sent one or sent neither.
-    let mut reply = Reply::new(StatusCode::CREATED).header("x-ms-request-server-encrypted", "true");
+    let mut reply = encrypted(Reply::new(StatusCode::CREATED), key.as_ref());
     if let (Some(md5), Some(_)) = (md5, &expected.md5) {
         reply = reply.base64("content-md5", &md5);
     }
@@ -197,15 +247,15 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     let headers = Headers::of(&req);
     let cond = conditions::parse_write(&headers)?;
     let metadata = headers.metadata()?;
-    let http = http_props_from_blob_headers(&headers)?;
-    let body_md5 = headers.md5("content-md5")?;
-    let body = read_small_body(req, 16 * 1024 * 1024).await?;
-    if let Some(expected) = body_md5 {
-        use md5::{Digest, Md5};
-        if Md5::digest(&body).as_slice() != expected.as_slice() {
-            return Err(AzureError::new(ErrorCode::Md5Mismatch).into());
-        }
+    let mut http = http_props_from_blob_headers(&headers)?;
+    if http.content_type.is_none() {
+        http.content_type = Some(DEFAULT_CONTENT_TYPE.to_string());
     }
+    let tier = access_tier(&headers)?;
+    let key = customer_key(&headers, KeyUse::Write)?;
+    let expected = Expected::from_headers(&headers)?;
+    let body = read_small_body(req, 16 * 1024 * 1024).await?;
+    checked_digest(&body, &expected)?;
     let list = parse_block_list(&body)?;
     if list.len() > MAX_BLOCKS_IN_LIST {
         return Err(AzureError::new(ErrorCode::BlockListTooLong).into());
@@ -221,17 +271,26 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
             (source, id)
         })
         .collect();
-    let (account, container, c2) = (ctx.account(), ctx.container(), cond.clone());
+    let (account, container, c2, k2) = (ctx.account(), ctx.container(), cond.clone(), key.clone());
     let result = blocking(&ctx, move |s| {
-        s.put_block_list(&account, &container, &blob, &blocks, &http, &metadata, &c2)
+        s.put_block_list(
+            &account,
+            &container,
+            &blob,
+            &blocks,
+            &http,
+            &metadata,
+            tier,
+            &c2,
+            k2.as_ref(),
+        )
     })
     .await;
     let p = map_store_write(result, &cond)?;
-    Ok(Reply::new(StatusCode::CREATED)
+    let reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
-        .date("last-modified", p.last_modified)
-        .header("x-ms-request-server-encrypted", "true")
-        .finish())
+        .date("last-modified", p.last_modified);
+    Ok(encrypted(reply, key.as_ref()).finish())
 }
 
 pub async fn get_block_list(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {

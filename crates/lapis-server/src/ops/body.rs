@@ -6,7 +6,7 @@ use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use http::Request;
-use lapis_store::{BlobReader, BodyDigest, Store, WrittenData};
+use lapis_store::{BlobReader, BodyDigest, CustomerKey, Store, WrittenData};
 use lapis_wire::{AzureError, ErrorCode};
 
 use crate::error::{ApiError, ApiResult};
@@ -67,10 +67,31 @@ pub struct Expected {
 }
 
 impl Expected {
+    /// `Content-MD5` or `x-ms-content-crc64`, not both.
     pub fn from_headers(headers: &Headers) -> ApiResult<Expected> {
-        Ok(Expected {
+        let expected = Expected {
             md5: headers.md5("content-md5")?,
             crc64: headers.crc64("x-ms-content-crc64")?,
+        };
+        if expected.md5.is_some() && expected.crc64.is_some() {
+            return Err(AzureError::new(ErrorCode::BothCrc64AndMd5HeaderPresent).into());
+        }
+        Ok(expected)
+    }
+
+    /// Put Blob: the blob's own `x-ms-blob-content-md5`, when sent, is the MD5 the body is
+    /// checked against (and kept), and `Content-MD5` is not looked at, as Azure does.
+    pub fn for_put_blob(headers: &Headers) -> ApiResult<Expected> {
+        let Some(md5) = headers.md5("x-ms-blob-content-md5")? else {
+            return Expected::from_headers(headers);
+        };
+        let crc64 = headers.crc64("x-ms-content-crc64")?;
+        if crc64.is_some() {
+            return Err(AzureError::new(ErrorCode::BothCrc64AndMsMd5HeaderPresent).into());
+        }
+        Ok(Expected {
+            md5: Some(md5),
+            crc64: None,
         })
     }
 }
@@ -105,19 +126,29 @@ pub enum Md5Use {
 /// Streams the request body into the extent store and checks it against the client's checksums.
 /// A body (chunked, so of undeclared length) that grows past `limit` is refused. The MD5 is
 /// computed only when it is kept or checked.
+/// Under a customer-provided `key` the bytes are kept encrypted.
 pub async fn receive(
     store: &Store,
     body: Body,
     expected: &Expected,
     limit: u64,
     md5_use: Md5Use,
+    key: Option<&CustomerKey>,
 ) -> ApiResult<WrittenData> {
     let store = store.clone();
     let with_md5 = md5_use == Md5Use::Keep || expected.md5.is_some();
+    let key = key.cloned();
     let mut writer = tokio::task::spawn_blocking(move || {
-        store
-            .blob_writer()
-            .map(|w| if with_md5 { w } else { w.without_md5() })
+        let writer = store.blob_writer()?;
+        let writer = if with_md5 {
+            writer
+        } else {
+            writer.without_md5()
+        };
+        match &key {
+            Some(key) => writer.encrypt_with(key),
+            None => Ok(writer),
+        }
     })
     .await??;
     let mut stream = body.into_data_stream();

@@ -11,6 +11,22 @@ use super::{blocking, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 
+/// What List Blobs may `include`. Snapshots, versions, soft-deleted blobs, copies, tags and
+/// immutability policies do not exist in Lapis yet, so asking for them lists nothing more.
+const BLOB_INCLUDES: &[&str] = &[
+    "metadata",
+    "uncommittedblobs",
+    "snapshots",
+    "versions",
+    "deleted",
+    "deletedwithversions",
+    "copy",
+    "tags",
+    "immutabilitypolicy",
+    "legalhold",
+    "permissions",
+];
+
 /// Where the scan begins: the continuation marker, or `startFrom` (a name to start at,
 /// inclusive), whichever is further on.
 fn start_at(marker: Option<&str>, start_from: Option<&str>) -> Option<String> {
@@ -21,7 +37,7 @@ fn start_at(marker: Option<&str>, start_from: Option<&str>) -> Option<String> {
 
 pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
     let (max, max_echo) = max_results(&ctx)?;
-    let include = includes(&ctx);
+    let include = includes(&ctx, BLOB_INCLUDES)?;
     let has = |w: &str| include.iter().any(|i| i == w);
     let query = ListBlobsQuery {
         prefix: ctx.query.get("prefix").map(str::to_string),
@@ -49,12 +65,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 created: b.created,
                 etag: &b.etag,
                 size: b.size,
-                content_type: Some(
-                    b.http
-                        .content_type
-                        .as_deref()
-                        .unwrap_or("application/octet-stream"),
-                ),
+                content_type: b.http.content_type.as_deref(),
                 content_encoding: b.http.content_encoding.as_deref(),
                 content_language: b.http.content_language.as_deref(),
                 content_disposition: b.http.content_disposition.as_deref(),
@@ -63,6 +74,8 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 blob_type: blob_type_name(b.blob_type),
                 metadata: query.include_metadata.then_some(b.metadata.as_slice()),
                 committed: true,
+                access_tier: b.access_tier.map(|(t, changed)| (t.name(), changed)),
+                customer_key_sha256: b.cpk_sha256.as_ref().map(|h| h.as_slice()),
             }),
             ListBlobsItem::UncommittedBlob { name } => BlobListItem::Blob(BlobEntry {
                 name,
@@ -79,6 +92,8 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 blob_type: "BlockBlob",
                 metadata: query.include_metadata.then_some(empty_meta.as_slice()),
                 committed: false,
+                access_tier: None,
+                customer_key_sha256: None,
             }),
         })
         .collect();

@@ -6,7 +6,9 @@ mod block_blob;
 pub mod body;
 mod conditions;
 mod container;
+mod cpk;
 mod listing;
+mod refused;
 mod reply;
 mod service;
 mod versions;
@@ -17,13 +19,26 @@ use lapis_store::{Pending, Store};
 
 use crate::error::ApiResult;
 use crate::handler::Ctx;
+use crate::request::Headers;
 use crate::router::{Level, Op};
+use lapis_wire::{AzureError, ErrorCode};
 
 pub use reply::Reply;
 
 pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    if ctx.target.level() == Level::Blob {
+    let level = ctx.target.level();
+    if level == Level::Blob {
         versions::check(ctx.op, &ctx.query)?;
+    }
+    refused::check(ctx.op, level, &Headers::of(&req), &ctx.query)?;
+    // A SAS's `ses` names the scope its writes are encrypted with; none exists but the
+    // account's own key.
+    let writes_content = matches!(
+        ctx.op,
+        Op::PutBlob | Op::PutBlock | Op::PutBlockList | Op::SetBlobMetadata
+    );
+    if writes_content && ctx.granted.encryption_scope.is_some() {
+        return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
     }
     match ctx.op {
         Op::ListContainers => service::list_containers(ctx).await,

@@ -30,17 +30,31 @@ pub fn max_results(ctx: &Ctx) -> ApiResult<(u32, Option<u32>)> {
     }
 }
 
-/// `include=a,b` as a list of lowercase words.
-pub fn includes(ctx: &Ctx) -> Vec<String> {
-    ctx.query
-        .get("include")
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_ascii_lowercase())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+/// What List Containers may `include`: soft-deleted and system containers do not exist in
+/// Lapis, so asking for them lists nothing more.
+pub const CONTAINER_INCLUDES: &[&str] = &["metadata", "deleted", "system"];
+
+/// `include=a,b` as a list of lowercase words, each one of `allowed` (Azure's 400 otherwise).
+pub fn includes(ctx: &Ctx, allowed: &[&str]) -> ApiResult<Vec<String>> {
+    let Some(value) = ctx.query.get("include") else {
+        return Ok(Vec::new());
+    };
+    let words: Vec<String> = value
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(bad) = words.iter().find(|w| !allowed.contains(&w.as_str())) {
+        return Err(AzureError::new(ErrorCode::InvalidQueryParameterValue)
+            .detail("QueryParameterName", "include")
+            .detail("QueryParameterValue", value)
+            .detail(
+                "Reason",
+                format!("'{bad}' is not a dataset List operations include."),
+            )
+            .into());
+    }
+    Ok(words)
 }
 
 pub fn access_name(access: PublicAccess) -> Option<&'static str> {
@@ -53,7 +67,9 @@ pub fn access_name(access: PublicAccess) -> Option<&'static str> {
 
 pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
     let (max, max_echo) = max_results(&ctx)?;
-    let include_metadata = includes(&ctx).iter().any(|i| i == "metadata");
+    let include_metadata = includes(&ctx, CONTAINER_INCLUDES)?
+        .iter()
+        .any(|i| i == "metadata");
     let prefix = ctx.query.get("prefix").map(str::to_string);
     let marker = ctx
         .query

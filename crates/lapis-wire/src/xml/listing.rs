@@ -45,8 +45,16 @@ pub struct BlobEntry<'a> {
     pub metadata: Option<&'a [(String, String)]>,
     /// `false` for the entries `include=uncommittedblobs` adds.
     pub committed: bool,
+    /// The tier given on upload and when; `None` for the default (Hot), inferred.
+    pub access_tier: Option<(&'a str, time::OffsetDateTime)>,
+    /// SHA-256 of the customer-provided key the blob is encrypted with: its metadata is then
+    /// withheld (`<Metadata Encrypted="true" />`).
+    pub customer_key_sha256: Option<&'a [u8]>,
 }
 
+// Entries live for one answer and borrow their strings; boxing each would cost an allocation
+// per listed blob.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum BlobListItem<'a> {
     Blob(BlobEntry<'a>),
@@ -215,12 +223,27 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     push_element(out, "BlobType", b.blob_type);
     // Only committed block blobs have a tier; page and append blobs on standard accounts do not.
     if b.committed && b.blob_type == "BlockBlob" {
-        out.push_str("<AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred>");
+        match b.access_tier {
+            Some((tier, changed)) => {
+                push_element(out, "AccessTier", tier);
+                push_element(out, "AccessTierChangeTime", &rfc1123(changed));
+            }
+            None => out.push_str(
+                "<AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred>",
+            ),
+        }
     }
     out.push_str("<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>");
     out.push_str("<ServerEncrypted>true</ServerEncrypted>");
+    if let Some(hash) = b.customer_key_sha256 {
+        let hash = base64::engine::general_purpose::STANDARD.encode(hash);
+        push_element(out, "CustomerProvidedKeySha256", &hash);
+    }
     out.push_str("</Properties>");
-    push_metadata(out, b.metadata);
+    match (b.customer_key_sha256, b.metadata) {
+        (Some(_), Some(_)) => out.push_str("<Metadata Encrypted=\"true\" />"),
+        _ => push_metadata(out, b.metadata),
+    }
     out.push_str("<OrMetadata />");
     out.push_str("</Blob>");
 }

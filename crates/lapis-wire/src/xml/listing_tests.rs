@@ -110,6 +110,8 @@ fn blob<'a>(
         blob_type: "BlockBlob",
         metadata,
         committed: true,
+        access_tier: None,
+        customer_key_sha256: None,
     }
 }
 
@@ -229,4 +231,29 @@ fn names_xml_cannot_carry_are_percent_encoded() {
         got.contains("<BlobPrefix><Name Encoded=\"true\">a%01b%20%C3%A9/</Name></BlobPrefix>"),
         "{got}"
     );
+}
+
+#[test]
+fn a_tier_given_on_upload_and_a_customer_key_as_azure_lists_them() {
+    let hash = [0xdd_u8; 32];
+    let meta = vec![("a".to_string(), "b".to_string())];
+    let mut entry = blob("cpk", "0x8DA7BAB50E20E11", Some(&meta));
+    entry.access_tier = Some(("Cool", datetime!(2022-08-11 15:08:15 UTC)));
+    entry.customer_key_sha256 = Some(&hash);
+    let xml = render_list_blobs(
+        "http://h/a",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Blob(entry)],
+        None,
+    );
+    // The order of TestRehydrateStatus.json and the JS SDK's CPK recordings.
+    assert!(
+        xml.contains("<BlobType>BlockBlob</BlobType><AccessTier>Cool</AccessTier><AccessTierChangeTime>Thu, 11 Aug 2022 15:08:15 GMT</AccessTierChangeTime><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted><CustomerProvidedKeySha256>3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d0=</CustomerProvidedKeySha256></Properties><Metadata Encrypted=\"true\" /><OrMetadata />"),
+        "{xml}"
+    );
+    assert!(!xml.contains("AccessTierInferred"), "{xml}");
 }

@@ -1,0 +1,118 @@
+//! Request headers and query parameters that change what an operation does but that Lapis does
+//! not honour (yet): a request carrying one is refused with Azure's answer for it, never served
+//! as if the parameter were absent. docs/api-coverage.md ("Request parameters") lists these
+//! beside the ones Lapis honours; `conformance/spec/test_parameters.py` keeps that list complete.
+
+use lapis_wire::{AzureError, ErrorCode};
+
+use crate::error::ApiResult;
+use crate::request::{Headers, Query};
+use crate::router::{Level, Op};
+
+fn not_implemented(feature: &str) -> AzureError {
+    AzureError::new(ErrorCode::NotImplemented)
+        .message(format!("Lapis does not implement {feature} yet."))
+}
+
+/// No blob or container has a lease yet, so a lease id can never match one.
+fn lease_not_present(level: Level) -> AzureError {
+    AzureError::new(match level {
+        Level::Blob => ErrorCode::LeaseNotPresentWithBlobOperation,
+        _ => ErrorCode::LeaseNotPresentWithContainerOperation,
+    })
+}
+
+/// No encryption scope exists besides the account's key.
+fn no_scope() -> AzureError {
+    AzureError::new(ErrorCode::EncryptionScopeNotAvailable)
+}
+
+/// The refusal of a header, by name; `None` for a header Lapis honours or that does not change
+/// what the operation does.
+fn header_refusal(name: &str, value: &str, level: Level) -> Option<AzureError> {
+    Some(match name {
+        "x-ms-lease-id" => lease_not_present(level),
+        "x-ms-if-tags" | "x-ms-tags" => not_implemented("blob index tags"),
+        "x-ms-encryption-scope" | "x-ms-default-encryption-scope" => no_scope(),
+        // Without a scope nothing can override one; only its default, false, holds.
+        "x-ms-deny-encryption-scope-override" if !value.eq_ignore_ascii_case("false") => no_scope(),
+        "x-ms-immutability-policy-until-date"
+        | "x-ms-immutability-policy-mode"
+        | "x-ms-legal-hold" => not_implemented("immutability policies and legal holds"),
+        "x-ms-structured-body" | "x-ms-structured-content-length" => {
+            not_implemented("structured message bodies (x-ms-structured-body)")
+        }
+        "x-ms-access-tier-if-modified-since" | "x-ms-access-tier-if-unmodified-since" => {
+            not_implemented("access tier conditions")
+        }
+        _ => return None,
+    })
+}
+
+/// The refusal of a query parameter, by name.
+fn query_refusal(name: &str) -> Option<AzureError> {
+    Some(match name {
+        "deletetype" => not_implemented("permanent delete of soft-deleted snapshots and versions"),
+        _ => return None,
+    })
+}
+
+/// Refuses a request that carries a parameter Lapis does not honour.
+pub fn check(op: Op, level: Level, headers: &Headers, query: &Query) -> ApiResult<()> {
+    // Creating a container takes no lease; everything else at container or blob level does.
+    let lease_applies = level != Level::Service && op != Op::CreateContainer;
+    for (name, value) in headers.all() {
+        if name == "x-ms-lease-id" && !lease_applies {
+            continue;
+        }
+        if let Some(err) = header_refusal(name, value, level) {
+            return Err(err.into());
+        }
+    }
+    for (name, _) in query.pairs() {
+        if let Some(err) = query_refusal(name) {
+            return Err(err.into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_is_azures_answer() {
+        let code = |name, value, level| header_refusal(name, value, level).map(|e| e.code);
+        assert_eq!(
+            code("x-ms-lease-id", "x", Level::Blob),
+            Some(ErrorCode::LeaseNotPresentWithBlobOperation)
+        );
+        assert_eq!(
+            code("x-ms-lease-id", "x", Level::Container),
+            Some(ErrorCode::LeaseNotPresentWithContainerOperation)
+        );
+        assert_eq!(
+            code("x-ms-encryption-scope", "s", Level::Blob),
+            Some(ErrorCode::EncryptionScopeNotAvailable)
+        );
+        assert_eq!(
+            code(
+                "x-ms-deny-encryption-scope-override",
+                "false",
+                Level::Container
+            ),
+            None
+        );
+        assert_eq!(
+            code("x-ms-tags", "a=b", Level::Blob),
+            Some(ErrorCode::NotImplemented)
+        );
+        assert_eq!(code("x-ms-meta-a", "b", Level::Blob), None);
+        assert_eq!(
+            query_refusal("deletetype").map(|e| e.code),
+            Some(ErrorCode::NotImplemented)
+        );
+        assert!(query_refusal("prefix").is_none());
+    }
+}
