@@ -216,3 +216,43 @@ def test_cors_actual_request_from_other_origin_has_no_cors_headers(endpoint, con
     # The request itself is authorised by Shared Key, so it succeeds; CORS only withholds headers.
     assert resp.status_code == 200
     assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+@pytest.mark.azurite_gap("sets Vary: Origin on every method whenever an Origin is sent")
+def test_cors_vary_origin_follows_the_reference(endpoint, container, cors_rule):
+    """"Understanding how the Vary header is set": GET/HEAD answers vary by origin when a named
+    origin matched or when no rule matched while CORS is on; other methods never say so."""
+    container.upload_blob("blob.txt", b"hello")
+    url = helpers.blob_url(endpoint, container.container_name, "blob.txt")
+    for origin in ("https://allowed.example", "https://evil.example"):
+        for method in ("GET", "HEAD"):
+            resp = helpers.raw(method, url, headers={"Origin": origin})
+            assert resp.headers.get("Vary") == "Origin", (origin, method, resp.headers)
+    resp = helpers.raw("GET", url)
+    assert resp.headers.get("Vary") == "Origin"
+    resp = helpers.raw("PUT", url + "?comp=metadata", headers={"Origin": "https://allowed.example"})
+    assert resp.status_code == 200 and "Vary" not in resp.headers
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://allowed.example"
+
+
+def test_cors_subdomain_wildcard_and_allow_all(service, endpoint, container, restore_service_properties):
+    service.set_service_properties(cors=[
+        CorsRule(["http://*.contoso.com"], ["GET"]),
+        CorsRule(["*"], ["PUT"], exposed_headers=["x-ms-request-id"]),
+    ])
+    container.upload_blob("blob.txt", b"hello")
+    url = helpers.blob_url(endpoint, container.container_name, "blob.txt")
+    preflight = requests.options(url, headers={"Origin": "http://www.contoso.com",
+                                               "Access-Control-Request-Method": "GET"}, timeout=30)
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://www.contoso.com"
+    resp = helpers.raw("GET", url, headers={"Origin": "http://www.contoso.com"})
+    assert resp.headers["Access-Control-Allow-Origin"] == "http://www.contoso.com"
+    for other in ("http://contoso.com", "https://www.contoso.com", "http://evilcontoso.com"):
+        resp = helpers.raw("GET", url, headers={"Origin": other})
+        assert "Access-Control-Allow-Origin" not in resp.headers, other
+    # A rule open to every origin answers * and never varies.
+    resp = helpers.raw("PUT", url + "?comp=metadata", headers={"Origin": "http://anywhere.example"})
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert resp.headers["Access-Control-Expose-Headers"] == "x-ms-request-id"
+    assert "Vary" not in resp.headers

@@ -82,42 +82,64 @@ pub async fn preflight(
         .map_err(|_| ApiError(AzureError::new(ErrorCode::InternalError)))
 }
 
-/// Adds the CORS response headers to an actual (non-preflight) request's answer.
+/// Adds the CORS response headers to an actual (non-preflight) request's answer, as the REST
+/// reference's "Understanding how the Vary header is set" describes: a rule allowing every
+/// origin answers `*`; a rule naming the origin echoes it with credentials; and a GET or HEAD
+/// answer whose headers depend on the origin (a named origin matched, or no rule matched while
+/// CORS is on) says `Vary: Origin`, so that caches keep answers per origin.
 pub async fn decorate_actual_response(
     state: &AppState,
     account: &str,
-    origin: &HeaderValue,
+    origin: Option<&HeaderValue>,
     method: &Method,
     resp: &mut Response<Body>,
 ) {
-    let Ok(origin_str) = origin.to_str() else {
+    let get_or_head = method == Method::GET || method == Method::HEAD;
+    if origin.is_none() && !get_or_head {
+        // Nothing applies: no origin to allow, no answer that varies by it.
         return;
-    };
+    }
     let Ok(props) = state.service_properties(account).await else {
         return;
     };
-    let Some(rule) = props
-        .cors
-        .iter()
-        .flatten()
-        .find(|r| r.matches(origin_str, method.as_str(), &[]))
-    else {
+    let Some(rules) = props.cors.as_ref().filter(|rules| !rules.is_empty()) else {
         return;
     };
+    let origin_str = origin.and_then(|o| o.to_str().ok());
+    let rule = rules.iter().find(|r| match origin_str {
+        Some(o) => r.matches(o, method.as_str(), &[]),
+        // Without an Origin only a rule allowing every origin applies.
+        None => r.allows_all_origins() && r.allows_method(method.as_str()),
+    });
     let hs = resp.headers_mut();
-    if rule.allowed_origins.trim() == "*" {
-        hs.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-    } else {
-        hs.insert("access-control-allow-origin", origin.clone());
-        hs.insert(
-            "access-control-allow-credentials",
-            HeaderValue::from_static("true"),
-        );
-        hs.insert("vary", HeaderValue::from_static("Origin"));
-    }
-    if let Ok(v) = HeaderValue::from_str(&rule.exposed_headers) {
-        if !rule.exposed_headers.is_empty() {
-            hs.insert("access-control-expose-headers", v);
+    match (rule, origin) {
+        (Some(rule), _) if rule.allows_all_origins() => {
+            hs.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+            expose(hs, &rule.exposed_headers);
         }
+        (Some(rule), Some(origin)) => {
+            hs.insert("access-control-allow-origin", origin.clone());
+            hs.insert(
+                "access-control-allow-credentials",
+                HeaderValue::from_static("true"),
+            );
+            expose(hs, &rule.exposed_headers);
+            if get_or_head {
+                hs.insert("vary", HeaderValue::from_static("Origin"));
+            }
+        }
+        _ if get_or_head => {
+            hs.insert("vary", HeaderValue::from_static("Origin"));
+        }
+        _ => {}
+    }
+}
+
+fn expose(hs: &mut HeaderMap, exposed: &str) {
+    if exposed.is_empty() {
+        return;
+    }
+    if let Ok(v) = HeaderValue::from_str(exposed) {
+        hs.insert("access-control-expose-headers", v);
     }
 }

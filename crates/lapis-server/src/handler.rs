@@ -133,10 +133,8 @@ async fn handle(
         http::header::SERVER,
         HeaderValue::from_static(concat!("Lapis/", env!("CARGO_PKG_VERSION"))),
     );
-    if let (Some(origin), false, ServiceKind::Blob) = (origin, account.is_empty(), kind) {
-        if op_name != "Preflight" {
-            cors::decorate_actual_response(&state, &account, &origin, &method, &mut resp).await;
-        }
+    if kind == ServiceKind::Blob && !account.is_empty() && op_name != "Preflight" {
+        cors::decorate_actual_response(&state, &account, origin.as_ref(), &method, &mut resp).await;
     }
     let bytes_out = resp
         .headers()

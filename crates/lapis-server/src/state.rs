@@ -1,5 +1,5 @@
 //! State shared by every request: the engine, the accounts, and a cache of parsed service
-//! properties (consulted for CORS on every request that carries an Origin).
+//! properties (consulted for CORS on every request that carries an Origin, and every GET or HEAD).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

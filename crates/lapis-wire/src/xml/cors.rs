@@ -19,6 +19,28 @@ pub struct CorsRule {
     pub max_age_in_seconds: u32,
 }
 
+/// An allowed origin: `*`, an exact origin, or a subdomain wildcard such as
+/// `http://*.contoso.com` (any host under `contoso.com`, same scheme), as the service allows.
+fn origin_allowed(pattern: &str, origin: &str) -> bool {
+    if pattern == "*" || pattern.eq_ignore_ascii_case(origin) {
+        return true;
+    }
+    let (Some((scheme, host_pattern)), Some((origin_scheme, host))) =
+        (pattern.split_once("://"), origin.split_once("://"))
+    else {
+        return false;
+    };
+    let Some(suffix) = host_pattern.strip_prefix("*.") else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let suffix = suffix.to_ascii_lowercase();
+    scheme.eq_ignore_ascii_case(origin_scheme)
+        && host.len() > suffix.len() + 1
+        && host.ends_with(&suffix)
+        && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+}
+
 fn list(s: &str) -> impl Iterator<Item = &str> {
     s.split(',').map(str::trim).filter(|item| !item.is_empty())
 }
@@ -41,8 +63,7 @@ impl CorsRule {
     /// Whether a (preflight) request from `origin` using `method` and sending `request_headers`
     /// is allowed by this rule.
     pub fn matches(&self, origin: &str, method: &str, request_headers: &[&str]) -> bool {
-        let origin_ok =
-            list(&self.allowed_origins).any(|o| o == "*" || o.eq_ignore_ascii_case(origin));
+        let origin_ok = list(&self.allowed_origins).any(|o| origin_allowed(o, origin));
         let method_ok = list(&self.allowed_methods).any(|m| m.eq_ignore_ascii_case(method));
         let headers_ok = request_headers
             .iter()
@@ -50,6 +71,16 @@ impl CorsRule {
             .filter(|h| !h.is_empty())
             .all(|h| list(&self.allowed_headers).any(|pattern| header_allowed(pattern, h)));
         origin_ok && method_ok && headers_ok
+    }
+
+    /// Whether the rule lets every origin in (`*`): its answers do not depend on the origin.
+    pub fn allows_all_origins(&self) -> bool {
+        list(&self.allowed_origins).any(|o| o == "*")
+    }
+
+    /// Whether the rule allows `method` (for a request that sent no Origin).
+    pub fn allows_method(&self, method: &str) -> bool {
+        list(&self.allowed_methods).any(|m| m.eq_ignore_ascii_case(method))
     }
 
     /// Reads one `<CorsRule>`; origins and methods are required, methods must be known.
@@ -147,5 +178,34 @@ mod tests {
         let mut out = String::new();
         r.render(&mut out);
         assert_eq!(out, "<CorsRule><AllowedMethods>PUT</AllowedMethods><AllowedOrigins>www.xyz.com</AllowedOrigins><AllowedHeaders>x-ms-meta-data*</AllowedHeaders><ExposedHeaders>x-ms-meta-source*</ExposedHeaders><MaxAgeInSeconds>500</MaxAgeInSeconds></CorsRule>");
+    }
+
+    #[test]
+    fn subdomain_wildcards_match_hosts_under_the_domain() {
+        for (origin, ok) in [
+            ("http://www.contoso.com", true),
+            ("http://a.b.contoso.com", true),
+            ("http://WWW.Contoso.com", true),
+            ("http://www.contoso.com:8080", false),
+            ("https://www.contoso.com", false),
+            ("http://contoso.com", false),
+            ("http://evilcontoso.com", false),
+            ("http://www.contoso.com.evil.net", false),
+        ] {
+            assert_eq!(
+                origin_allowed("http://*.contoso.com", origin),
+                ok,
+                "{origin}"
+            );
+        }
+        assert!(origin_allowed("*", "http://any"));
+        assert!(origin_allowed(
+            "http://www.fabrikam.com",
+            "http://www.fabrikam.com"
+        ));
+        assert!(!origin_allowed(
+            "http://www.fabrikam.com",
+            "http://fabrikam.com"
+        ));
     }
 }
