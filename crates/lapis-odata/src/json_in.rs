@@ -183,6 +183,18 @@ fn typed_value(
                 .and_then(|i| i32::try_from(i).ok())
                 .ok_or_else(bad)?,
         ),
+        // A typed value may come as a string (the Azure CLI sends `"true"` with Edm.Boolean);
+        // the service reads it as its type.
+        (Some("Edm.Int32"), Value::String(s)) => {
+            EdmValue::Int32(s.trim().parse().map_err(|_| bad())?)
+        }
+        (Some("Edm.Boolean"), Value::String(s)) => {
+            EdmValue::Boolean(match s.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad()),
+            })
+        }
         (Some("Edm.Int64"), Value::String(s)) => EdmValue::Int64(s.parse().map_err(|_| bad())?),
         (Some("Edm.Int64"), Value::Number(n)) => EdmValue::Int64(n.as_i64().ok_or_else(bad)?),
         (Some("Edm.Double"), Value::Number(n)) => EdmValue::Double(n.as_f64().ok_or_else(bad)?),

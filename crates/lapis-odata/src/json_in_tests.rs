@@ -148,3 +148,27 @@ fn table_name_body() {
         ErrorCode::InvalidInput
     );
 }
+
+#[test]
+fn typed_values_sent_as_strings_are_read_as_their_type() {
+    // What the Azure CLI sends for --entity B=true B@odata.type=Edm.Boolean and the like.
+    let body = r#"{"PartitionKey":"p","RowKey":"r","B":"true","B@odata.type":"Edm.Boolean","F":"False","F@odata.type":"Edm.Boolean","I":"-5","I@odata.type":"Edm.Int32","D":"1.5","D@odata.type":"Edm.Double","L":"9007199254740993","L@odata.type":"Edm.Int64"}"#;
+    let e = parse_entity(body.as_bytes()).expect("accepted");
+    assert_eq!(
+        e.properties,
+        vec![
+            ("B".to_string(), EdmValue::Boolean(true)),
+            ("F".to_string(), EdmValue::Boolean(false)),
+            ("I".to_string(), EdmValue::Int32(-5)),
+            ("D".to_string(), EdmValue::Double(1.5)),
+            ("L".to_string(), EdmValue::Int64(9007199254740993)),
+        ]
+    );
+    for bad in [
+        r#"{"B":"yes","B@odata.type":"Edm.Boolean"}"#,
+        r#"{"I":"2147483648","I@odata.type":"Edm.Int32"}"#,
+        r#"{"I":"1.5","I@odata.type":"Edm.Int32"}"#,
+    ] {
+        assert_eq!(code_of(bad), ErrorCode::InvalidInput, "{bad}");
+    }
+}

@@ -154,13 +154,19 @@ pub fn render_table(base_url: &str, table: &str, level: Metadata) -> String {
             &format!("{base_url}/$metadata#Tables/@Element"),
         );
     }
-    push_table_members(&mut out, base_url, table, level);
+    push_table_members(&mut out, base_url, table, level, true);
     out.push('}');
     out
 }
 
-/// Query Tables.
-pub fn render_table_list(base_url: &str, tables: &[&str], level: Metadata) -> String {
+/// Query Tables; `select` (`$select`) may leave out the one property, TableName.
+pub fn render_table_list(
+    base_url: &str,
+    tables: &[&str],
+    level: Metadata,
+    select: Option<&[String]>,
+) -> String {
+    let with_name = select.is_none_or(|names| names.iter().any(|n| n == "TableName"));
     let mut out = String::from("{");
     if level != Metadata::None {
         push_member(
@@ -176,14 +182,20 @@ pub fn render_table_list(base_url: &str, tables: &[&str], level: Metadata) -> St
             out.push(',');
         }
         out.push('{');
-        push_table_members(&mut out, base_url, table, level);
+        push_table_members(&mut out, base_url, table, level, with_name);
         out.push('}');
     }
     out.push_str("]}");
     out
 }
 
-fn push_table_members(out: &mut String, base_url: &str, table: &str, level: Metadata) {
+fn push_table_members(
+    out: &mut String,
+    base_url: &str,
+    table: &str,
+    level: Metadata,
+    with_name: bool,
+) {
     if level == Metadata::Full {
         push_member(
             out,
@@ -201,7 +213,9 @@ fn push_table_members(out: &mut String, base_url: &str, table: &str, level: Meta
             &format!("Tables('{}')", quote_key(table)),
         );
     }
-    push_member(out, "TableName", table);
+    if with_name {
+        push_member(out, "TableName", table);
+    }
 }
 
 fn push_entity_members(

@@ -135,11 +135,11 @@ fn tables_render_like_azure() {
         r#"{"odata.metadata":"http://127.0.0.1:10002/devstoreaccount1/$metadata#Tables/@Element","odata.type":"devstoreaccount1.Tables","odata.id":"http://127.0.0.1:10002/devstoreaccount1/Tables('t')","odata.editLink":"Tables('t')","TableName":"t"}"#
     );
     assert_eq!(
-        render_table_list(dev, &["a", "b"], Metadata::Minimal),
+        render_table_list(dev, &["a", "b"], Metadata::Minimal, None),
         r#"{"odata.metadata":"http://127.0.0.1:10002/devstoreaccount1/$metadata#Tables","value":[{"TableName":"a"},{"TableName":"b"}]}"#
     );
     assert_eq!(
-        render_table_list(dev, &[], Metadata::None),
+        render_table_list(dev, &[], Metadata::None, None),
         r#"{"value":[]}"#
     );
 }

@@ -18,7 +18,7 @@ use lapis_store::{
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::path::{entity_url, TablePath};
-use super::{sas_allows_entity, TableCtx};
+use super::{metadata_level, sas_allows_entity, TableCtx};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::body::read_small_body;
 use crate::ops::Reply;
@@ -48,12 +48,6 @@ pub fn prefers_no_content<B>(req: &Request<B>) -> bool {
         .get("prefer")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("return-no-content"))
-}
-
-fn accept<B>(req: &Request<B>) -> ApiResult<Metadata> {
-    Ok(Metadata::from_accept(
-        req.headers().get("accept").and_then(|v| v.to_str().ok()),
-    )?)
 }
 
 /// `If-Match` as the engine wants it: `*`, the version an ETag names, or nothing at all
@@ -137,7 +131,7 @@ fn entity_reply(
 }
 
 pub async fn insert(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let level = accept(&req)?;
+    let level = metadata_level(&ctx.query, &req)?;
     let no_content = prefers_no_content(&req);
     let body = read_small_body(req, MAX_ENTITY_BODY).await?;
     let EntityBody {
@@ -238,13 +232,25 @@ fn select(ctx: &TableCtx) -> ApiResult<Option<Vec<String>>> {
 }
 
 pub async fn get(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let level = accept(&req)?;
+    let level = metadata_level(&ctx.query, &req)?;
     let select = select(&ctx)?;
     let (table, (pk, rk)) = keys(&ctx);
     sas_allows_entity(ctx.grant.as_ref(), &pk, &rk)?;
+    let filter = ctx.query.get("$filter").map(parse_filter).transpose()?;
     let rec = crate::ops::point_read(&ctx.state.store, |s| {
         s.get_entity(&ctx.account, &table, &pk, &rk)
     })?;
+    // A filter on a point query narrows it like any query: an entity it rejects is not found.
+    if filter.is_some_and(|f| {
+        !f.matches_encoded(
+            &rec.partition_key,
+            &rec.row_key,
+            rec.timestamp,
+            &rec.properties,
+        )
+    }) {
+        return Err(AzureError::new(ErrorCode::ResourceNotFound).into());
+    }
     Ok(entity_reply(&ctx, &table, &rec, StatusCode::OK, level, select.as_deref())?.finish())
 }
 
@@ -265,7 +271,7 @@ fn decode_key(token: &str) -> Option<String> {
 }
 
 pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let level = accept(&req)?;
+    let level = metadata_level(&ctx.query, &req)?;
     let select = select(&ctx)?;
     let limit = match ctx.query.get("$top") {
         Some(t) => parse_top(t)? as usize,

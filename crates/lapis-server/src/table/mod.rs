@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use http::{HeaderValue, Method, Request, Response};
 use lapis_auth::{Operation, Principal, RequestInfo, SasGrant, SasTarget, Service, StoredPolicy};
+use lapis_odata::Metadata;
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
@@ -149,6 +150,14 @@ pub fn sas_allows(grant: &SasGrant, table: &str, op: Operation) -> ApiResult<()>
     };
     grant.authorize(op, &target)?;
     Ok(())
+}
+
+/// The JSON metadata level of the answer: `$format` when the query has one, else `Accept`.
+pub fn metadata_level<B>(query: &Query, req: &Request<B>) -> ApiResult<Metadata> {
+    let asked = query
+        .get("$format")
+        .or_else(|| req.headers().get("accept").and_then(|v| v.to_str().ok()));
+    Ok(Metadata::from_accept(asked)?)
 }
 
 /// A SAS with PartitionKey/RowKey ranges grants only the entities inside them.

@@ -3,7 +3,8 @@
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
 use lapis_odata::{
-    parse_filter, parse_table_name, parse_top, render_table, render_table_list, EdmValue, Metadata,
+    parse_filter, parse_select, parse_table_name, parse_top, render_table, render_table_list,
+    EdmValue,
 };
 use lapis_wire::names::validate_table_name;
 use lapis_wire::xml::ServiceProperties;
@@ -11,21 +12,15 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use super::entities::{prefers_no_content, run};
 use super::path::TablePath;
-use super::TableCtx;
+use super::{metadata_level, TableCtx};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::body::read_small_body;
 use crate::ops::{acl, Reply};
 
 const MAX_TABLE_BODY: usize = 64 * 1024;
 
-fn accept(req: &Request<Body>) -> ApiResult<Metadata> {
-    Ok(Metadata::from_accept(
-        req.headers().get("accept").and_then(|v| v.to_str().ok()),
-    )?)
-}
-
 pub async fn create(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let level = accept(&req)?;
+    let level = metadata_level(&ctx.query, &req)?;
     let no_content = prefers_no_content(&req);
     let body = read_small_body(req, MAX_TABLE_BODY).await?;
     let name = parse_table_name(&body)?;
@@ -52,7 +47,7 @@ pub async fn create(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Bod
 }
 
 pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let level = accept(&req)?;
+    let level = metadata_level(&ctx.query, &req)?;
     let account = ctx.account.clone();
     if let TablePath::Table(name) = &ctx.path {
         let n = name.clone();
@@ -71,6 +66,7 @@ pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body
         None => 1000,
     };
     let filter = ctx.query.get("$filter").map(parse_filter).transpose()?;
+    let select = ctx.query.get("$select").map(parse_select).transpose()?;
     let start = ctx.query.get("NextTableName").map(str::to_string);
     let (tables, next) = run(&ctx, move |s| {
         let matches = |name: &str| match &filter {
@@ -87,7 +83,7 @@ pub async fn query(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body
     Ok(Reply::new(StatusCode::OK)
         .header_opt("x-ms-continuation-nexttablename", next)
         .json(
-            render_table_list(&ctx.base_url, &names, level),
+            render_table_list(&ctx.base_url, &names, level, select.as_deref()),
             level.content_type(),
         )
         .finish())
