@@ -378,3 +378,17 @@ def test_malformed_sas_fields_are_refused(endpoint, seeded):
                                    AccountSasPermissions(list=True), expiry=_now() + timedelta(hours=1))
     resp = requests.get(f"{url}&{account}&sig=AAAA")
     helpers.assert_error(resp, 403, "AuthenticationFailed")
+
+
+def test_keys_written_for_azurite_are_read_as_azurite_reads_them(start_server):
+    """AZURITE_ACCOUNTS entries from Azurite setups hold keys like `testing_key`, which Azurite
+    (and the JavaScript SDK) decode leniently, as Node's Buffer does: so does Lapis, with a warning."""
+    server = start_server({"AZURITE_ACCOUNTS": "legacy:testing_key"}, account="legacy")
+    # Node: Buffer.from("testing_key", "base64")
+    node_bytes = bytes.fromhex("b5eb2d8a783f91ec")
+    key = base64.b64encode(node_bytes).decode()
+    resp = helpers.raw("GET", f"{server.endpoint}?comp=list", account="legacy", key=key)
+    assert resp.status_code == 200, resp.text
+    if server.target == "lapis":
+        with open(server.log.name, "rb") as log:
+            assert b"not standard base64" in log.read()

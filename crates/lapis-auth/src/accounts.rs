@@ -30,6 +30,8 @@ impl fmt::Debug for Account {
 #[derive(Clone, Debug)]
 pub struct Accounts {
     accounts: Arc<Vec<Account>>,
+    /// Keys that were not standard base64 and were read as Azurite reads them.
+    lenient: Arc<Vec<String>>,
 }
 
 impl Accounts {
@@ -41,13 +43,17 @@ impl Accounts {
                 name: DEV_ACCOUNT.to_string(),
                 keys: vec![key],
             }]),
+            lenient: Arc::default(),
         }
     }
 
     /// Parses `AZURITE_ACCOUNTS`: `name1:key1[:key2];name2:key1`, keys in base64. Like Azurite, the accounts
-    /// given replace the default one.
+    /// given replace the default one. A key that is not standard base64 (configurations written for
+    /// Azurite hold keys like `testing_key`) is read as Azurite and the JavaScript SDK read it, and
+    /// named in [`Accounts::lenient_keys`] for a warning.
     pub fn parse(env_value: &str) -> Result<Accounts, String> {
         let mut accounts: Vec<Account> = Vec::new();
+        let mut lenient = Vec::new();
         for entry in env_value
             .split(';')
             .map(str::trim)
@@ -63,10 +69,14 @@ impl Accounts {
             }
             let mut keys = Vec::new();
             for (i, key) in parts.enumerate() {
-                // The message names the account and key position, never the key text.
-                let decoded = STANDARD.decode(key).map_err(|_| {
-                    format!("key {} of account '{name}' is not valid base64", i + 1)
-                })?;
+                // Messages name the account and key position, never the key text.
+                let decoded = match STANDARD.decode(key) {
+                    Ok(decoded) => decoded,
+                    Err(_) => {
+                        lenient.push(format!("key {} of account '{name}'", i + 1));
+                        decode_like_node(key)
+                    }
+                };
                 if decoded.is_empty() {
                     return Err(format!("key {} of account '{name}' is empty", i + 1));
                 }
@@ -88,7 +98,13 @@ impl Accounts {
         }
         Ok(Accounts {
             accounts: Arc::new(accounts),
+            lenient: Arc::new(lenient),
         })
+    }
+
+    /// The keys (by position and account, never their text) that were not standard base64.
+    pub fn lenient_keys(&self) -> &[String] {
+        &self.lenient
     }
 
     pub fn get(&self, name: &str) -> Option<&Account> {
@@ -98,6 +114,33 @@ impl Accounts {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.accounts.iter().map(|a| a.name.as_str())
     }
+}
+
+/// Base64 as Node's `Buffer.from(text, "base64")` reads it, which is how Azurite and the
+/// JavaScript SDK turn a key into bytes: both alphabets (`-` and `_` for `+` and `/`), characters
+/// outside them skipped, reading stopped at `=`, and the bits of an incomplete byte dropped.
+fn decode_like_node(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut bits, mut count) = (0u32, 0u32);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -138,7 +181,7 @@ mod tests {
             "acc1",
             "acc1:",
             ":a2V5MQ==",
-            "acc1:not base64!",
+            "acc1:!!!",
             "a:a2V5MQ==;a:a2V5Mg==",
             "a:a2V5MQ==:a2V5MQ==:a2V5MQ==",
         ] {
@@ -153,5 +196,30 @@ mod tests {
         assert!(shown.contains(DEV_ACCOUNT));
         assert!(!shown.contains("Eby8"));
         assert!(shown.contains("keys: 1"), "{shown}");
+    }
+
+    #[test]
+    fn keys_written_for_azurite_are_read_as_azurite_reads_them() {
+        let accounts = Accounts::parse("acc1:testing_key;acc2:a2V5MQ").expect("accepted");
+        // Node: Buffer.from("testing_key", "base64") is b5 eb 2d 8a 78 3f 91 ec.
+        assert_eq!(
+            accounts.get("acc1").map(|a| a.keys[0].clone()),
+            Some(vec![0xb5, 0xeb, 0x2d, 0x8a, 0x78, 0x3f, 0x91, 0xec])
+        );
+        // Unpadded standard base64 reads as it would padded.
+        assert_eq!(
+            accounts.get("acc2").map(|a| a.keys[0].clone()),
+            Some(b"key1".to_vec())
+        );
+        assert_eq!(
+            accounts.lenient_keys(),
+            ["key 1 of account 'acc1'", "key 1 of account 'acc2'"]
+        );
+        assert!(Accounts::parse("a:a2V5MQ==")
+            .unwrap()
+            .lenient_keys()
+            .is_empty());
+        assert_eq!(decode_like_node("a2V5MQ==a2V5"), b"key1");
+        assert_eq!(decode_like_node("a2 V5\nMQ"), b"key1");
     }
 }

@@ -74,6 +74,12 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
 
 async fn run(config: Config) -> Result<(), String> {
     let accounts = accounts_from_env()?;
+    for key in accounts.lenient_keys() {
+        tracing::warn!(
+            "AZURITE_ACCOUNTS: {key} is not standard base64; read as Azurite reads it (clients that \
+             decode keys strictly, such as the Python SDK, cannot sign with it)"
+        );
+    }
     let store = open_store(&config)?;
     let state = AppState::new(store.clone(), accounts);
 
