@@ -152,6 +152,9 @@ pub fn resolve(
         (Container, _, Some("container"), Some("rename" | "undelete")) => {
             return Err(not_implemented("container rename and undelete"))
         }
+        (Container, _, Some("container"), Some("session")) => {
+            return Err(not_implemented("Create Session"))
+        }
 
         (Blob, "PUT", _, None) => return put_blob_kind(header),
         (Blob, "PUT", _, Some("block")) => {
@@ -180,7 +183,7 @@ pub fn resolve(
         (Blob, _, _, Some("copy")) => return Err(not_implemented("Abort Copy Blob")),
         (Blob, _, _, Some("tags")) => return Err(not_implemented("blob index tags")),
         (Blob, _, _, Some("tier")) => return Err(not_implemented("Set Blob Tier")),
-        (Blob, _, _, Some("appendblock")) => return Err(not_implemented("append blobs")),
+        (Blob, _, _, Some("appendblock" | "seal")) => return Err(not_implemented("append blobs")),
         (Blob, _, _, Some("page" | "pagelist" | "incrementalcopy")) => {
             return Err(not_implemented("page blobs"))
         }
