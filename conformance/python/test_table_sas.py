@@ -138,3 +138,18 @@ def test_upsert_needs_add_and_update(table_endpoint, table):
     both = _sas_table(table_endpoint, name, permission=TableSasPermissions(add=True, update=True))
     both.upsert_entity({"PartitionKey": "p", "RowKey": "u"}, mode=UpdateMode.MERGE)
     both.upsert_entity({"PartitionKey": "p", "RowKey": "u"}, mode=UpdateMode.REPLACE)
+
+
+@pytest.mark.azurite_gap("does not check the sub-requests of a batch against the SAS")
+def test_batch_through_a_table_sas_checks_each_operation(table_endpoint, table):
+    """$batch names no table in its URL: each sub-request is authorised against the SAS."""
+    name = table.table_name
+    client = _sas_table(table_endpoint, name, permission=TableSasPermissions(add=True, update=True))
+    client.submit_transaction([("create", {"PartitionKey": "b", "RowKey": "1"}),
+                               ("upsert", {"PartitionKey": "b", "RowKey": "2"})])
+    assert {e["RowKey"] for e in table.list_entities()} == {"1", "2"}
+    add_only = _sas_table(table_endpoint, name, permission=TableSasPermissions(add=True))
+    with pytest.raises(Exception):
+        add_only.submit_transaction([("create", {"PartitionKey": "b", "RowKey": "3"}),
+                                     ("delete", {"PartitionKey": "b", "RowKey": "1"})])
+    assert {e["RowKey"] for e in table.list_entities()} == {"1", "2"}

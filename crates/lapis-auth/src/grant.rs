@@ -132,8 +132,11 @@ impl SasGrant {
                 rule.service_sas
             }
             SasScope::Table { table, .. } => {
-                if rule.service_sas == Needs::Never {
-                    return Err(not_grantable());
+                match rule.service_sas {
+                    Needs::Never => return Err(not_grantable()),
+                    // A `$batch` URL names no table: each sub-request is checked on its own.
+                    Needs::EachSubRequest => return Ok(SasAccess::Full),
+                    _ => {}
                 }
                 if !target
                     .container

@@ -297,6 +297,26 @@ fn table_sas() {
 }
 
 #[test]
+fn a_batch_names_no_table_and_passes_to_its_sub_requests() {
+    let table_sas = grant(
+        SasScope::Table {
+            table: "t".into(),
+            start_pk: None,
+            start_rk: None,
+            end_pk: None,
+            end_rk: None,
+        },
+        "r",
+    );
+    assert_eq!(
+        table_sas
+            .authorize(Operation::EntityGroupTransaction, &SasTarget::default())
+            .map_err(|e| e.code),
+        Ok(SasAccess::Full)
+    );
+}
+
+#[test]
 fn a_service_sas_for_another_resource_fails_authentication() {
     let container_sas = grant(
         SasScope::Container {

@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 
-use crate::blobs::{
-    cipher_from_columns, ensure_extent_row, find_blob, insert_blob_chunks, upsert_blob, Replacing,
-};
+use crate::blobs::{find_blob, upsert_blob, Replacing};
+use crate::chunks::{cipher_from_columns, ensure_extent_row, insert_blob_chunks};
 use crate::codec::time_to_i64;
 use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};

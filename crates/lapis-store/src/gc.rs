@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use crate::blobs::ensure_extent_row;
+use crate::chunks::ensure_extent_row;
 use crate::codec::time_to_i64;
 use crate::engine::{io_error, Core};
 use crate::pool::Extent;

@@ -18,6 +18,7 @@ pub use types_table::*;
 
 mod blobs;
 mod blocks;
+mod chunks;
 mod codec;
 mod conditions;
 mod containers;

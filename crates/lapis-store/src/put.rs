@@ -7,7 +7,8 @@ use md5::Digest;
 use rusqlite::Connection;
 use time::OffsetDateTime;
 
-use crate::blobs::{insert_blob_chunks, Replacing};
+use crate::blobs::Replacing;
+use crate::chunks::insert_blob_chunks;
 use crate::pool::Extent;
 use crate::{
     AccessTier, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store,

@@ -187,6 +187,10 @@ pub(crate) fn check_letters(sp: &str, allowed: &str) -> Result<(), AuthError> {
 }
 
 #[cfg(test)]
+#[path = "fields_tests.rs"]
+mod end_to_end;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -3,6 +3,8 @@
 mod fields;
 mod layout;
 mod params;
+#[cfg(test)]
+mod test_support;
 mod verify;
 
 pub use params::SasParams;

@@ -59,8 +59,10 @@ fn query_refusal(name: &str) -> Option<AzureError> {
 
 /// Refuses a request that carries a parameter Lapis does not honour.
 pub fn check(op: Op, level: Level, headers: &Headers, query: &Query) -> ApiResult<()> {
-    // Creating a container takes no lease; everything else at container or blob level does.
-    let lease_applies = level != Level::Service && op != Op::CreateContainer;
+    // Operations on a leased container or blob take the lease id; creating a container, listing
+    // its blobs and reading the account's information do not.
+    let lease_applies = level != Level::Service
+        && !matches!(op, Op::CreateContainer | Op::ListBlobs | Op::GetAccountInfo);
     for (name, value) in headers.all() {
         if name == "x-ms-lease-id" && !lease_applies {
             continue;
