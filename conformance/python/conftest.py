@@ -82,7 +82,7 @@ class Server:
                 raise RuntimeError(f"{AZURITE_BIN} missing: run npm install in conformance/azurite")
             port = _free_port()
             cmd = [str(AZURITE_BIN), "--blobHost", "127.0.0.1", "--blobPort", str(port),
-                   "--location", self.location, "--silent", "--skipApiVersionCheck", "--loose"]
+                   "--location", self.location, "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
             self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT)
             threading.Thread(target=_drain, args=(self.proc.stdout,), daemon=True).start()

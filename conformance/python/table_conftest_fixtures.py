@@ -30,7 +30,7 @@ class TableServer:
                 raise RuntimeError(f"{AZURITE_TABLE_BIN} missing: run npm install in conformance/azurite")
             port = _free_port()
             cmd = [str(AZURITE_TABLE_BIN), "--tableHost", "127.0.0.1", "--tablePort", str(port),
-                   "--location", self.location, "--silent", "--skipApiVersionCheck", "--loose"]
+                   "--location", self.location, "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             threading.Thread(target=_drain, args=(self.proc.stdout,), daemon=True).start()
             _wait_for_port(port, self.proc)
