@@ -49,6 +49,20 @@ impl Store {
         })
     }
 
+    /// Copies the WAL's committed frames into the database file now (PASSIVE: readers and the
+    /// writer go on), rather than waiting for the background pass: for a measurement that must
+    /// not count the setup's checkpoint work. True when every frame was copied (false when the
+    /// background pass or a reader held some back: try again). The in-memory store has no WAL.
+    pub fn checkpoint(&self) -> Result<bool> {
+        self.core().readers.read(|c| {
+            let (busy, frames, copied): (i64, i64, i64) =
+                c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            Ok(busy == 0 && frames == copied)
+        })
+    }
+
     /// SQLite's `PRAGMA integrity_check`: "ok" when the metadata database is sound.
     pub fn integrity_check(&self) -> Result<String> {
         self.core().readers.read(|c| {
