@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use percent_encoding::percent_decode_str;
+use lapis_wire::percent::Plus;
 
 /// The storage service a request is addressed to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,7 +92,7 @@ impl RequestInfo<'_> {
 
 /// Percent-decodes; invalid UTF-8 is replaced rather than rejected (the signature check then fails).
 pub(crate) fn decode(s: &str) -> Cow<'_, str> {
-    percent_decode_str(s).decode_utf8_lossy()
+    lapis_wire::percent::decode_lossy(s, Plus::Literal)
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! path names, the query, and typed access to the headers.
 
 use http::HeaderMap;
+use lapis_wire::percent::{self, Plus};
 use lapis_wire::{AzureError, ErrorCode};
-use percent_encoding::percent_decode_str;
 
 use crate::conn::MetadataNameCase;
 use crate::router::Level;
@@ -27,10 +27,9 @@ impl Target {
 }
 
 fn decode(s: &str) -> Result<String, AzureError> {
-    percent_decode_str(s)
-        .decode_utf8()
+    percent::decode_utf8(s, Plus::Literal)
         .map(|c| c.into_owned())
-        .map_err(|_| AzureError::new(ErrorCode::InvalidUri))
+        .ok_or_else(|| AzureError::new(ErrorCode::InvalidUri))
 }
 
 /// Azure's limit on the `/`-separated segments of a blob name.
@@ -74,6 +73,11 @@ pub fn parse_path(raw_path: &str) -> Result<Target, AzureError> {
     })
 }
 
+/// One form-encoded query name or value: `+` is a space, `%XX` a byte, invalid UTF-8 replaced.
+fn form_decode(raw: &str) -> String {
+    percent::decode_lossy(raw, Plus::Space).into_owned()
+}
+
 /// Query parameters, decoded (`+` is a space, as form encoding). Names keep their case; lookups
 /// are case-sensitive as in Azure (`comp`, `restype` are lowercase on the wire).
 #[derive(Debug, Clone, Default)]
@@ -84,13 +88,7 @@ impl Query {
         let mut pairs = Vec::new();
         for part in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            let k = percent_decode_str(&k.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            let v = percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-            pairs.push((k, v));
+            pairs.push((form_decode(k), form_decode(v)));
         }
         Query(pairs)
     }

@@ -1,6 +1,6 @@
 //! Blob rows and the whole-blob operations: Put Blob, properties, metadata, read, delete.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use rusqlite::{params, Connection, Row};
 use time::OffsetDateTime;
@@ -92,9 +92,11 @@ pub(crate) fn find_blob(
     container_id: i64,
     name: &str,
 ) -> Result<Option<BlobRow>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2"
-    ))?;
+    // Built once: a `format!` per lookup was 1 % of a small GET.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2")
+    });
+    let mut st = conn.prepare_cached(&SQL)?;
     let mut q = st.query(params![container_id, name])?;
     match q.next()? {
         Some(r) => Ok(Some(blob_from_row(r, true)?)),
@@ -161,8 +163,23 @@ pub(crate) fn load_committed(
     container: &str,
     name: &str,
 ) -> Result<BlobRow> {
-    let c = load_container(conn, account, container)?;
-    find_blob(conn, c.id, name)?
+    // One statement for both lookups: every read of a blob makes it, and a second statement
+    // was a sixth of a small GET's instructions. No row: no container; a row of NULLs: no blob.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let cols: Vec<String> = BLOB_COLS.split(", ").map(|c| format!("b.{c}")).collect();
+        format!(
+            "SELECT {} FROM containers c LEFT JOIN blobs b ON b.container_id = c.id AND b.name = ?3 \
+             WHERE c.account = ?1 AND c.name = ?2",
+            cols.join(", ")
+        )
+    });
+    let mut st = conn.prepare_cached(&SQL)?;
+    let mut rows = st.query(params![account, container, name])?;
+    let row = rows.next()?.ok_or(StoreError::ContainerNotFound)?;
+    if row.get::<_, Option<i64>>(0)?.is_none() {
+        return Err(StoreError::BlobNotFound);
+    }
+    Some(blob_from_row(row, true)?)
         .filter(|b| b.committed)
         .ok_or(StoreError::BlobNotFound)
 }

@@ -1,5 +1,7 @@
 //! Containers, their ACLs, and service properties.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 
@@ -50,9 +52,10 @@ pub(crate) fn find_container(
     account: &str,
     name: &str,
 ) -> Result<Option<ContainerRow>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM containers WHERE account = ?1 AND name = ?2"
-    ))?;
+    // Built once: this runs on every blob request.
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLS} FROM containers WHERE account = ?1 AND name = ?2"));
+    let mut st = conn.prepare_cached(&SQL)?;
     st.query_row(params![account, name], from_row)
         .optional()?
         .map(decode)

@@ -1,4 +1,5 @@
-//! Integration tests of the engine's blocks: Put Block, Put Block List and Get Block List.
+//! Integration tests of the engine's blocks (Put Block, Put Block List, Get Block List) and of
+//! which reads find a blob.
 
 mod support;
 
@@ -169,5 +170,27 @@ fn uncommitted_block_ids_of_a_blob_have_one_length() {
         )
         .unwrap();
         block("AAAAAA==").unwrap();
+    });
+}
+
+#[test]
+fn a_read_tells_a_missing_container_from_a_missing_blob() {
+    both(StoreOptions::default(), |s| {
+        container(s, "c");
+        put(s, "c", "here", b"data");
+        let err = |c: &str, b: &str| read(s, c, b, None).unwrap_err();
+        assert!(matches!(err("nope", "here"), StoreError::ContainerNotFound));
+        assert!(matches!(err("c", "gone"), StoreError::BlobNotFound));
+        // The same container name under another account is not this one.
+        assert!(matches!(
+            s.read_blob("other", "c", "here", None, &no_cond(), None)
+                .map(|_| ()),
+            Err(StoreError::ContainerNotFound)
+        ));
+        // Uncommitted blocks alone do not make a blob readable.
+        s.put_block(ACCOUNT, "c", "staged", "id", write(s, b"u"))
+            .unwrap();
+        assert!(matches!(err("c", "staged"), StoreError::BlobNotFound));
+        assert_eq!(read(s, "c", "here", None).unwrap(), b"data");
     });
 }

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod headers;
 pub mod names;
+pub mod percent;
 pub mod time_format;
 pub mod xml;
 

@@ -7,7 +7,11 @@ use std::net::{SocketAddr, TcpStream};
 
 pub struct Client {
     stream: TcpStream,
+    /// The answer read so far.
     buf: Vec<u8>,
+    /// What one read fills: zeroed once here, not per read (a 64 KiB memset per request was a
+    /// quarter of a small GET's count).
+    chunk: Box<[u8]>,
 }
 
 /// One request as bytes on the wire.
@@ -29,6 +33,7 @@ impl Client {
         Client {
             stream,
             buf: Vec::with_capacity(1 << 20),
+            chunk: vec![0; 64 * 1024].into_boxed_slice(),
         }
     }
 
@@ -66,10 +71,9 @@ impl Client {
     }
 
     fn fill(&mut self) {
-        let mut chunk = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut chunk).expect("read answer");
+        let n = self.stream.read(&mut self.chunk).expect("read answer");
         assert!(n > 0, "the server closed the connection");
-        self.buf.extend_from_slice(&chunk[..n]);
+        self.buf.extend_from_slice(&self.chunk[..n]);
     }
 }
 

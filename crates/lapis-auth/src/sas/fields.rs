@@ -119,17 +119,27 @@ pub(crate) fn not_well_formed(why: impl std::fmt::Display) -> AuthError {
 
 /// Refuses a query that carries a SAS field more than once: which of two values was signed
 /// would be a guess.
+const _: () = assert!(SAS_FIELDS.len() <= 64, "check_unique keeps a bit per field");
+
 pub(crate) fn check_unique(pairs: &[(String, String)]) -> Result<(), AuthError> {
-    for field in SAS_FIELDS {
-        let count = pairs
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(field))
-            .count();
-        if count > 1 {
+    // One pass over the query with a bit per field: this runs on every SAS request, and a
+    // pass over the query per field was 3 % of a small GET's instructions.
+    let mut seen = 0u64;
+    for (name, _) in pairs {
+        let Some(i) = SAS_FIELDS.iter().position(|f| f.eq_ignore_ascii_case(name)) else {
+            continue;
+        };
+        if seen & (1 << i) != 0 {
+            let field = SAS_FIELDS[i];
+            let count = pairs
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(field))
+                .count();
             return Err(not_well_formed(format!(
                 "The query parameter '{field}' is given {count} times."
             )));
         }
+        seen |= 1 << i;
     }
     Ok(())
 }

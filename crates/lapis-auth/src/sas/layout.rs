@@ -105,7 +105,10 @@ pub(crate) fn account(p: &SasParams, account: &str) -> String {
     if p.version.as_str() >= V_ENCRYPTION_SCOPE {
         fields.push(&p.encryption_scope);
     }
-    fields.iter().map(|f| format!("{f}\n")).collect()
+    // Each field ends with a newline, the last one too.
+    let mut out = fields.join("\n");
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]

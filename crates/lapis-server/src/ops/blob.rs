@@ -59,11 +59,11 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
             "cache-control",
             pick(&overrides.cache_control, &http.cache_control),
         )
-        .header("x-ms-blob-type", blob_type_name(b.blob_type))
-        .header("x-ms-lease-state", "available")
-        .header("x-ms-lease-status", "unlocked")
-        .header("x-ms-server-encrypted", "true")
-        .header("accept-ranges", "bytes");
+        .fixed("x-ms-blob-type", blob_type_name(b.blob_type))
+        .fixed("x-ms-lease-state", "available")
+        .fixed("x-ms-lease-status", "unlocked")
+        .fixed("x-ms-server-encrypted", "true")
+        .fixed("accept-ranges", "bytes");
     with_key_hash(reply, b.cpk_sha256.as_ref())
 }
 

@@ -58,7 +58,7 @@ pub fn if_match(value: &str) -> IfMatch {
         return IfMatch::Any;
     }
     let inner = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
-    let decoded = percent_encoding::percent_decode_str(inner).decode_utf8_lossy();
+    let decoded = lapis_wire::percent::decode_lossy(inner, lapis_wire::percent::Plus::Literal);
     match decoded
         .strip_prefix("datetime'")
         .and_then(|s| s.strip_suffix('\''))

@@ -1,8 +1,8 @@
 //! Table service URL paths: `/account/Tables`, `/account/Tables('name')`, `/account/$batch`,
 //! `/account/name`, `/account/name()` and `/account/name(PartitionKey='p',RowKey='r')`.
 
+use lapis_wire::percent::{self, Plus};
 use lapis_wire::{AzureError, ErrorCode};
-use percent_encoding::percent_decode_str;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -36,10 +36,9 @@ fn invalid_uri() -> ApiError {
 }
 
 fn decode(s: &str) -> ApiResult<String> {
-    percent_decode_str(s)
-        .decode_utf8()
+    percent::decode_utf8(s, Plus::Literal)
         .map(|c| c.into_owned())
-        .map_err(|_| invalid_uri())
+        .ok_or_else(invalid_uri)
 }
 
 /// Reads a quoted OData string literal at the start of `s` (`'it''s'`), returning the value and
