@@ -346,6 +346,9 @@ fn spawn_gc(core: Arc<Core>) -> Result<(mpsc::Sender<()>, JoinHandle<()>)> {
     let thread = std::thread::Builder::new()
         .name("lapis-store-gc".into())
         .spawn(move || {
+            // The disk reserve is written here, off the path to the first request (the thread
+            // is joined at close, so it never writes into a folder being removed).
+            core.reserve.replenish();
             // Waits in short slices so that a full disk is noticed within a second; any message
             // or a dropped sender ends the loop.
             let mut waited = std::time::Duration::ZERO;
