@@ -17,6 +17,7 @@ GO_DIR = os.path.join(HERE, "go")
 sys.path.insert(0, HERE)
 
 import blob_workloads  # noqa: E402
+import wrk  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
 import table_workloads  # noqa: E402
@@ -45,6 +46,7 @@ TARGETS = {
     ("RSS after workloads", "MiB"): ("≤ 1/5 of Azurite", at_least(5)),
     ("peak RSS (VmHWM)", "MiB"): ("≤ 1/5 of Azurite", at_least(5)),
     ("cold start to first 200", "ms"): ("≤ 50 ms", absolute(lambda v: v <= 50)),
+    ("cold start, page cache dropped", "ms"): ("≤ 50 ms", absolute(lambda v: v <= 50)),
 }
 for _label in ("insert", "point get", "filtered query ({n} rows)", "100-entity batch"):
     _label = _label.format(n=table_workloads.FILTER_EXPECTED)
@@ -93,6 +95,9 @@ def run_server(server, data, digest, seconds, results, go_sdk):
         print(f"  {server.name:8} {label:48} {shown}{errors}", flush=True)
 
     try:
+        if drop_page_cache():
+            record("cold start, page cache dropped", {"start_ms": server.start() * 1000})
+            server.stop()
         record("cold start to first 200", {"start_ms": server.start() * 1000})
         time.sleep(1)
         record("idle RSS", {"mib": server.rss_mib()})
@@ -113,6 +118,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--lapis", required=True)
     p.add_argument("--azurite", required=True)
+    p.add_argument("--floor", required=True, help="the floor server (benches/src/bin/floor.rs)")
     p.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     p.add_argument("--doc", required=True, help="docs/performance.md to update")
     p.add_argument("--only", choices=["Lapis", "Azurite"], help="run one server (no ratios)")
@@ -126,6 +132,39 @@ def main():
         shutil.rmtree(go_dir, ignore_errors=True)
 
 
+def drop_page_cache():
+    """Writes dirty pages out and empties the page cache, so that the next start reads its
+    binary, libraries and files from disk. Needs root; False (and nothing done) otherwise."""
+    if not os.access("/proc/sys/vm/drop_caches", os.W_OK):
+        return False
+    subprocess.run(["sync"], check=True)
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+    return True
+
+
+def measure_floor(binary, seconds):
+    """The machine's one-connection floor (benches/src/bin/floor.rs, Lapis's HTTP stack with
+    nothing on top) under the same wrk scripts: GET of a fixed 4 KiB body, and PUT of 4 KiB
+    appended to a file and fdatasync'ed."""
+    data_dir = tempfile.mkdtemp(prefix="compare-floor-")
+    proc = subprocess.Popen([binary, data_dir], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the floor server did not start (exit {proc.poll()})")
+        put = wrk.run(f"{url}/floor", ("thread_id.lua", "put_blob.lua"), ["sas", blob_workloads.VERSION], 1, seconds)
+        get = wrk.run(f"{url}/floor/get-4k", ("get.lua",), [blob_workloads.VERSION], 1, seconds)
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    for label, figures in (("PUT", put), ("GET", get)):
+        print(f"  {'floor':8} {label + ' 4 KiB, 1 conn':48} req/s {report.fmt(figures['rps'])}, "
+              f"p50 ms {report.fmt(figures['p50_ms'])}", flush=True)
+    return {"PUT": put, "GET": get}
+
+
 def run_all(args, go_sdk):
     data = os.urandom(blob_workloads.LARGE_SIZE)
     digest = hashlib.sha256(data).digest()
@@ -133,6 +172,9 @@ def run_all(args, go_sdk):
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     lapis_bin, azurite_bin = os.path.abspath(args.lapis), os.path.abspath(args.azurite)
+    if not args.only:
+        print("== floor", flush=True)
+        results["floor"] = measure_floor(os.path.abspath(args.floor), args.seconds)
     for server in (servers.lapis(lapis_bin), servers.azurite(azurite_bin)):
         if args.only and server.name != args.only:
             continue

@@ -74,7 +74,36 @@ def markdown(results, targets, info, notes):
         f"{info['wrk']}, Python {info['python']}, {notes}",
         "",
     ]
-    return "\n".join(header + lines) + "\n"
+    return "\n".join(header + lines) + "\n" + floor_markdown(results)
+
+
+def floor_markdown(results):
+    """Lapis at one connection against the floor server measured in the same run."""
+    floor, lapis = results.get("floor"), results.get("Lapis", {})
+    if not floor:
+        return ""
+    lines = [
+        "",
+        "One connection against this machine's floor (`benches/src/bin/floor.rs`: Lapis's tokio and "
+        "hyper with nothing on top; its GET answers a fixed 4 KiB body, its PUT appends the 4 KiB "
+        "to a file and `fdatasync`s it), the same wrk scripts, measured just before Lapis:",
+        "",
+        "| Request | Floor req/s | Floor p50 ms | Lapis req/s | Lapis p50 ms | Lapis throughput / floor "
+        "| Lapis p50 / floor p50 | Goal | Met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    goals = {"GET": ("p50 ≤ 1.3× the floor's", 1.3), "PUT": ("p50 ≤ the floor's (HTTP + one sync)", 1.0)}
+    for method in ("GET", "PUT"):
+        f, l = floor[method], lapis.get(f"blob {method} 4 KiB, 1 conn")
+        if not l:
+            continue
+        latency = l["p50_ms"] / f["p50_ms"]
+        goal, bound = goals[method]
+        lines.append(
+            f"| {method} 4 KiB | {fmt(f['rps'])} | {fmt(f['p50_ms'])} | {fmt(l['rps'])} | {fmt(l['p50_ms'])} "
+            f"| {l['rps'] / f['rps']:.0%} | {fmt(latency)}× | {goal} | {'met' if latency <= bound else '**not met**'} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def write_results(path, table_md):

@@ -11,6 +11,6 @@ command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
 [ -x "$AZURITE" ] || { echo "Azurite is missing: (cd conformance/azurite && npm install)" >&2; exit 1; }
 [ -x "$PYTHON" ] || { echo "$PYTHON is missing (needs azure-storage-blob, azure-data-tables, requests)" >&2; exit 1; }
 
-(cd "$ROOT" && cargo build --release -p lapis-server --bin lapis)
+(cd "$ROOT" && cargo build --release -p lapis-server --bin lapis && cargo build --release -p lapis-benches --bin floor)
 exec "$PYTHON" "$ROOT/benches/compare/compare.py" \
-  --lapis "$ROOT/target/release/lapis" --azurite "$AZURITE" --doc "$ROOT/docs/performance.md" "$@"
+  --lapis "$ROOT/target/release/lapis" --azurite "$AZURITE" --floor "$ROOT/target/release/floor" --doc "$ROOT/docs/performance.md" "$@"
