@@ -100,7 +100,7 @@ def floor_markdown(results):
         latency = l["p50_ms"] / f["p50_ms"]
         goal, bound = goals[method]
         lines.append(
-            f"| {method} 4 KiB | {fmt(f['rps'])} | {fmt(f['p50_ms'])} | {fmt(l['rps'])} | {fmt(l['p50_ms'])} "
+            f"| {method} 4 KiB | {fmt(f['rps'])} | {f['p50_ms']:.3f} | {fmt(l['rps'])} | {l['p50_ms']:.3f} "
             f"| {l['rps'] / f['rps']:.0%} | {fmt(latency)}× | {goal} | {'met' if latency <= bound else '**not met**'} |"
         )
     return "\n".join(lines) + "\n"
