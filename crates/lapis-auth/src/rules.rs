@@ -28,6 +28,11 @@ pub enum Operation {
     SetContainerAcl,
     DeleteContainer,
     ListBlobs,
+    LeaseContainer,
+    /// Find Blobs by Tags at account (service level) or container scope.
+    FindBlobsByTags,
+    /// Blob Batch: each sub-request is authorised as its own operation.
+    SubmitBatch,
     // Blob service, blobs.
     PutBlob,
     PutBlock,
@@ -39,6 +44,23 @@ pub enum Operation {
     SetBlobProperties,
     SetBlobMetadata,
     DeleteBlob,
+    LeaseBlob,
+    SnapshotBlob,
+    CopyBlob,
+    AbortCopyBlob,
+    CopyBlobFromUrl,
+    PutBlobFromUrl,
+    PutBlockFromUrl,
+    AppendBlock,
+    AppendBlockFromUrl,
+    SealBlob,
+    PutPage,
+    PutPageFromUrl,
+    GetPageRanges,
+    IncrementalCopyBlob,
+    SetBlobTier,
+    GetBlobTags,
+    SetBlobTags,
     // Table service.
     GetTableServiceProperties,
     SetTableServiceProperties,
@@ -132,6 +154,11 @@ pub fn sas_rule(op: Operation) -> SasRule {
         GetContainerAcl | SetContainerAcl => (Service::Blob, C, Never, Never),
         DeleteContainer => (Service::Blob, C, Any("d"), Never),
         ListBlobs => (Service::Blob, C, Any("l"), Any("l")),
+        // "Write (w): ... lease the container"; a container SAS cannot.
+        LeaseContainer => (Service::Blob, C, Any("w"), Never),
+        // "Filter (f)": by tags, across the account or within a container.
+        FindBlobsByTags => (Service::Blob, C, Any("f"), Any("f")),
+        SubmitBatch => (Service::Blob, C, EachSubRequest, EachSubRequest),
         // Blobs.
         PutBlob => (Service::Blob, O, CreateOrWrite, CreateOrWrite),
         PutBlock | PutBlockList => (Service::Blob, O, Any("w"), Any("w")),
@@ -140,6 +167,20 @@ pub fn sas_rule(op: Operation) -> SasRule {
         }
         SetBlobProperties | SetBlobMetadata => (Service::Blob, O, Any("w"), Any("w")),
         DeleteBlob => (Service::Blob, O, Any("d"), Any("d")),
+        // "Write (w): ... snapshot or lease the blob"; "Create (c): ... snapshot a blob".
+        LeaseBlob => (Service::Blob, O, Any("w"), Any("w")),
+        SnapshotBlob => (Service::Blob, O, Any("cw"), Any("cw")),
+        // The destination of a copy: "Create (c): ... copy a blob to a new blob".
+        CopyBlob | CopyBlobFromUrl | PutBlobFromUrl | IncrementalCopyBlob => {
+            (Service::Blob, O, CreateOrWrite, CreateOrWrite)
+        }
+        AbortCopyBlob | PutBlockFromUrl | SealBlob => (Service::Blob, O, Any("w"), Any("w")),
+        // "Add (a): add a block to an append blob".
+        AppendBlock | AppendBlockFromUrl => (Service::Blob, O, Any("aw"), Any("aw")),
+        PutPage | PutPageFromUrl | SetBlobTier => (Service::Blob, O, Any("w"), Any("w")),
+        GetPageRanges => (Service::Blob, O, Any("r"), Any("r")),
+        // "Tags (t): read or write the blob's tags".
+        GetBlobTags | SetBlobTags => (Service::Blob, O, Any("t"), Any("t")),
         // Table service: a table SAS grants entity operations only.
         GetTableServiceProperties => (Service::Table, S, Any("r"), Never),
         SetTableServiceProperties => (Service::Table, S, Any("w"), Never),

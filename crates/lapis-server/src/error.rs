@@ -1,7 +1,7 @@
 //! The one place where failures of every layer become Azure error responses.
 
 use lapis_auth::{AuthError, AuthErrorCode};
-use lapis_store::StoreError;
+use lapis_store::{Refusal, StoreError};
 use lapis_wire::{AzureError, ErrorCode};
 
 /// A failed request, as Azure would describe it.
@@ -46,6 +46,7 @@ impl From<StoreError> for ApiError {
             StoreError::EntityNotFound => ErrorCode::ResourceNotFound,
             StoreError::EntityAlreadyExists => ErrorCode::EntityAlreadyExists,
             StoreError::UpdateConditionNotSatisfied => ErrorCode::UpdateConditionNotSatisfied,
+            StoreError::Refused(r) => refusal_code(*r),
             StoreError::StorageFull => {
                 tracing::error!(error = %e, "storage full");
                 // Azure has no "disk full"; ServerBusy (503) tells clients to retry later,
@@ -61,6 +62,52 @@ impl From<StoreError> for ApiError {
             }
         };
         ApiError(AzureError::new(code))
+    }
+}
+
+/// The Azure code of each engine refusal: the same name, one to one.
+fn refusal_code(r: Refusal) -> ErrorCode {
+    match r {
+        Refusal::LeaseIdMissing => ErrorCode::LeaseIdMissing,
+        Refusal::LeaseIdMismatchWithBlobOperation => ErrorCode::LeaseIdMismatchWithBlobOperation,
+        Refusal::LeaseIdMismatchWithContainerOperation => {
+            ErrorCode::LeaseIdMismatchWithContainerOperation
+        }
+        Refusal::LeaseNotPresentWithBlobOperation => ErrorCode::LeaseNotPresentWithBlobOperation,
+        Refusal::LeaseNotPresentWithContainerOperation => {
+            ErrorCode::LeaseNotPresentWithContainerOperation
+        }
+        Refusal::LeaseLost => ErrorCode::LeaseLost,
+        Refusal::LeaseAlreadyPresent => ErrorCode::LeaseAlreadyPresent,
+        Refusal::LeaseAlreadyBroken => ErrorCode::LeaseAlreadyBroken,
+        Refusal::LeaseIdMismatchWithLeaseOperation => ErrorCode::LeaseIdMismatchWithLeaseOperation,
+        Refusal::LeaseNotPresentWithLeaseOperation => ErrorCode::LeaseNotPresentWithLeaseOperation,
+        Refusal::LeaseIsBreakingAndCannotBeAcquired => {
+            ErrorCode::LeaseIsBreakingAndCannotBeAcquired
+        }
+        Refusal::LeaseIsBreakingAndCannotBeChanged => ErrorCode::LeaseIsBreakingAndCannotBeChanged,
+        Refusal::LeaseIsBrokenAndCannotBeRenewed => ErrorCode::LeaseIsBrokenAndCannotBeRenewed,
+        Refusal::SnapshotsPresent => ErrorCode::SnapshotsPresent,
+        Refusal::InvalidBlobType => ErrorCode::InvalidBlobType,
+        Refusal::BlobIsSealed => ErrorCode::BlobIsSealed,
+        Refusal::AppendPositionConditionNotMet => ErrorCode::AppendPositionConditionNotMet,
+        Refusal::MaxBlobSizeConditionNotMet => ErrorCode::MaxBlobSizeConditionNotMet,
+        Refusal::BlockCountExceedsLimit => ErrorCode::BlockCountExceedsLimit,
+        Refusal::SequenceNumberConditionNotMet => ErrorCode::SequenceNumberConditionNotMet,
+        Refusal::SequenceNumberIncrementTooLarge => ErrorCode::SequenceNumberIncrementTooLarge,
+        Refusal::InvalidPageRange => ErrorCode::InvalidPageRange,
+        Refusal::PreviousSnapshotNotFound => ErrorCode::PreviousSnapshotNotFound,
+        Refusal::PendingCopyOperation => ErrorCode::PendingCopyOperation,
+        Refusal::NoPendingCopyOperation => ErrorCode::NoPendingCopyOperation,
+        Refusal::CopyIdMismatch => ErrorCode::CopyIdMismatch,
+        Refusal::SourceConditionNotMet => ErrorCode::SourceConditionNotMet,
+        Refusal::CannotVerifyCopySource => ErrorCode::CannotVerifyCopySource,
+        Refusal::InvalidSourceBlobType => ErrorCode::InvalidSourceBlobType,
+        Refusal::BlobArchived => ErrorCode::BlobArchived,
+        Refusal::BlobBeingRehydrated => ErrorCode::BlobBeingRehydrated,
+        Refusal::BlobNotArchived => ErrorCode::BlobNotArchived,
+        Refusal::InvalidBlobTier => ErrorCode::InvalidBlobTier,
+        Refusal::TagConditionNotMet => ErrorCode::ConditionNotMet,
     }
 }
 

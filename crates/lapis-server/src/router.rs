@@ -25,6 +25,11 @@ pub enum Op {
     SetContainerAcl,
     DeleteContainer,
     ListBlobs,
+    LeaseContainer,
+    /// At account (service level) or container scope.
+    FindBlobsByTags,
+    /// At account (service level) or container scope.
+    SubmitBatch,
     // blob
     PutBlob,
     PutBlock,
@@ -36,6 +41,30 @@ pub enum Op {
     SetBlobProperties,
     SetBlobMetadata,
     DeleteBlob,
+    LeaseBlob,
+    SnapshotBlob,
+    CopyBlob,
+    AbortCopyBlob,
+    CopyBlobFromUrl,
+    PutBlobFromUrl,
+    PutBlockFromUrl,
+    /// Put Blob with `x-ms-blob-type: AppendBlob`.
+    CreateAppendBlob,
+    AppendBlock,
+    AppendBlockFromUrl,
+    SealBlob,
+    /// Put Blob with `x-ms-blob-type: PageBlob`.
+    CreatePageBlob,
+    /// Put Page, update or clear (`x-ms-page-write`).
+    PutPage,
+    PutPageFromUrl,
+    GetPageRanges,
+    /// Set Blob Properties that resizes a page blob or changes its sequence number.
+    SetPageBlobProperties,
+    IncrementalCopyBlob,
+    SetBlobTier,
+    GetBlobTags,
+    SetBlobTags,
 }
 
 impl Op {
@@ -56,6 +85,9 @@ impl Op {
             Op::SetContainerAcl => Operation::SetContainerAcl,
             Op::DeleteContainer => Operation::DeleteContainer,
             Op::ListBlobs => Operation::ListBlobs,
+            Op::LeaseContainer => Operation::LeaseContainer,
+            Op::FindBlobsByTags => Operation::FindBlobsByTags,
+            Op::SubmitBatch => Operation::SubmitBatch,
             Op::PutBlob => Operation::PutBlob,
             Op::PutBlock => Operation::PutBlock,
             Op::PutBlockList => Operation::PutBlockList,
@@ -66,6 +98,25 @@ impl Op {
             Op::SetBlobProperties => Operation::SetBlobProperties,
             Op::SetBlobMetadata => Operation::SetBlobMetadata,
             Op::DeleteBlob => Operation::DeleteBlob,
+            Op::LeaseBlob => Operation::LeaseBlob,
+            Op::SnapshotBlob => Operation::SnapshotBlob,
+            Op::CopyBlob => Operation::CopyBlob,
+            Op::AbortCopyBlob => Operation::AbortCopyBlob,
+            Op::CopyBlobFromUrl => Operation::CopyBlobFromUrl,
+            Op::PutBlobFromUrl => Operation::PutBlobFromUrl,
+            Op::PutBlockFromUrl => Operation::PutBlockFromUrl,
+            Op::CreateAppendBlob | Op::CreatePageBlob => Operation::PutBlob,
+            Op::AppendBlock => Operation::AppendBlock,
+            Op::AppendBlockFromUrl => Operation::AppendBlockFromUrl,
+            Op::SealBlob => Operation::SealBlob,
+            Op::PutPage => Operation::PutPage,
+            Op::PutPageFromUrl => Operation::PutPageFromUrl,
+            Op::GetPageRanges => Operation::GetPageRanges,
+            Op::SetPageBlobProperties => Operation::SetBlobProperties,
+            Op::IncrementalCopyBlob => Operation::IncrementalCopyBlob,
+            Op::SetBlobTier => Operation::SetBlobTier,
+            Op::GetBlobTags => Operation::GetBlobTags,
+            Op::SetBlobTags => Operation::SetBlobTags,
         })
     }
 
@@ -127,8 +178,8 @@ pub fn resolve(
         (Service, _, Some("service"), Some("userdelegationkey")) => {
             return Err(not_implemented("user delegation keys"))
         }
-        (Service, _, _, Some("blobs")) => return Err(not_implemented("Find Blobs by Tags")),
-        (Service, "POST", _, Some("batch")) => return Err(not_implemented("Blob Batch")),
+        (Service, "GET", _, Some("blobs")) => Op::FindBlobsByTags,
+        (Service, "POST", _, Some("batch")) => Op::SubmitBatch,
 
         (Container, "PUT", Some("container"), None) => Op::CreateContainer,
         (Container, "GET" | "HEAD", Some("container"), None) => Op::GetContainerProperties,
@@ -140,15 +191,9 @@ pub fn resolve(
         (Container, "GET" | "HEAD", Some("container"), Some("acl")) => Op::GetContainerAcl,
         (Container, "PUT", Some("container"), Some("acl")) => Op::SetContainerAcl,
         (Container, "GET", Some("container"), Some("list")) => Op::ListBlobs,
-        (Container, _, Some("container"), Some("lease")) => {
-            return Err(not_implemented("container leases"))
-        }
-        (Container, _, Some("container"), Some("blobs")) => {
-            return Err(not_implemented("Find Blobs by Tags"))
-        }
-        (Container, _, Some("container"), Some("batch")) => {
-            return Err(not_implemented("Blob Batch"))
-        }
+        (Container, "PUT", Some("container"), Some("lease")) => Op::LeaseContainer,
+        (Container, "GET", Some("container"), Some("blobs")) => Op::FindBlobsByTags,
+        (Container, "POST", Some("container"), Some("batch")) => Op::SubmitBatch,
         (Container, _, Some("container"), Some("rename" | "undelete")) => {
             return Err(not_implemented("container rename and undelete"))
         }
@@ -157,12 +202,10 @@ pub fn resolve(
         }
 
         (Blob, "PUT", _, None) => return put_blob_kind(header),
-        (Blob, "PUT", _, Some("block")) => {
-            if header("x-ms-copy-source").is_some() {
-                return Err(not_implemented("Put Block From URL"));
-            }
-            Op::PutBlock
+        (Blob, "PUT", _, Some("block")) if header("x-ms-copy-source").is_some() => {
+            Op::PutBlockFromUrl
         }
+        (Blob, "PUT", _, Some("block")) => Op::PutBlock,
         (Blob, "PUT", _, Some("blocklist")) => Op::PutBlockList,
         (Blob, "GET", _, Some("blocklist")) => Op::GetBlockList,
         (Blob, "GET", _, None) => Op::GetBlob,
@@ -173,20 +216,28 @@ pub fn resolve(
             if header("x-ms-blob-content-length").is_some()
                 || header("x-ms-sequence-number-action").is_some() =>
         {
-            return Err(not_implemented("page blobs"))
+            Op::SetPageBlobProperties
         }
         (Blob, "PUT", _, Some("properties")) => Op::SetBlobProperties,
         (Blob, "PUT", _, Some("metadata")) => Op::SetBlobMetadata,
         (Blob, "DELETE", _, None) => Op::DeleteBlob,
-        (Blob, _, _, Some("lease")) => return Err(not_implemented("blob leases")),
-        (Blob, _, _, Some("snapshot")) => return Err(not_implemented("blob snapshots")),
-        (Blob, _, _, Some("copy")) => return Err(not_implemented("Abort Copy Blob")),
-        (Blob, _, _, Some("tags")) => return Err(not_implemented("blob index tags")),
-        (Blob, _, _, Some("tier")) => return Err(not_implemented("Set Blob Tier")),
-        (Blob, _, _, Some("appendblock" | "seal")) => return Err(not_implemented("append blobs")),
-        (Blob, _, _, Some("page" | "pagelist" | "incrementalcopy")) => {
-            return Err(not_implemented("page blobs"))
+        (Blob, "PUT", _, Some("lease")) => Op::LeaseBlob,
+        (Blob, "PUT", _, Some("snapshot")) => Op::SnapshotBlob,
+        (Blob, "PUT", _, Some("copy")) => Op::AbortCopyBlob,
+        (Blob, "GET", _, Some("tags")) => Op::GetBlobTags,
+        (Blob, "PUT", _, Some("tags")) => Op::SetBlobTags,
+        (Blob, "PUT", _, Some("tier")) => Op::SetBlobTier,
+        (Blob, "PUT", _, Some("appendblock")) if header("x-ms-copy-source").is_some() => {
+            Op::AppendBlockFromUrl
         }
+        (Blob, "PUT", _, Some("appendblock")) => Op::AppendBlock,
+        (Blob, "PUT", _, Some("seal")) => Op::SealBlob,
+        (Blob, "PUT", _, Some("page")) if header("x-ms-copy-source").is_some() => {
+            Op::PutPageFromUrl
+        }
+        (Blob, "PUT", _, Some("page")) => Op::PutPage,
+        (Blob, "GET", _, Some("pagelist")) => Op::GetPageRanges,
+        (Blob, "PUT", _, Some("incrementalcopy")) => Op::IncrementalCopyBlob,
         (
             Blob,
             _,
@@ -221,15 +272,23 @@ pub fn resolve(
     Ok(op)
 }
 
-/// A plain PUT on a blob URL is Put Blob, Copy Blob or Put Blob From URL, by header.
+/// A plain PUT on a blob URL is Put Blob (of each type), Copy Blob, Copy Blob From URL (the
+/// synchronous copy, `x-ms-requires-sync: true`) or Put Blob From URL (a copy source and a blob
+/// type), by header.
 fn put_blob_kind(header: &dyn Fn(&str) -> Option<String>) -> Result<Op, AzureError> {
     if header("x-ms-copy-source").is_some() {
-        return Err(not_implemented("Copy Blob and Put Blob From URL"));
+        if header("x-ms-requires-sync").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return Ok(Op::CopyBlobFromUrl);
+        }
+        if header("x-ms-blob-type").is_some() {
+            return Ok(Op::PutBlobFromUrl);
+        }
+        return Ok(Op::CopyBlob);
     }
     match header("x-ms-blob-type").as_deref() {
         Some("BlockBlob") => Ok(Op::PutBlob),
-        Some("AppendBlob") => Err(not_implemented("append blobs")),
-        Some("PageBlob") => Err(not_implemented("page blobs")),
+        Some("AppendBlob") => Ok(Op::CreateAppendBlob),
+        Some("PageBlob") => Ok(Op::CreatePageBlob),
         Some(other) => Err(AzureError::new(ErrorCode::InvalidHeaderValue)
             .detail("HeaderName", "x-ms-blob-type")
             .detail("HeaderValue", other)),
@@ -410,6 +469,80 @@ mod tests {
             ),
             ("DELETE", Blob, None, None, None, Op::DeleteBlob),
             ("OPTIONS", Blob, None, None, None, Op::Preflight),
+            (
+                "PUT",
+                Blob,
+                None,
+                None,
+                Some("AppendBlob"),
+                Op::CreateAppendBlob,
+            ),
+            (
+                "PUT",
+                Blob,
+                None,
+                None,
+                Some("PageBlob"),
+                Op::CreatePageBlob,
+            ),
+            ("PUT", Blob, None, Some("lease"), None, Op::LeaseBlob),
+            ("PUT", Blob, None, Some("snapshot"), None, Op::SnapshotBlob),
+            ("PUT", Blob, None, Some("copy"), None, Op::AbortCopyBlob),
+            ("GET", Blob, None, Some("tags"), None, Op::GetBlobTags),
+            ("PUT", Blob, None, Some("tags"), None, Op::SetBlobTags),
+            ("PUT", Blob, None, Some("tier"), None, Op::SetBlobTier),
+            (
+                "PUT",
+                Blob,
+                None,
+                Some("appendblock"),
+                None,
+                Op::AppendBlock,
+            ),
+            ("PUT", Blob, None, Some("seal"), None, Op::SealBlob),
+            ("PUT", Blob, None, Some("page"), None, Op::PutPage),
+            ("GET", Blob, None, Some("pagelist"), None, Op::GetPageRanges),
+            (
+                "PUT",
+                Blob,
+                None,
+                Some("incrementalcopy"),
+                None,
+                Op::IncrementalCopyBlob,
+            ),
+            (
+                "PUT",
+                Container,
+                Some("container"),
+                Some("lease"),
+                None,
+                Op::LeaseContainer,
+            ),
+            (
+                "GET",
+                Container,
+                Some("container"),
+                Some("blobs"),
+                None,
+                Op::FindBlobsByTags,
+            ),
+            (
+                "POST",
+                Container,
+                Some("container"),
+                Some("batch"),
+                None,
+                Op::SubmitBatch,
+            ),
+            (
+                "GET",
+                Service,
+                None,
+                Some("blobs"),
+                None,
+                Op::FindBlobsByTags,
+            ),
+            ("POST", Service, None, Some("batch"), None, Op::SubmitBatch),
         ];
         for (m, level, restype, comp, bt, op) in rows {
             assert_eq!(
@@ -440,7 +573,7 @@ mod tests {
             Err(ErrorCode::UnsupportedHttpVerb)
         );
         assert_eq!(
-            route("PUT", Blob, None, None, Some("PageBlob")),
+            route("PUT", Blob, None, Some("expiry"), None),
             Err(ErrorCode::NotImplemented)
         );
     }

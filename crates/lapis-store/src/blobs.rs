@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::chunks::{range_chunks, resolve_range};
 use crate::codec::{decode_metadata, encode_metadata, time_from_i64, time_to_i64};
-use crate::conditions::check;
+use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};
 use crate::inline::read_inline;
@@ -15,12 +15,55 @@ use crate::pool::Extent;
 use crate::stream::BlobReader;
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions,
-    CustomerKey, Metadata, Result, Store, StoreError,
+    CopyProps, CustomerKey, Lease, Metadata, Result, Store, StoreError, StoredLeaseState,
 };
 
 pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_modified, created, size, content_type, \
      content_encoding, content_language, content_disposition, cache_control, content_md5, content_crc64, \
-     committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256";
+     committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256, snapshot, lease_state, \
+     lease_id, lease_duration, lease_until, sealed, sequence_number, copy_id, copy_status, copy_source, \
+     copy_progress, copy_completed, copy_status_description, incremental_copy, archive_status, \
+     rehydrate_priority, tag_count";
+
+/// The columns `upsert_blob` writes, in its parameters' order (?3 onwards; ?1 and ?2 are the
+/// container and the name).
+const WRITTEN_COLS: &[&str] = &[
+    "committed",
+    "blob_type",
+    "etag",
+    "last_modified",
+    "created",
+    "size",
+    "content_type",
+    "content_encoding",
+    "content_language",
+    "content_disposition",
+    "cache_control",
+    "content_md5",
+    "content_crc64",
+    "committed_block_count",
+    "metadata",
+    "access_tier",
+    "access_tier_changed",
+    "cpk_sha256",
+    "snapshot",
+    "lease_state",
+    "lease_id",
+    "lease_duration",
+    "lease_until",
+    "sealed",
+    "sequence_number",
+    "copy_id",
+    "copy_status",
+    "copy_source",
+    "copy_progress",
+    "copy_completed",
+    "copy_status_description",
+    "incremental_copy",
+    "archive_status",
+    "rehydrate_priority",
+    "tag_count",
+];
 
 pub(crate) struct BlobRow {
     pub(crate) id: i64,
@@ -83,8 +126,52 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
                 _ => None,
             },
             cpk_sha256: sha256_from_column(r.get(19)?)?,
+            snapshot: Some(r.get::<_, String>(20)?).filter(|s| !s.is_empty()),
+            lease: lease_from_columns(r, 21)?,
+            sealed: r.get(25)?,
+            sequence_number: r.get::<_, i64>(26)? as u64,
+            copy: match r.get::<_, Option<String>>(27)? {
+                None => None,
+                Some(id) => Some(CopyProps {
+                    id,
+                    status: r.get::<_, Option<String>>(28)?.unwrap_or_default(),
+                    source: r.get::<_, Option<String>>(29)?.unwrap_or_default(),
+                    progress: r.get::<_, Option<String>>(30)?.unwrap_or_default(),
+                    completed: r.get::<_, Option<i64>>(31)?.map(time_from_i64),
+                    status_description: r.get(32)?,
+                }),
+            },
+            incremental_copy: r.get(33)?,
+            archive_status: r.get(34)?,
+            rehydrate_priority: r.get(35)?,
+            tag_count: r.get::<_, i64>(36)? as u32,
         },
     })
+}
+
+/// The lease stored in the four columns from `first` (state, id, duration, until), as blobs
+/// and containers both keep it.
+pub(crate) fn lease_from_columns(r: &Row<'_>, first: usize) -> rusqlite::Result<Lease> {
+    Ok(Lease {
+        state: match r.get::<_, i64>(first)? {
+            1 => StoredLeaseState::Leased,
+            2 => StoredLeaseState::Breaking,
+            3 => StoredLeaseState::Broken,
+            _ => StoredLeaseState::Available,
+        },
+        id: r.get(first + 1)?,
+        duration: r.get(first + 2)?,
+        until: r.get::<_, Option<i64>>(first + 3)?.map(time_from_i64),
+    })
+}
+
+pub(crate) fn lease_state_to_i64(s: StoredLeaseState) -> i64 {
+    match s {
+        StoredLeaseState::Available => 0,
+        StoredLeaseState::Leased => 1,
+        StoredLeaseState::Breaking => 2,
+        StoredLeaseState::Broken => 3,
+    }
 }
 
 pub(crate) fn find_blob(
@@ -94,7 +181,9 @@ pub(crate) fn find_blob(
 ) -> Result<Option<BlobRow>> {
     // Built once: a `format!` per lookup was 1 % of a small GET.
     static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!("SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2")
+        format!(
+            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ''"
+        )
     });
     let mut st = conn.prepare_cached(&SQL)?;
     let mut q = st.query(params![container_id, name])?;
@@ -125,13 +214,19 @@ impl Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
         };
-        check(
-            cond,
-            target
-                .committed()
-                .map(|b| (b.props.etag.as_str(), b.props.last_modified)),
-            Access::Write,
-        )?;
+        match target.committed() {
+            Some(b) => check_blob(cond, &b.props, Access::Write)?,
+            None => {
+                check(cond, None, Access::Write)?;
+                // No blob, so no lease to hold.
+                check_lease(
+                    &Default::default(),
+                    cond.lease_id.as_deref(),
+                    Access::Write,
+                    LeaseHolder::Blob,
+                )?;
+            }
+        }
         Ok(target)
     }
 
@@ -146,11 +241,15 @@ impl Replacing {
     }
 
     /// Writes the new version's row: over the old row, whose content is cleared first, or as a
-    /// new blob. Returns the row's id, for the caller to store the content under.
-    pub(crate) fn write_row(&self, conn: &Connection, props: &BlobProps) -> Result<i64> {
+    /// new blob. The new version keeps the blob's lease (the write was checked against it).
+    /// Returns the row's id, for the caller to store the content under.
+    pub(crate) fn write_row(&self, conn: &Connection, props: &mut BlobProps) -> Result<i64> {
         let existing_id = self.existing.as_ref().map(|b| b.id);
         if let Some(id) = existing_id {
             clear_content(conn, id)?;
+        }
+        if let Some(old) = self.committed() {
+            props.lease = old.props.lease.clone();
         }
         upsert_blob(conn, self.container_id, existing_id, true, props)
     }
@@ -168,7 +267,7 @@ pub(crate) fn load_committed(
     static SQL: LazyLock<String> = LazyLock::new(|| {
         let cols: Vec<String> = BLOB_COLS.split(", ").map(|c| format!("b.{c}")).collect();
         format!(
-            "SELECT {} FROM containers c LEFT JOIN blobs b ON b.container_id = c.id AND b.name = ?3 \
+            "SELECT {} FROM containers c LEFT JOIN blobs b ON b.container_id = c.id AND b.name = ?3 AND b.snapshot = '' \
              WHERE c.account = ?1 AND c.name = ?2",
             cols.join(", ")
         )
@@ -192,6 +291,30 @@ pub(crate) fn upsert_blob(
     committed: bool,
     p: &BlobProps,
 ) -> Result<i64> {
+    // Built once from WRITTEN_COLS, so that a column is named in one place.
+    static UPDATE: LazyLock<String> = LazyLock::new(|| {
+        let sets: Vec<String> = WRITTEN_COLS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 3))
+            .collect();
+        format!(
+            "UPDATE blobs SET {} WHERE id = ?{} AND container_id = ?1 AND name = ?2",
+            sets.join(", "),
+            WRITTEN_COLS.len() + 3
+        )
+    });
+    static INSERT: LazyLock<String> = LazyLock::new(|| {
+        let marks: Vec<String> = (1..=WRITTEN_COLS.len() + 2)
+            .map(|i| format!("?{i}"))
+            .collect();
+        format!(
+            "INSERT INTO blobs (container_id, name, {}) VALUES ({})",
+            WRITTEN_COLS.join(", "),
+            marks.join(", ")
+        )
+    });
+    let copy = p.copy.as_ref();
     let values = params![
         container_id,
         p.name,
@@ -213,29 +336,34 @@ pub(crate) fn upsert_blob(
         p.access_tier.map(|(t, _)| t.name()),
         p.access_tier.map(|(_, changed)| time_to_i64(changed)),
         p.cpk_sha256.as_ref().map(|h| h.as_slice()),
+        p.snapshot.as_deref().unwrap_or(""),
+        lease_state_to_i64(p.lease.state),
+        p.lease.id,
+        p.lease.duration,
+        p.lease.until.map(time_to_i64),
+        p.sealed,
+        p.sequence_number as i64,
+        copy.map(|c| &c.id),
+        copy.map(|c| &c.status),
+        copy.map(|c| &c.source),
+        copy.map(|c| &c.progress),
+        copy.and_then(|c| c.completed).map(time_to_i64),
+        copy.and_then(|c| c.status_description.as_ref()),
+        p.incremental_copy,
+        p.archive_status,
+        p.rehydrate_priority,
+        p.tag_count as i64,
     ];
     match existing {
         Some(id) => {
-            let mut st = conn.prepare_cached(
-                "UPDATE blobs SET committed = ?3, blob_type = ?4, etag = ?5, last_modified = ?6, created = ?7, size = ?8,
-                    content_type = ?9, content_encoding = ?10, content_language = ?11, content_disposition = ?12,
-                    cache_control = ?13, content_md5 = ?14, content_crc64 = ?15, committed_block_count = ?16,
-                    metadata = ?17, access_tier = ?18, access_tier_changed = ?19, cpk_sha256 = ?20
-                 WHERE id = ?21 AND container_id = ?1 AND name = ?2",
-            )?;
+            let mut st = conn.prepare_cached(&UPDATE)?;
             let mut all: Vec<&dyn rusqlite::ToSql> = values.to_vec();
             all.push(&id);
             st.execute(all.as_slice())?;
             Ok(id)
         }
         None => {
-            let mut st = conn.prepare_cached(
-                "INSERT INTO blobs (container_id, name, committed, blob_type, etag, last_modified, created, size,
-                    content_type, content_encoding, content_language, content_disposition, cache_control, content_md5,
-                    content_crc64, committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-            )?;
-            st.execute(values)?;
+            conn.prepare_cached(&INSERT)?.execute(values)?;
             Ok(conn.last_insert_rowid())
         }
     }
@@ -267,11 +395,7 @@ impl Store {
         self.core().readers.read(|c| {
             let row = load_committed(c, account, container, blob)?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
-            check(
-                cond,
-                Some((&row.props.etag, row.props.last_modified)),
-                access,
-            )?;
+            check_blob(cond, &row.props, access)?;
             Ok(row.props)
         })
     }
@@ -292,11 +416,7 @@ impl Store {
         core.readers.read(|c| {
             let row = load_committed(c, account, container, blob)?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
-            check(
-                cond,
-                Some((&row.props.etag, row.props.last_modified)),
-                Access::Read,
-            )?;
+            check_blob(cond, &row.props, Access::Read)?;
             let (from, to) = resolve_range(row.props.size, range)?;
             if let Some(data) = read_inline(c, row.id, from, to, key)? {
                 if data.len() as u64 != to - from {
@@ -383,11 +503,7 @@ impl Store {
             let row = find_blob(c, cont.id, &blob)?
                 .filter(|b| b.committed)
                 .ok_or(StoreError::BlobNotFound)?;
-            check(
-                &cond,
-                Some((&row.props.etag, row.props.last_modified)),
-                Access::Write,
-            )?;
+            check_blob(&cond, &row.props, Access::Write)?;
             let mut props = row.props;
             change(&mut props)?;
             props.etag = clock.next();
@@ -424,11 +540,7 @@ impl Store {
         );
         self.core().writer.submit(Vec::new(), move |c| {
             let row = load_committed(c, &account, &container, &blob)?;
-            check(
-                &cond,
-                Some((&row.props.etag, row.props.last_modified)),
-                Access::Write,
-            )?;
+            check_blob(&cond, &row.props, Access::Write)?;
             c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
                 .execute([row.id])?;
             Ok(())

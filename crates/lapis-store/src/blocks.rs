@@ -177,20 +177,7 @@ impl Store {
                 Some(row) => row.id,
                 None => {
                     // Placeholder row: visible only through block lists and uncommitted listings.
-                    let props = BlobProps {
-                        name: blob,
-                        blob_type: BlobType::BlockBlob,
-                        etag: String::new(),
-                        last_modified: now,
-                        created: now,
-                        size: 0,
-                        http: BlobHttpProps::default(),
-                        metadata: Vec::new(),
-                        content_crc64: None,
-                        committed_block_count: 0,
-                        access_tier: None,
-                        cpk_sha256: None,
-                    };
+                    let props = BlobProps::new(blob, BlobType::BlockBlob, String::new(), now);
                     upsert_blob(c, cont.id, None, false, &props)?
                 }
             };
@@ -267,7 +254,7 @@ impl Store {
                 resolved.push((id, block));
             }
             let now = OffsetDateTime::now_utc();
-            let props = BlobProps {
+            let mut props = BlobProps {
                 name: blob,
                 blob_type: BlobType::BlockBlob,
                 etag: clock.next(),
@@ -280,8 +267,9 @@ impl Store {
                 committed_block_count: resolved.len() as u32,
                 access_tier: tier.map(|t| (t, now)),
                 cpk_sha256: key.as_ref().map(CustomerKey::sha256),
+                ..BlobProps::new(String::new(), BlobType::BlockBlob, String::new(), now)
             };
-            let blob_id = target.write_row(c, &props)?;
+            let blob_id = target.write_row(c, &mut props)?;
             let created = time_to_i64(now);
             let mut content: Vec<Chunk> = Vec::new();
             for (seq, (id, block)) in resolved.iter().enumerate() {

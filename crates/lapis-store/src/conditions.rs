@@ -3,7 +3,10 @@
 
 use time::OffsetDateTime;
 
-use crate::{Access, Conditions, EtagCondition, Result, StoreError};
+use crate::{
+    Access, BlobProps, Conditions, ContainerProps, EtagCondition, Lease, LeaseState, Refusal,
+    Result, StoreError,
+};
 
 fn etag_matches(cond: &EtagCondition, etag: &str) -> bool {
     match cond {
@@ -56,6 +59,77 @@ pub(crate) fn check(
         return Err(unchanged);
     }
     Ok(())
+}
+
+/// A blob's conditions, then its lease, as Azure checks them for a read or a write.
+pub(crate) fn check_blob(cond: &Conditions, blob: &BlobProps, access: Access) -> Result<()> {
+    check(cond, Some((&blob.etag, blob.last_modified)), access)?;
+    check_lease(
+        &blob.lease,
+        cond.lease_id.as_deref(),
+        access,
+        LeaseHolder::Blob,
+    )
+}
+
+/// A container's conditions, then its lease.
+pub(crate) fn check_container(
+    cond: &Conditions,
+    container: &ContainerProps,
+    access: Access,
+) -> Result<()> {
+    check(
+        cond,
+        Some((&container.etag, container.last_modified)),
+        access,
+    )?;
+    check_lease(
+        &container.lease,
+        cond.lease_id.as_deref(),
+        access,
+        LeaseHolder::Container,
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeaseHolder {
+    Blob,
+    Container,
+}
+
+/// The lease rule of an operation on a leased resource: a write to a locked one needs its
+/// lease id; a read may name it, and then it must match. A lease id named for a resource whose
+/// lease is gone is refused: `LeaseLost` once it expired or was broken, "not present" when
+/// there never was one (or it was released).
+pub(crate) fn check_lease(
+    lease: &Lease,
+    given: Option<&str>,
+    access: Access,
+    holder: LeaseHolder,
+) -> Result<()> {
+    let blob = holder == LeaseHolder::Blob;
+    let refuse = |r: Refusal| Err(StoreError::Refused(r));
+    let state = lease.at(OffsetDateTime::now_utc());
+    match (state.locked(), given) {
+        (true, None) if access == Access::Write => refuse(Refusal::LeaseIdMissing),
+        (true, None) => Ok(()),
+        (true, Some(id))
+            if lease
+                .id
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(id)) =>
+        {
+            Ok(())
+        }
+        (true, Some(_)) if blob => refuse(Refusal::LeaseIdMismatchWithBlobOperation),
+        (true, Some(_)) => refuse(Refusal::LeaseIdMismatchWithContainerOperation),
+        (false, None) => Ok(()),
+        (false, Some(_)) if matches!(state, LeaseState::Expired | LeaseState::Broken) => {
+            refuse(Refusal::LeaseLost)
+        }
+        (false, Some(_)) if blob => refuse(Refusal::LeaseNotPresentWithBlobOperation),
+        (false, Some(_)) => refuse(Refusal::LeaseNotPresentWithContainerOperation),
+    }
 }
 
 #[cfg(test)]

@@ -5,17 +5,20 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::OffsetDateTime;
 
+use crate::blobs::lease_from_columns;
 use crate::codec::{
     access_from_i64, access_to_i64, decode_acl, decode_metadata, encode_acl, encode_metadata,
     time_from_i64, time_to_i64,
 };
-use crate::conditions::check;
+use crate::conditions::check_container;
 use crate::{
     Access, Conditions, ContainerProps, ListContainersPage, Metadata, PublicAccess, Result,
     SignedIdentifier, Store, StoreError,
 };
 
-const COLS: &str = "id, name, etag, last_modified, created, metadata, public_access, acl";
+const COLS: &str =
+    "id, name, etag, last_modified, created, metadata, public_access, acl, lease_state, lease_id, \
+     lease_duration, lease_until";
 
 pub(crate) struct ContainerRow {
     pub(crate) id: i64,
@@ -33,6 +36,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(i64, ContainerProps, Vec<u8>, Vec<
         public_access: access_from_i64(r.get(6)?),
         has_immutability_policy: false,
         has_legal_hold: false,
+        lease: lease_from_columns(r, 8)?,
     };
     Ok((r.get(0)?, props, r.get(5)?, r.get(7)?))
 }
@@ -74,11 +78,7 @@ fn load_checked(
     cond: &Conditions,
 ) -> Result<ContainerRow> {
     let row = load_container(conn, account, name)?;
-    check(
-        cond,
-        Some((&row.props.etag, row.props.last_modified)),
-        Access::Write,
-    )?;
+    check_container(cond, &row.props, Access::Write)?;
     Ok(row)
 }
 
@@ -127,6 +127,7 @@ impl Store {
                 public_access: access,
                 has_immutability_policy: false,
                 has_legal_hold: false,
+                lease: Default::default(),
             };
             let mut st = c.prepare_cached(
                 "INSERT INTO containers (account, name, etag, last_modified, created, metadata, public_access, acl)

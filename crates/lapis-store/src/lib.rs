@@ -32,6 +32,7 @@ mod listing;
 mod maintenance;
 mod pool;
 mod put;
+mod refusal;
 mod reserve;
 mod schema;
 mod stream;
@@ -41,6 +42,7 @@ mod writer;
 pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
 pub use put::BodyDigest;
+pub use refusal::Refusal;
 pub use stream::{BlobReader, BlobWriter};
 pub use writer::Pending;
 
@@ -103,6 +105,9 @@ pub enum StoreError {
     /// The request's customer-provided key is not the one the blob was encrypted with.
     #[error("the customer-provided key does not match the blob's")]
     CustomerKeyMismatch,
+    /// The resource's state (lease, type, copy, tier, ...) does not allow the request.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     #[error("internal: {0}")]
     Internal(String),
 }

@@ -30,10 +30,10 @@ pub(crate) fn list(
     let mut page = ListBlobsPage::default();
     let mut last_prefix: Option<String> = None;
     let mut from_incl = conn.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name >= ?2 ORDER BY name LIMIT ?3"
+        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name >= ?2 AND snapshot = '' ORDER BY name LIMIT ?3"
     ))?;
     let mut from_excl = conn.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name > ?2 ORDER BY name LIMIT ?3"
+        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name > ?2 AND snapshot = '' ORDER BY name LIMIT ?3"
     ))?;
     'scan: loop {
         let st = if inclusive {

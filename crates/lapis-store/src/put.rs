@@ -143,7 +143,7 @@ impl Store {
             http.content_md5 = http
                 .content_md5
                 .or_else(|| summary.md5.map(|md5| md5.to_vec()));
-            let props = BlobProps {
+            let mut props = BlobProps {
                 name: blob,
                 blob_type: BlobType::BlockBlob,
                 etag: clock.next(),
@@ -156,8 +156,9 @@ impl Store {
                 committed_block_count: 0,
                 access_tier: tier.map(|t| (t, now)),
                 cpk_sha256: summary.key_sha256,
+                ..BlobProps::new(String::new(), BlobType::BlockBlob, String::new(), now)
             };
-            let id = target.write_row(c, &props)?;
+            let id = target.write_row(c, &mut props)?;
             store_content(c, id)?;
             Ok(props)
         })

@@ -160,6 +160,76 @@ const MIGRATIONS: &[&str] = &[
     UPDATE blobs SET content_type = 'application/octet-stream'
         WHERE committed = 1 AND content_type IS NULL;
     "#,
+    // 5: leases, snapshots, copies, append and page blobs, archive, index tags. A snapshot is a
+    // row of `blobs` under its base blob's name with Azure's snapshot time in `snapshot` ('' for
+    // the base blob): its chunks are rows pointing at the same extents, so taking one copies no
+    // bytes and the extents' live_bytes (kept by the triggers) stay above 0 while any snapshot
+    // uses them. SQLite cannot change a UNIQUE constraint in place, so `blobs` is rebuilt (with
+    // foreign keys off around this step: see `migrate`).
+    // Leases: state 0 available, 1 leased, 2 breaking, 3 broken; `lease_until` is when a
+    // finite lease expires or a break ends (100 ns ticks, as every time here), so expiry is
+    // computed on read and needs no timer. `lease_duration` in seconds, -1 infinite.
+    r#"
+    CREATE TABLE blobs_v5 (
+        id INTEGER PRIMARY KEY,
+        container_id INTEGER NOT NULL REFERENCES containers (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        snapshot TEXT NOT NULL DEFAULT '',
+        committed INTEGER NOT NULL,
+        blob_type INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        content_type TEXT,
+        content_encoding TEXT,
+        content_language TEXT,
+        content_disposition TEXT,
+        cache_control TEXT,
+        content_md5 BLOB,
+        content_crc64 INTEGER,
+        committed_block_count INTEGER NOT NULL,
+        metadata BLOB NOT NULL,
+        access_tier TEXT,
+        access_tier_changed INTEGER,
+        cpk_sha256 BLOB,
+        lease_state INTEGER NOT NULL DEFAULT 0,
+        lease_id TEXT,
+        lease_duration INTEGER,
+        lease_until INTEGER,
+        sealed INTEGER NOT NULL DEFAULT 0,
+        sequence_number INTEGER NOT NULL DEFAULT 0,
+        copy_id TEXT,
+        copy_status TEXT,
+        copy_source TEXT,
+        copy_progress TEXT,
+        copy_completed INTEGER,
+        copy_status_description TEXT,
+        incremental_copy INTEGER NOT NULL DEFAULT 0,
+        archive_status TEXT,
+        rehydrate_priority TEXT,
+        tag_count INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (container_id, name, snapshot)
+    );
+    INSERT INTO blobs_v5 (id, container_id, name, committed, blob_type, etag, last_modified, created, size, content_type, content_encoding, content_language, content_disposition, cache_control, content_md5, content_crc64, committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256) SELECT id, container_id, name, committed, blob_type, etag, last_modified, created, size, content_type, content_encoding, content_language, content_disposition, cache_control, content_md5, content_crc64, committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256 FROM blobs;
+    DROP TABLE blobs;
+    ALTER TABLE blobs_v5 RENAME TO blobs;
+    CREATE INDEX blobs_uncommitted ON blobs (id) WHERE committed = 0;
+
+    ALTER TABLE containers ADD COLUMN lease_state INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE containers ADD COLUMN lease_id TEXT;
+    ALTER TABLE containers ADD COLUMN lease_duration INTEGER;
+    ALTER TABLE containers ADD COLUMN lease_until INTEGER;
+
+    -- Blob index tags; by (key, value) for Find Blobs by Tags.
+    CREATE TABLE blob_tags (
+        blob_id INTEGER NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (blob_id, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX blob_tags_by_value ON blob_tags (key, value, blob_id);
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -180,13 +250,28 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     if current == schema_version() {
         return Ok(());
     }
+    // Step 5 rebuilds `blobs`; dropping the old table with foreign keys on would cascade into
+    // every chunk. The pragma is a no-op inside a transaction, so it goes around it.
+    let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     let tx = conn.transaction()?;
     for sql in &MIGRATIONS[current as usize..] {
         tx.execute_batch(sql)?;
     }
     // PRAGMA takes no bound parameters; the value is our own integer.
     tx.execute_batch(&format!("PRAGMA user_version = {}", schema_version()))?;
+    let dangling: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+        r.get(0)
+    })?;
+    if dangling != 0 {
+        return Err(crate::StoreError::Internal(format!(
+            "schema upgrade left {dangling} rows without their parent"
+        )));
+    }
     tx.commit()?;
+    if foreign_keys {
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    }
     Ok(())
 }
 
@@ -278,6 +363,45 @@ mod tests {
     }
 
     #[test]
+    fn rebuilding_blobs_keeps_their_chunks_and_blocks() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO containers VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'');
+             INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
+                                size, committed_block_count, metadata) VALUES (7, 1, 'b', 1, 0, 'e', 0, 0, 10, 1, x'');
+             INSERT INTO extents (id) VALUES (5);
+             INSERT INTO blob_chunks (blob_id, start, extent, offset, len) VALUES (7, 0, 5, 0, 10);
+             INSERT INTO blocks (id, blob_id, block_id, committed, seq, size, created) VALUES (1, 7, 'x', 1, 0, 10, 0);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM blob_chunks WHERE blob_id = 7"),
+            1
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM blocks WHERE blob_id = 7"), 1);
+        assert_eq!(count("SELECT live_bytes FROM extents WHERE id = 5"), 10);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM blobs WHERE id = 7 AND snapshot = ''"),
+            1
+        );
+        // Foreign keys are back on, and still point at the rebuilt table.
+        assert_eq!(count("PRAGMA foreign_keys"), 1);
+        conn.execute_batch("DELETE FROM blobs WHERE id = 7")
+            .unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM blob_chunks"), 0);
+        assert_eq!(count("SELECT live_bytes FROM extents WHERE id = 5"), 0);
+    }
+
+    #[test]
     fn newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("PRAGMA user_version = 999").unwrap();
@@ -290,7 +414,8 @@ mod tests {
         conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
         migrate(&mut conn).unwrap();
         conn.execute_batch(
-            "INSERT INTO containers VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'');
+            "INSERT INTO containers (id, account, name, etag, last_modified, created, metadata, public_access, acl)
+                 VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'');
              INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created, size,
                                 committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 10, 0, x'');
              INSERT INTO extents (id) VALUES (5);

@@ -39,6 +39,7 @@ pub struct ContainerProps {
     /// Immutability policies are not supported yet: always false (Azure's default).
     pub has_immutability_policy: bool,
     pub has_legal_hold: bool,
+    pub lease: Lease,
 }
 
 /// Standard HTTP properties of a blob, set by Put Blob / Put Block List / Set Blob Properties.
@@ -78,6 +79,169 @@ pub struct BlobProps {
     pub access_tier: Option<(AccessTier, OffsetDateTime)>,
     /// SHA-256 of the customer-provided key the blob's content is encrypted with.
     pub cpk_sha256: Option<[u8; 32]>,
+    /// `None` for the base blob; the snapshot's time (Azure's 7-digit form) for a snapshot.
+    pub snapshot: Option<String>,
+    pub lease: Lease,
+    /// An append blob that takes no more appends.
+    pub sealed: bool,
+    /// A page blob's sequence number.
+    pub sequence_number: u64,
+    /// The last copy into this blob, if it was made by a copy.
+    pub copy: Option<CopyProps>,
+    pub incremental_copy: bool,
+    /// `rehydrate-pending-to-hot` (or `-cool`, `-cold`) while an archived blob is rehydrated.
+    pub archive_status: Option<String>,
+    pub rehydrate_priority: Option<String>,
+    pub tag_count: u32,
+}
+
+impl BlobProps {
+    /// A new base blob's properties with everything but the given fields at their defaults.
+    pub fn new(name: String, blob_type: BlobType, etag: ETag, now: OffsetDateTime) -> BlobProps {
+        BlobProps {
+            name,
+            blob_type,
+            etag,
+            last_modified: now,
+            created: now,
+            size: 0,
+            http: BlobHttpProps::default(),
+            metadata: Vec::new(),
+            content_crc64: None,
+            committed_block_count: 0,
+            access_tier: None,
+            cpk_sha256: None,
+            snapshot: None,
+            lease: Lease::default(),
+            sealed: false,
+            sequence_number: 0,
+            copy: None,
+            incremental_copy: false,
+            archive_status: None,
+            rehydrate_priority: None,
+            tag_count: 0,
+        }
+    }
+}
+
+/// The stored state of a lease; what it means now is `Lease::at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoredLeaseState {
+    #[default]
+    Available,
+    Leased,
+    Breaking,
+    Broken,
+}
+
+/// A blob's or container's lease as stored. Expiry is not stored as a state change: a finite
+/// lease past `until` is expired, a break past `until` is broken, computed when read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Lease {
+    pub state: StoredLeaseState,
+    pub id: Option<String>,
+    /// Seconds; -1 for an infinite lease.
+    pub duration: Option<i64>,
+    /// When a finite lease expires or a break period ends.
+    pub until: Option<OffsetDateTime>,
+}
+
+/// Azure's `x-ms-lease-state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    Available,
+    Leased,
+    Expired,
+    Breaking,
+    Broken,
+}
+
+impl LeaseState {
+    pub fn name(self) -> &'static str {
+        match self {
+            LeaseState::Available => "available",
+            LeaseState::Leased => "leased",
+            LeaseState::Expired => "expired",
+            LeaseState::Breaking => "breaking",
+            LeaseState::Broken => "broken",
+        }
+    }
+
+    /// `x-ms-lease-status`: a leased or breaking resource is locked.
+    pub fn locked(self) -> bool {
+        matches!(self, LeaseState::Leased | LeaseState::Breaking)
+    }
+}
+
+impl Lease {
+    /// The lease's state at `now`.
+    pub fn at(&self, now: OffsetDateTime) -> LeaseState {
+        let passed = self.until.is_some_and(|u| now >= u);
+        match self.state {
+            StoredLeaseState::Available => LeaseState::Available,
+            StoredLeaseState::Leased if self.duration != Some(-1) && passed => LeaseState::Expired,
+            StoredLeaseState::Leased => LeaseState::Leased,
+            StoredLeaseState::Breaking if passed => LeaseState::Broken,
+            StoredLeaseState::Breaking => LeaseState::Breaking,
+            StoredLeaseState::Broken => LeaseState::Broken,
+        }
+    }
+
+    /// `x-ms-lease-duration` while the lease is held: `infinite` or `fixed`.
+    pub fn duration_name(&self, now: OffsetDateTime) -> Option<&'static str> {
+        match (self.at(now), self.duration) {
+            (LeaseState::Leased, Some(-1)) => Some("infinite"),
+            (LeaseState::Leased, Some(_)) => Some("fixed"),
+            _ => None,
+        }
+    }
+}
+
+/// What Lease Blob and Lease Container are asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseAction {
+    /// Duration in seconds (15-60, or -1), and the proposed id.
+    Acquire {
+        duration: i64,
+        proposed: String,
+    },
+    Renew {
+        id: String,
+    },
+    Change {
+        id: String,
+        proposed: String,
+    },
+    Release {
+        id: String,
+    },
+    /// Break period in seconds, if given.
+    Break {
+        period: Option<i64>,
+    },
+}
+
+/// What a lease operation answers: the lease id (acquire, renew, change) and, for a break,
+/// the seconds left until it is broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseOutcome {
+    pub etag: ETag,
+    pub last_modified: OffsetDateTime,
+    pub id: Option<String>,
+    pub break_seconds: Option<i64>,
+}
+
+/// The copy properties of a blob that was the destination of a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyProps {
+    pub id: String,
+    /// `pending`, `success`, `aborted` or `failed`.
+    pub status: String,
+    pub source: String,
+    /// `copied/total` bytes.
+    pub progress: String,
+    pub completed: Option<OffsetDateTime>,
+    pub status_description: Option<String>,
 }
 
 /// A block blob's access tier (standard accounts). Archive is not offered yet.
@@ -114,6 +278,8 @@ pub struct Conditions {
     pub if_none_match: Option<EtagCondition>,
     pub if_modified_since: Option<OffsetDateTime>,
     pub if_unmodified_since: Option<OffsetDateTime>,
+    /// `x-ms-lease-id`: the lease the caller holds on the resource, checked with the others.
+    pub lease_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

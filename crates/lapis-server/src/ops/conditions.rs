@@ -42,6 +42,7 @@ fn parse_all(headers: &Headers) -> ApiResult<Conditions> {
         if_none_match: headers.get("if-none-match").map(etag_condition),
         if_modified_since: headers.http_date("if-modified-since")?,
         if_unmodified_since: headers.http_date("if-unmodified-since")?,
+        lease_id: headers.owned("x-ms-lease-id"),
     })
 }
 

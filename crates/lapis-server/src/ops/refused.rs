@@ -7,19 +7,10 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use crate::error::ApiResult;
 use crate::request::{Headers, Query};
-use crate::router::{Level, Op};
 
 fn not_implemented(feature: &str) -> AzureError {
     AzureError::new(ErrorCode::NotImplemented)
         .message(format!("Lapis does not implement {feature} yet."))
-}
-
-/// No blob or container has a lease yet, so a lease id can never match one.
-fn lease_not_present(level: Level) -> AzureError {
-    AzureError::new(match level {
-        Level::Blob => ErrorCode::LeaseNotPresentWithBlobOperation,
-        _ => ErrorCode::LeaseNotPresentWithContainerOperation,
-    })
 }
 
 /// No encryption scope exists besides the account's key.
@@ -29,9 +20,8 @@ fn no_scope() -> AzureError {
 
 /// The refusal of a header, by name; `None` for a header Lapis honours or that does not change
 /// what the operation does.
-fn header_refusal(name: &str, value: &str, level: Level) -> Option<AzureError> {
+fn header_refusal(name: &str, value: &str) -> Option<AzureError> {
     Some(match name {
-        "x-ms-lease-id" => lease_not_present(level),
         "x-ms-if-tags" | "x-ms-tags" => not_implemented("blob index tags"),
         "x-ms-encryption-scope" | "x-ms-default-encryption-scope" => no_scope(),
         // Without a scope nothing can override one; only its default, false, holds.
@@ -58,16 +48,9 @@ fn query_refusal(name: &str) -> Option<AzureError> {
 }
 
 /// Refuses a request that carries a parameter Lapis does not honour.
-pub fn check(op: Op, level: Level, headers: &Headers, query: &Query) -> ApiResult<()> {
-    // Operations on a leased container or blob take the lease id; creating a container, listing
-    // its blobs and reading the account's information do not.
-    let lease_applies = level != Level::Service
-        && !matches!(op, Op::CreateContainer | Op::ListBlobs | Op::GetAccountInfo);
+pub fn check(headers: &Headers, query: &Query) -> ApiResult<()> {
     for (name, value) in headers.all() {
-        if name == "x-ms-lease-id" && !lease_applies {
-            continue;
-        }
-        if let Some(err) = header_refusal(name, value, level) {
+        if let Some(err) = header_refusal(name, value) {
             return Err(err.into());
         }
     }
@@ -85,32 +68,14 @@ mod tests {
 
     #[test]
     fn each_refusal_is_azures_answer() {
-        let code = |name, value, level| header_refusal(name, value, level).map(|e| e.code);
+        let code = |name, value| header_refusal(name, value).map(|e| e.code);
         assert_eq!(
-            code("x-ms-lease-id", "x", Level::Blob),
-            Some(ErrorCode::LeaseNotPresentWithBlobOperation)
-        );
-        assert_eq!(
-            code("x-ms-lease-id", "x", Level::Container),
-            Some(ErrorCode::LeaseNotPresentWithContainerOperation)
-        );
-        assert_eq!(
-            code("x-ms-encryption-scope", "s", Level::Blob),
+            code("x-ms-encryption-scope", "s"),
             Some(ErrorCode::EncryptionScopeNotAvailable)
         );
-        assert_eq!(
-            code(
-                "x-ms-deny-encryption-scope-override",
-                "false",
-                Level::Container
-            ),
-            None
-        );
-        assert_eq!(
-            code("x-ms-tags", "a=b", Level::Blob),
-            Some(ErrorCode::NotImplemented)
-        );
-        assert_eq!(code("x-ms-meta-a", "b", Level::Blob), None);
+        assert_eq!(code("x-ms-deny-encryption-scope-override", "false"), None);
+        assert_eq!(code("x-ms-tags", "a=b"), Some(ErrorCode::NotImplemented));
+        assert_eq!(code("x-ms-meta-a", "b"), None);
         assert_eq!(
             query_refusal("deletetype").map(|e| e.code),
             Some(ErrorCode::NotImplemented)

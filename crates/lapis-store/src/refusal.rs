@@ -1,0 +1,51 @@
+//! Why the engine refuses a request on a blob or container in a state that does not allow it.
+//! Each variant is named after the Azure error code the server answers it with, one to one, so
+//! that the mapping (lapis-server `error.rs`) stays a plain table.
+
+/// A refusal for the state of the resource (its lease, type, copy, tier, seal, sequence
+/// number, snapshots), decided inside the transaction that would have made the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    // Leases on a write (or read) of the leased resource.
+    LeaseIdMissing,
+    LeaseIdMismatchWithBlobOperation,
+    LeaseIdMismatchWithContainerOperation,
+    LeaseNotPresentWithBlobOperation,
+    LeaseNotPresentWithContainerOperation,
+    LeaseLost,
+    // Lease operations.
+    LeaseAlreadyPresent,
+    LeaseAlreadyBroken,
+    LeaseIdMismatchWithLeaseOperation,
+    LeaseNotPresentWithLeaseOperation,
+    LeaseIsBreakingAndCannotBeAcquired,
+    LeaseIsBreakingAndCannotBeChanged,
+    LeaseIsBrokenAndCannotBeRenewed,
+    // Snapshots.
+    SnapshotsPresent,
+    // Blob types, appends, pages.
+    InvalidBlobType,
+    BlobIsSealed,
+    AppendPositionConditionNotMet,
+    MaxBlobSizeConditionNotMet,
+    BlockCountExceedsLimit,
+    SequenceNumberConditionNotMet,
+    SequenceNumberIncrementTooLarge,
+    InvalidPageRange,
+    PreviousSnapshotNotFound,
+    // Copies.
+    PendingCopyOperation,
+    NoPendingCopyOperation,
+    CopyIdMismatch,
+    /// A copy source's conditions (`x-ms-source-if-*`) failed.
+    SourceConditionNotMet,
+    CannotVerifyCopySource,
+    InvalidSourceBlobType,
+    // Tiers.
+    BlobArchived,
+    BlobBeingRehydrated,
+    BlobNotArchived,
+    InvalidBlobTier,
+    // Tags.
+    TagConditionNotMet,
+}
