@@ -18,7 +18,7 @@ FEATURES = {
     # not yet claimed
     "append-blob": False,
     "page-blob": False,
-    "lease": False,
+    "lease": True,
     "snapshot": False,
     "copy": False,
     "tags": False,

@@ -8,10 +8,11 @@ use time::OffsetDateTime;
 use crate::blobs::{find_blob, upsert_blob, Replacing};
 use crate::chunks::{cipher_from_columns, ensure_extent_row, insert_blob_chunks};
 use crate::codec::time_to_i64;
+use crate::conditions::{check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};
 use crate::{
-    AccessTier, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
+    Access, AccessTier, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
     BlockSource, Chunk, Conditions, CustomerKey, Metadata, Result, Store, StoreError, WrittenData,
 };
 
@@ -163,6 +164,20 @@ impl Store {
         block_id: &str,
         data: WrittenData,
     ) -> Result<()> {
+        self.put_block_under_lease(account, container, blob, block_id, data, None)
+    }
+
+    /// `put_block` by a caller naming a lease (`x-ms-lease-id`), which a leased blob requires.
+    pub fn put_block_under_lease(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        block_id: &str,
+        data: WrittenData,
+        lease_id: Option<&str>,
+    ) -> Result<()> {
+        let lease_id = lease_id.map(str::to_owned);
         let (account, container, blob, block_id) = (
             account.to_owned(),
             container.to_owned(),
@@ -174,8 +189,19 @@ impl Store {
             let cont = load_container(c, &account, &container)?;
             let now = OffsetDateTime::now_utc();
             let blob_id = match find_blob(c, cont.id, &blob)? {
-                Some(row) => row.id,
+                Some(row) => {
+                    let lease = row.committed.then_some(&row.props.lease);
+                    let lease = lease.cloned().unwrap_or_default();
+                    check_lease(&lease, lease_id.as_deref(), Access::Write, LeaseHolder::Blob)?;
+                    row.id
+                }
                 None => {
+                    check_lease(
+                        &Default::default(),
+                        lease_id.as_deref(),
+                        Access::Write,
+                        LeaseHolder::Blob,
+                    )?;
                     // Placeholder row: visible only through block lists and uncommitted listings.
                     let props = BlobProps::new(blob, BlobType::BlockBlob, String::new(), now);
                     upsert_blob(c, cont.id, None, false, &props)?

@@ -72,23 +72,33 @@ pub(crate) fn check_blob(cond: &Conditions, blob: &BlobProps, access: Access) ->
     )
 }
 
-/// A container's conditions, then its lease.
+/// A container write's conditions, then its lease. A container lease guards only Delete
+/// Container: other writes (metadata, ACL) may name the lease, and then it must match, but need
+/// not (`lease` = `Access::Read` for those, `Access::Write` for a delete).
 pub(crate) fn check_container(
     cond: &Conditions,
     container: &ContainerProps,
-    access: Access,
+    lease: Access,
 ) -> Result<()> {
     check(
         cond,
         Some((&container.etag, container.last_modified)),
-        access,
+        Access::Write,
     )?;
     check_lease(
         &container.lease,
         cond.lease_id.as_deref(),
-        access,
+        lease,
         LeaseHolder::Container,
     )
+}
+
+impl ContainerProps {
+    /// For a read of the container that names a lease (`x-ms-lease-id`): it must be the
+    /// container's active lease.
+    pub fn check_lease_id(&self, given: Option<&str>) -> Result<()> {
+        check_lease(&self.lease, given, Access::Read, LeaseHolder::Container)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -70,15 +70,17 @@ pub(crate) fn load_container(conn: &Connection, account: &str, name: &str) -> Re
     find_container(conn, account, name)?.ok_or(StoreError::ContainerNotFound)
 }
 
-/// Loads the container for a write and checks the preconditions against it.
+/// Loads the container for a write and checks the preconditions against it; `lease` is how
+/// strictly its lease applies (see `check_container`).
 fn load_checked(
     conn: &Connection,
     account: &str,
     name: &str,
     cond: &Conditions,
+    lease: Access,
 ) -> Result<ContainerRow> {
     let row = load_container(conn, account, name)?;
-    check_container(cond, &row.props, Access::Write)?;
+    check_container(cond, &row.props, lease)?;
     Ok(row)
 }
 
@@ -167,7 +169,7 @@ impl Store {
         );
         let clock = self.core().clock.clone();
         self.core().writer.submit(Vec::new(), move |c| {
-            let mut props = load_checked(c, &account, &name, &cond)?.props;
+            let mut props = load_checked(c, &account, &name, &cond, Access::Read)?.props;
             props.etag = clock.next();
             props.last_modified = OffsetDateTime::now_utc();
             props.metadata = metadata;
@@ -206,7 +208,7 @@ impl Store {
         );
         let clock = self.core().clock.clone();
         self.core().writer.submit(Vec::new(), move |c| {
-            let mut props = load_checked(c, &account, &name, &cond)?.props;
+            let mut props = load_checked(c, &account, &name, &cond, Access::Read)?.props;
             props.etag = clock.next();
             props.last_modified = OffsetDateTime::now_utc();
             props.public_access = access;
@@ -235,7 +237,7 @@ impl Store {
     fn delete_container_once(&self, account: &str, name: &str, cond: &Conditions) -> Result<()> {
         let (account, name, cond) = (account.to_owned(), name.to_owned(), cond.clone());
         self.core().writer.submit(Vec::new(), move |c| {
-            let row = load_checked(c, &account, &name, &cond)?;
+            let row = load_checked(c, &account, &name, &cond, Access::Write)?;
             c.prepare_cached("DELETE FROM containers WHERE id = ?1")?
                 .execute([row.id])?;
             Ok(())

@@ -28,6 +28,7 @@ mod entity_query;
 mod extents;
 mod gc;
 mod inline;
+mod leases;
 mod listing;
 mod maintenance;
 mod pool;

@@ -5,7 +5,7 @@ use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
 use lapis_auth::ResponseHeaderOverrides;
-use lapis_store::{Access, BlobHttpProps, BlobProps, BlobType, ByteRange, CustomerKey};
+use lapis_store::{Access, BlobHttpProps, BlobProps, BlobType, ByteRange, CustomerKey, Lease};
 use lapis_wire::{AzureError, ErrorCode};
 use md5::{Digest, Md5};
 
@@ -59,12 +59,36 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
             "cache-control",
             pick(&overrides.cache_control, &http.cache_control),
         )
-        .fixed("x-ms-blob-type", blob_type_name(b.blob_type))
-        .fixed("x-ms-lease-state", "available")
-        .fixed("x-ms-lease-status", "unlocked")
+        .fixed("x-ms-blob-type", blob_type_name(b.blob_type));
+    let reply = lease_headers(reply, &b.lease)
         .fixed("x-ms-server-encrypted", "true")
         .fixed("accept-ranges", "bytes");
     with_key_hash(reply, b.cpk_sha256.as_ref())
+}
+
+/// `x-ms-lease-state`, `-status` and, while held, `-duration`, as of now.
+pub fn lease_headers(reply: Reply, lease: &Lease) -> Reply {
+    let now = time::OffsetDateTime::now_utc();
+    let state = lease.at(now);
+    let reply = reply.fixed("x-ms-lease-state", state.name()).fixed(
+        "x-ms-lease-status",
+        if state.locked() { "locked" } else { "unlocked" },
+    );
+    match lease.duration_name(now) {
+        Some(d) => reply.fixed("x-ms-lease-duration", d),
+        None => reply,
+    }
+}
+
+/// A lease as List Blobs and List Containers show it, as of now.
+pub fn lease_entry(lease: &Lease) -> lapis_wire::xml::LeaseEntry {
+    let now = time::OffsetDateTime::now_utc();
+    let state = lease.at(now);
+    lapis_wire::xml::LeaseEntry {
+        locked: state.locked(),
+        state: state.name(),
+        duration: lease.duration_name(now),
+    }
 }
 
 /// `x-ms-range` wins over `Range`. A malformed `Range` is ignored (the whole blob is served, as

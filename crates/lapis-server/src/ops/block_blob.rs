@@ -225,8 +225,9 @@ pub async fn put_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     .await?;
     let (md5, crc64) = (data.md5, data.crc64);
     let (account, container) = (ctx.account(), ctx.container());
+    let lease_id = headers.owned("x-ms-lease-id");
     blocking(&ctx, move |s| {
-        s.put_block(&account, &container, &blob, &id, data)
+        s.put_block_under_lease(&account, &container, &blob, &id, data, lease_id.as_deref())
     })
     .await?;
     // As Azure answers (its recorded Put Block responses): the MD5 when the client sent one,

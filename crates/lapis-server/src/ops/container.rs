@@ -6,6 +6,7 @@ use lapis_store::{Conditions, ContainerProps, PublicAccess};
 use lapis_wire::names::validate_container_name;
 use lapis_wire::{AzureError, ErrorCode};
 
+use super::blob::lease_headers;
 use super::body::read_small_body;
 use super::service::access_name;
 use super::{acl, blocking, conditions, read_now, Reply};
@@ -53,14 +54,13 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     Ok(with_container_headers(Reply::new(StatusCode::CREATED), &c).finish())
 }
 
-pub async fn get_properties(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let c = read_now(&ctx, |s| {
         s.get_container(&ctx.target.account, ctx.container_name())
     })?;
-    let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
-        .metadata(&c.metadata)
-        .header("x-ms-lease-status", "unlocked")
-        .header("x-ms-lease-state", "available")
+    c.check_lease_id(Headers::of(&req).get("x-ms-lease-id"))?;
+    let reply = with_container_headers(Reply::new(StatusCode::OK), &c).metadata(&c.metadata);
+    let reply = lease_headers(reply, &c.lease)
         .header_opt("x-ms-blob-public-access", access_name(c.public_access))
         .header(
             "x-ms-has-immutability-policy",
@@ -85,10 +85,11 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
     Ok(with_container_headers(Reply::new(StatusCode::OK), &c).finish())
 }
 
-pub async fn get_acl(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+pub async fn get_acl(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let (c, ids) = read_now(&ctx, |s| {
         s.get_container_acl(&ctx.target.account, ctx.container_name())
     })?;
+    c.check_lease_id(Headers::of(&req).get("x-ms-lease-id"))?;
     let reply = with_container_headers(Reply::new(StatusCode::OK), &c)
         .header_opt("x-ms-blob-public-access", access_name(c.public_access))
         .xml(acl::render(ids));

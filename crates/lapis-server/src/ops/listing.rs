@@ -2,10 +2,11 @@
 
 use axum::body::Body;
 use http::{Response, StatusCode};
+use lapis_store::BlobType;
 use lapis_store::{ListBlobsItem, ListBlobsQuery};
-use lapis_wire::xml::{render_list_blobs, BlobEntry, BlobListItem};
+use lapis_wire::xml::{render_list_blobs, BlobEntry, BlobListItem, CopyEntry};
 
-use super::blob::blob_type_name;
+use super::blob::{blob_type_name, lease_entry};
 use super::service::{includes, max_results};
 use super::{blocking, Reply};
 use crate::error::ApiResult;
@@ -76,6 +77,23 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 committed: true,
                 access_tier: b.access_tier.map(|(t, changed)| (t.name(), changed)),
                 customer_key_sha256: b.cpk_sha256.as_ref().map(|h| h.as_slice()),
+                snapshot: b.snapshot.as_deref(),
+                lease: lease_entry(&b.lease),
+                sequence_number: (b.blob_type == BlobType::PageBlob).then_some(b.sequence_number),
+                copy: b.copy.as_ref().filter(|_| has("copy")).map(|c| CopyEntry {
+                    id: &c.id,
+                    status: &c.status,
+                    source: &c.source,
+                    progress: &c.progress,
+                    completed: c.completed,
+                    status_description: c.status_description.as_deref(),
+                }),
+                incremental_copy: b.incremental_copy,
+                sealed: (b.blob_type == BlobType::AppendBlob).then_some(b.sealed),
+                tag_count: b.tag_count,
+                tags: None,
+                archive_status: b.archive_status.as_deref(),
+                rehydrate_priority: b.rehydrate_priority.as_deref(),
             }),
             ListBlobsItem::UncommittedBlob { name } => BlobListItem::Blob(BlobEntry {
                 name,
@@ -94,6 +112,16 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 committed: false,
                 access_tier: None,
                 customer_key_sha256: None,
+                snapshot: None,
+                lease: Default::default(),
+                sequence_number: None,
+                copy: None,
+                incremental_copy: false,
+                sealed: None,
+                tag_count: 0,
+                tags: None,
+                archive_status: None,
+                rehydrate_priority: None,
             }),
         })
         .collect();

@@ -7,6 +7,7 @@ pub mod body;
 mod conditions;
 mod container;
 mod cpk;
+mod lease;
 mod listing;
 mod refused;
 mod reply;
@@ -66,6 +67,8 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobProperties => blob::set_properties(ctx, req).await,
         Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => blob::delete(ctx, req).await,
+        Op::LeaseBlob => lease::lease_blob(ctx, req).await,
+        Op::LeaseContainer => lease::lease_container(ctx, req).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

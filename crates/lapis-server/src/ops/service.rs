@@ -92,6 +92,7 @@ pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
             metadata: include_metadata.then_some(c.metadata.as_slice()),
             has_immutability_policy: c.has_immutability_policy,
             has_legal_hold: c.has_legal_hold,
+            lease: super::blob::lease_entry(&c.lease),
         })
         .collect();
     let xml = render_list_containers(

@@ -22,6 +22,38 @@ pub struct ContainerEntry<'a> {
     pub metadata: Option<&'a [(String, String)]>,
     pub has_immutability_policy: bool,
     pub has_legal_hold: bool,
+    pub lease: LeaseEntry,
+}
+
+/// A lease as listed: `LeaseStatus`, `LeaseState` and, while held, `LeaseDuration`.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseEntry {
+    pub locked: bool,
+    /// `available`, `leased`, `expired`, `breaking` or `broken`.
+    pub state: &'static str,
+    /// `infinite` or `fixed` while leased.
+    pub duration: Option<&'static str>,
+}
+
+impl Default for LeaseEntry {
+    fn default() -> Self {
+        LeaseEntry {
+            locked: false,
+            state: "available",
+            duration: None,
+        }
+    }
+}
+
+/// The copy properties of a blob made by a copy (`include=copy`).
+#[derive(Debug, Clone)]
+pub struct CopyEntry<'a> {
+    pub id: &'a str,
+    pub status: &'a str,
+    pub source: &'a str,
+    pub progress: &'a str,
+    pub completed: Option<time::OffsetDateTime>,
+    pub status_description: Option<&'a str>,
 }
 
 /// One blob in a List Blobs answer.
@@ -50,6 +82,21 @@ pub struct BlobEntry<'a> {
     /// SHA-256 of the customer-provided key the blob is encrypted with: its metadata is then
     /// withheld (`<Metadata Encrypted="true" />`).
     pub customer_key_sha256: Option<&'a [u8]>,
+    /// The snapshot's time, for a snapshot (`include=snapshots`).
+    pub snapshot: Option<&'a str>,
+    pub lease: LeaseEntry,
+    /// A page blob's sequence number.
+    pub sequence_number: Option<u64>,
+    /// `Some` when `include=copy` was asked for and the blob was made by a copy.
+    pub copy: Option<CopyEntry<'a>>,
+    pub incremental_copy: bool,
+    /// An append blob's seal (`Some` for append blobs only).
+    pub sealed: Option<bool>,
+    pub tag_count: u32,
+    /// `Some` when `include=tags` was asked for.
+    pub tags: Option<&'a [(String, String)]>,
+    pub archive_status: Option<&'a str>,
+    pub rehydrate_priority: Option<&'a str>,
 }
 
 // Entries live for one answer and borrow their strings; boxing each would cost an allocation
@@ -145,7 +192,7 @@ fn push_container(out: &mut String, c: &ContainerEntry) {
     out.push_str("<Properties>");
     push_element(out, "Last-Modified", &rfc1123(c.last_modified));
     push_element(out, "Etag", &format!("\"{}\"", c.etag));
-    out.push_str("<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>");
+    push_lease(out, &c.lease);
     if let Some(access) = c.public_access {
         push_element(out, "PublicAccess", access);
     }
@@ -202,9 +249,24 @@ pub fn render_list_blobs(
     out
 }
 
+fn push_lease(out: &mut String, lease: &LeaseEntry) {
+    push_element(
+        out,
+        "LeaseStatus",
+        if lease.locked { "locked" } else { "unlocked" },
+    );
+    push_element(out, "LeaseState", lease.state);
+    if let Some(d) = lease.duration {
+        push_element(out, "LeaseDuration", d);
+    }
+}
+
 fn push_blob(out: &mut String, b: &BlobEntry) {
     out.push_str("<Blob>");
     push_blob_name(out, b.name);
+    if let Some(snapshot) = b.snapshot {
+        push_element(out, "Snapshot", snapshot);
+    }
     out.push_str("<Properties>");
     push_element(out, "Creation-Time", &rfc1123(b.created));
     push_element(out, "Last-Modified", &rfc1123(b.last_modified));
@@ -220,6 +282,9 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     push_optional(out, "Content-MD5", md5.as_deref());
     push_optional(out, "Cache-Control", b.cache_control);
     push_optional(out, "Content-Disposition", b.content_disposition);
+    if let Some(n) = b.sequence_number {
+        push_element(out, "x-ms-blob-sequence-number", &n.to_string());
+    }
     push_element(out, "BlobType", b.blob_type);
     // Only committed block blobs have a tier; page and append blobs on standard accounts do not.
     if b.committed && b.blob_type == "BlockBlob" {
@@ -233,16 +298,53 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
             ),
         }
     }
-    out.push_str("<LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState>");
+    push_lease(out, &b.lease);
+    if let Some(c) = &b.copy {
+        push_element(out, "CopyId", c.id);
+        push_element(out, "CopyStatus", c.status);
+        push_element(out, "CopySource", c.source);
+        push_element(out, "CopyProgress", c.progress);
+        if let Some(t) = c.completed {
+            push_element(out, "CopyCompletionTime", &rfc1123(t));
+        }
+        if let Some(d) = c.status_description {
+            push_element(out, "CopyStatusDescription", d);
+        }
+    }
     out.push_str("<ServerEncrypted>true</ServerEncrypted>");
     if let Some(hash) = b.customer_key_sha256 {
         let hash = base64::engine::general_purpose::STANDARD.encode(hash);
         push_element(out, "CustomerProvidedKeySha256", &hash);
     }
+    if b.incremental_copy {
+        push_element(out, "IncrementalCopy", "true");
+    }
+    if b.tag_count > 0 {
+        push_element(out, "TagCount", &b.tag_count.to_string());
+    }
+    if let Some(p) = b.rehydrate_priority {
+        push_element(out, "RehydratePriority", p);
+    }
+    if let Some(a) = b.archive_status {
+        push_element(out, "ArchiveStatus", a);
+    }
+    if let Some(sealed) = b.sealed {
+        push_element(out, "Sealed", bool_str(sealed));
+    }
     out.push_str("</Properties>");
     match (b.customer_key_sha256, b.metadata) {
         (Some(_), Some(_)) => out.push_str("<Metadata Encrypted=\"true\" />"),
         _ => push_metadata(out, b.metadata),
+    }
+    if let Some(tags) = b.tags {
+        out.push_str("<Tags><TagSet>");
+        for (k, v) in tags {
+            out.push_str("<Tag>");
+            push_element(out, "Key", k);
+            push_element(out, "Value", v);
+            out.push_str("</Tag>");
+        }
+        out.push_str("</TagSet></Tags>");
     }
     out.push_str("<OrMetadata />");
     out.push_str("</Blob>");

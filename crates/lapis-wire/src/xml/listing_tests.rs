@@ -19,6 +19,7 @@ fn container<'a>(
         metadata: None,
         has_immutability_policy: false,
         has_legal_hold: false,
+        lease: LeaseEntry::default(),
     }
 }
 
@@ -112,6 +113,16 @@ fn blob<'a>(
         committed: true,
         access_tier: None,
         customer_key_sha256: None,
+        snapshot: None,
+        lease: LeaseEntry::default(),
+        sequence_number: None,
+        copy: None,
+        incremental_copy: false,
+        sealed: None,
+        tag_count: 0,
+        tags: None,
+        archive_status: None,
+        rehydrate_priority: None,
     }
 }
 

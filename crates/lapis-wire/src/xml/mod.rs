@@ -14,7 +14,8 @@ mod tree;
 pub use block_list::{parse_block_list, render_block_list, BlockListKind};
 pub use cors::CorsRule;
 pub use listing::{
-    render_list_blobs, render_list_containers, BlobEntry, BlobListItem, ContainerEntry,
+    render_list_blobs, render_list_containers, BlobEntry, BlobListItem, ContainerEntry, CopyEntry,
+    LeaseEntry,
 };
 pub use service_properties::{Logging, Metrics, RetentionPolicy, ServiceProperties, StaticWebsite};
 pub use signed_identifiers::{
