@@ -19,7 +19,7 @@ FEATURES = {
     "append-blob": False,
     "page-blob": False,
     "lease": True,
-    "snapshot": False,
+    "snapshot": True,
     "copy": False,
     "tags": False,
     "batch": False,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 
-use crate::blobs::{find_blob, upsert_blob, Replacing};
+use crate::blobs::{find_blob, find_blob_at, upsert_blob, Replacing};
 use crate::chunks::{cipher_from_columns, ensure_extent_row, insert_blob_chunks};
 use crate::codec::time_to_i64;
 use crate::conditions::{check_lease, LeaseHolder};
@@ -319,9 +319,22 @@ impl Store {
         blob: &str,
         filter: BlockListFilter,
     ) -> Result<BlockLists> {
+        self.get_block_list_at(account, container, blob, None, filter)
+    }
+
+    /// `get_block_list` of a snapshot (`None`: the base blob), which has committed blocks only.
+    pub fn get_block_list_at(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        snapshot: Option<&str>,
+        filter: BlockListFilter,
+    ) -> Result<BlockLists> {
         self.core().readers.read(|c| {
             let cont = load_container(c, account, container)?;
-            let row = find_blob(c, cont.id, blob)?.ok_or(StoreError::BlobNotFound)?;
+            let row = find_blob_at(c, cont.id, blob, snapshot.unwrap_or(""))?
+                .ok_or(StoreError::BlobNotFound)?;
             let committed = match filter {
                 BlockListFilter::Committed | BlockListFilter::All => list_blocks(c, row.id, true)?,
                 BlockListFilter::Uncommitted => Vec::new(),

@@ -36,6 +36,7 @@ mod put;
 mod refusal;
 mod reserve;
 mod schema;
+mod snapshots;
 mod stream;
 mod tables;
 mod writer;
@@ -44,6 +45,7 @@ pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
 pub use put::BodyDigest;
 pub use refusal::Refusal;
+pub use snapshots::{SnapshotTaken, SnapshotsOnDelete};
 pub use stream::{BlobReader, BlobWriter};
 pub use writer::Pending;
 

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection};
 
 use crate::blobs::{blob_from_row, BLOB_COLS};
 use crate::containers::load_container;
+use crate::snapshots::list_snapshots;
 use crate::{ListBlobsItem, ListBlobsPage, ListBlobsQuery, Result, Store};
 
 /// Rows fetched per range query.
@@ -72,10 +73,20 @@ pub(crate) fn list(
                     continue 'scan; // seek past the prefix's members
                 }
             }
-            if page.items.len() == max {
+            let snapshots = if q.include_snapshots && row.committed {
+                list_snapshots(conn, container_id, &name, q.include_metadata)?
+            } else {
+                Vec::new()
+            };
+            // A blob and its snapshots go on one page (unless they alone overflow it), so
+            // that the marker, a name, never falls between them.
+            let full = page.items.len() + snapshots.len() + 1 > max;
+            if page.items.len() == max || (full && !page.items.is_empty()) {
                 page.next_marker = Some(name);
                 break 'scan;
             }
+            page.items
+                .extend(snapshots.into_iter().map(ListBlobsItem::Blob));
             page.items.push(if row.committed {
                 ListBlobsItem::Blob(row.props)
             } else {

@@ -396,6 +396,8 @@ pub struct ListBlobsQuery {
     pub include_metadata: bool,
     /// Include blobs that have uncommitted blocks but no committed content.
     pub include_uncommitted: bool,
+    /// List each blob's snapshots, oldest first, before the blob.
+    pub include_snapshots: bool,
 }
 
 // Boxing the blob would change the public contract; listing pages are short-lived.

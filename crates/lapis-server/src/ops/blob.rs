@@ -5,7 +5,9 @@ use axum::body::Body;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
 use lapis_auth::ResponseHeaderOverrides;
-use lapis_store::{Access, BlobHttpProps, BlobProps, BlobType, ByteRange, CustomerKey, Lease};
+use lapis_store::{
+    Access, BlobHttpProps, BlobProps, BlobType, ByteRange, CustomerKey, Lease, SnapshotsOnDelete,
+};
 use lapis_wire::{AzureError, ErrorCode};
 use md5::{Digest, Md5};
 
@@ -60,7 +62,12 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
             pick(&overrides.cache_control, &http.cache_control),
         )
         .fixed("x-ms-blob-type", blob_type_name(b.blob_type));
-    let reply = lease_headers(reply, &b.lease)
+    // A snapshot cannot be leased; Azure names no lease for one.
+    let reply = match b.snapshot {
+        Some(_) => reply,
+        None => lease_headers(reply, &b.lease),
+    };
+    let reply = reply
         .fixed("x-ms-server-encrypted", "true")
         .fixed("accept-ranges", "bytes");
     with_key_hash(reply, b.cpk_sha256.as_ref())
@@ -162,10 +169,11 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     let range = requested_range(&headers)?;
     let checksum = range_checksum(&headers, range)?;
     let read = read_now(&ctx, |s| {
-        s.read_blob(
+        s.read_blob_at(
             &ctx.target.account,
             ctx.container_name(),
             ctx.blob_name(),
+            ctx.query.get("snapshot"),
             range,
             &cond,
             key.as_ref(),
@@ -231,10 +239,11 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
 /// A 416 tells the client the blob's size, as `Content-Range: bytes */SIZE`.
 fn with_unsatisfied_range(ctx: &Ctx, err: ApiError, key: Option<&CustomerKey>) -> ApiError {
     let props = read_now(ctx, |s| {
-        s.get_blob_properties(
+        s.get_blob_properties_at(
             &ctx.target.account,
             ctx.container_name(),
             ctx.blob_name(),
+            ctx.query.get("snapshot"),
             &Default::default(),
             Access::Read,
             key,
@@ -252,10 +261,11 @@ fn read_properties(ctx: &Ctx, req: &Request<Body>) -> ApiResult<BlobProps> {
     let cond = conditions::parse_read(&headers)?;
     let key = customer_key(&headers, KeyUse::Read)?;
     read_now(ctx, |s| {
-        s.get_blob_properties(
+        s.get_blob_properties_at(
             &ctx.target.account,
             ctx.container_name(),
             ctx.blob_name(),
+            ctx.query.get("snapshot"),
             &cond,
             Access::Read,
             key.as_ref(),
@@ -353,28 +363,29 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let cond = conditions::parse_write(&headers)?;
-    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    match headers.get("x-ms-delete-snapshots") {
-        // A blob has no snapshots yet: with them or without, deleting it is deleting it.
-        None | Some("include") => {
-            blocking(&ctx, move |s| {
-                s.delete_blob(&account, &container, &blob, &cond)
-            })
-            .await?;
+    let snapshot = ctx.query.get("snapshot").map(str::to_owned);
+    let snapshots = match headers.get("x-ms-delete-snapshots") {
+        None => SnapshotsOnDelete::Refuse,
+        // A snapshot has no snapshots: naming them when deleting one is a malformed request.
+        Some(v) if snapshot.is_some() => {
+            return Err(Headers::invalid("x-ms-delete-snapshots", v).into())
         }
-        // Only the snapshots, of which there are none: the blob itself stays.
-        Some("only") => {
-            read_now(&ctx, |s| {
-                match s.get_blob_properties(&account, &container, &blob, &cond, Access::Write, None)
-                {
-                    // Deleting snapshots needs no customer key.
-                    Ok(_) | Err(lapis_store::StoreError::CustomerKeyRequired) => Ok(()),
-                    Err(e) => Err(e),
-                }
-            })?;
-        }
+        Some("include") => SnapshotsOnDelete::Include,
+        Some("only") => SnapshotsOnDelete::Only,
         Some(other) => return Err(Headers::invalid("x-ms-delete-snapshots", other).into()),
-    }
+    };
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    blocking(&ctx, move |s| {
+        s.delete_blob_at(
+            &account,
+            &container,
+            &blob,
+            snapshot.as_deref(),
+            snapshots,
+            &cond,
+        )
+    })
+    .await?;
     Ok(Reply::new(StatusCode::ACCEPTED)
         .header("x-ms-delete-type-permanent", "true")
         .finish())

@@ -314,8 +314,9 @@ pub async fn get_block_list(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response
         }
     };
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    let snapshot = ctx.query.get("snapshot").map(str::to_owned);
     let lists = blocking(&ctx, move |s| {
-        s.get_block_list(&account, &container, &blob, filter)
+        s.get_block_list_at(&account, &container, &blob, snapshot.as_deref(), filter)
     })
     .await?;
     let committed: Vec<(&str, u64)> = lists

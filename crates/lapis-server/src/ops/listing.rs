@@ -51,6 +51,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
         max_results: max,
         include_metadata: has("metadata"),
         include_uncommitted: has("uncommittedblobs"),
+        include_snapshots: has("snapshots"),
     };
     let (account, container, q) = (ctx.account(), ctx.container(), query.clone());
     let page = blocking(&ctx, move |s| s.list_blobs(&account, &container, &q)).await?;

@@ -12,6 +12,7 @@ mod listing;
 mod refused;
 mod reply;
 mod service;
+mod snapshot;
 mod versions;
 
 use axum::body::Body;
@@ -69,6 +70,7 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::DeleteBlob => blob::delete(ctx, req).await,
         Op::LeaseBlob => lease::lease_blob(ctx, req).await,
         Op::LeaseContainer => lease::lease_container(ctx, req).await,
+        Op::SnapshotBlob => snapshot::snapshot_blob(ctx, req).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

@@ -1,7 +1,6 @@
-//! `snapshot=` and `versionid=` name another resource than the base blob. Lapis keeps no
-//! snapshots or versions yet, so a request naming one addresses nothing: the operations that
-//! read or delete a snapshot or version answer 404 `BlobNotFound`, and no operation acts on the
-//! base blob instead.
+//! `snapshot=` and `versionid=` name another resource than the base blob. The operations that
+//! can address a snapshot take it from the query (and find it or answer 404); Lapis keeps no
+//! versions yet, so a version addresses nothing: 404 `BlobNotFound`, never the base blob.
 
 use lapis_wire::time_format::parse_iso8601;
 use lapis_wire::{AzureError, ErrorCode};
@@ -20,9 +19,10 @@ fn invalid(name: &str, value: &str, reason: &str) -> AzureError {
         .detail("Reason", reason)
 }
 
-/// Refuses a request that names a snapshot or version: Azure's 400 for a value that is not
-/// a snapshot time or version id, 404 for one that does not exist (none do), and 400 for an
-/// operation that cannot address a snapshot or version at all.
+/// Refuses a request that names a snapshot or version it cannot address: Azure's 400 for a
+/// value that is not a snapshot time or version id, and for an operation that cannot address
+/// a snapshot or version at all; 404 for a version (none exist). A snapshot an operation can
+/// address passes, for the operation to look up.
 pub fn check(op: Op, query: &Query) -> ApiResult<()> {
     for name in SELECTORS {
         let Some(value) = query.get(name) else {
@@ -44,7 +44,12 @@ pub fn check(op: Op, query: &Query) -> ApiResult<()> {
                 | Op::GetBlobMetadata
                 | Op::DeleteBlob
                 | Op::GetBlockList
-        ) && !(name == "versionid" && op == Op::GetBlockList);
+                | Op::GetPageRanges
+                | Op::GetBlobTags
+                | Op::SetBlobTags
+                | Op::SetBlobTier
+        ) && !(name == "versionid"
+            && matches!(op, Op::GetBlockList | Op::GetPageRanges));
         if !addressable {
             return Err(invalid(
                 name,
@@ -52,6 +57,9 @@ pub fn check(op: Op, query: &Query) -> ApiResult<()> {
                 "This operation cannot address a snapshot or version of a blob.",
             )
             .into());
+        }
+        if name == "snapshot" {
+            continue;
         }
         return Err(AzureError::new(ErrorCode::BlobNotFound).into());
     }
@@ -77,24 +85,30 @@ mod tests {
             Op::GetBlobProperties,
             Op::GetBlobMetadata,
             Op::DeleteBlob,
+            Op::GetBlockList,
         ] {
-            for q in [snapshot, version] {
-                assert_eq!(
-                    code(op, q),
-                    Some((ErrorCode::BlobNotFound, 404)),
-                    "{op:?} {q}"
-                );
-            }
+            // The operation looks the snapshot up itself.
+            assert_eq!(code(op, snapshot), None, "{op:?}");
         }
-        assert_eq!(
-            code(Op::GetBlockList, snapshot),
-            Some((ErrorCode::BlobNotFound, 404))
-        );
+        for op in [
+            Op::GetBlob,
+            Op::GetBlobProperties,
+            Op::GetBlobMetadata,
+            Op::DeleteBlob,
+        ] {
+            assert_eq!(
+                code(op, version),
+                Some((ErrorCode::BlobNotFound, 404)),
+                "{op:?}"
+            );
+        }
         for op in [
             Op::PutBlob,
             Op::SetBlobMetadata,
             Op::SetBlobProperties,
             Op::PutBlockList,
+            Op::SnapshotBlob,
+            Op::LeaseBlob,
         ] {
             assert_eq!(
                 code(op, snapshot),
