@@ -51,6 +51,9 @@ pub struct Granted {
     pub response_headers: ResponseHeaderOverrides,
     /// A SAS's `ses`: the encryption scope writes must use.
     pub encryption_scope: Option<String>,
+    /// Signed with the account key (Shared Key): such a caller may copy from its own account's
+    /// private blobs.
+    pub account_key: bool,
 }
 
 /// Authenticates the request and checks the operation against what its credentials grant.
@@ -91,7 +94,10 @@ pub async fn check(
     let principal = lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)?;
 
     match principal {
-        Principal::SharedKey { .. } => Ok(Granted::default()),
+        Principal::SharedKey { .. } => Ok(Granted {
+            account_key: true,
+            ..Default::default()
+        }),
         Principal::Sas(grant) => {
             let Some(operation) = op.operation() else {
                 return Ok(Granted::default());
@@ -104,6 +110,7 @@ pub async fn check(
                 access: grant.authorize(operation, &target)?,
                 response_headers: grant.response_headers,
                 encryption_scope: grant.encryption_scope,
+                account_key: false,
             })
         }
         Principal::Anonymous => anonymous(state, target, op)

@@ -46,6 +46,9 @@ impl From<StoreError> for ApiError {
             StoreError::EntityNotFound => ErrorCode::ResourceNotFound,
             StoreError::EntityAlreadyExists => ErrorCode::EntityAlreadyExists,
             StoreError::UpdateConditionNotSatisfied => ErrorCode::UpdateConditionNotSatisfied,
+            StoreError::Refused(Refusal::CopySourceNotFound) => {
+                return ApiError(AzureError::new(ErrorCode::CannotVerifyCopySource).status(404))
+            }
             StoreError::Refused(r) => refusal_code(*r),
             StoreError::StorageFull => {
                 tracing::error!(error = %e, "storage full");
@@ -65,7 +68,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The Azure code of each engine refusal: the same name, one to one.
+/// The Azure code of each engine refusal (`CopySourceNotFound`: the code, with status 404).
 fn refusal_code(r: Refusal) -> ErrorCode {
     match r {
         Refusal::LeaseIdMissing => ErrorCode::LeaseIdMissing,
@@ -101,6 +104,8 @@ fn refusal_code(r: Refusal) -> ErrorCode {
         Refusal::NoPendingCopyOperation => ErrorCode::NoPendingCopyOperation,
         Refusal::CopyIdMismatch => ErrorCode::CopyIdMismatch,
         Refusal::SourceConditionNotMet => ErrorCode::SourceConditionNotMet,
+        Refusal::TargetConditionNotMet => ErrorCode::TargetConditionNotMet,
+        Refusal::CopySourceNotFound => ErrorCode::CannotVerifyCopySource,
         Refusal::CannotVerifyCopySource => ErrorCode::CannotVerifyCopySource,
         Refusal::InvalidSourceBlobType => ErrorCode::InvalidSourceBlobType,
         Refusal::BlobArchived => ErrorCode::BlobArchived,

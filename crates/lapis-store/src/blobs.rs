@@ -13,6 +13,7 @@ use crate::cpk::{check_key, sha256_from_column};
 use crate::inline::read_inline;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
+use crate::tiers::check_online;
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions,
     CopyProps, CustomerKey, Lease, Metadata, Result, Store, StoreError, StoredLeaseState,
@@ -469,6 +470,7 @@ impl Store {
             let row = load_committed_at(c, account, container, blob, snapshot.unwrap_or(""))?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
             check_blob(cond, &row.props, Access::Read)?;
+            check_online(&row.props)?;
             let (from, to) = resolve_range(row.props.size, range)?;
             if let Some(data) = read_inline(c, row.id, from, to, key)? {
                 if data.len() as u64 != to - from {
@@ -529,6 +531,7 @@ impl Store {
         let key = key.cloned();
         self.update_blob(account, container, blob, cond, move |p| {
             check_key(p.cpk_sha256.as_ref(), key.as_ref())?;
+            check_online(p)?;
             p.metadata = metadata;
             Ok(())
         })

@@ -22,6 +22,7 @@ mod chunks;
 mod codec;
 mod conditions;
 mod containers;
+mod copy;
 mod cpk;
 mod entities;
 mod entity_query;
@@ -39,14 +40,17 @@ mod schema;
 mod snapshots;
 mod stream;
 mod tables;
+mod tiers;
 mod writer;
 
+pub use copy::{CopyDone, CopyInto, CopySource};
 pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
 pub use put::BodyDigest;
 pub use refusal::Refusal;
 pub use snapshots::{SnapshotTaken, SnapshotsOnDelete};
 pub use stream::{BlobReader, BlobWriter};
+pub use tiers::TierChange;
 pub use writer::Pending;
 
 use std::path::Path;

@@ -39,6 +39,10 @@ pub enum Refusal {
     CopyIdMismatch,
     /// A copy source's conditions (`x-ms-source-if-*`) failed.
     SourceConditionNotMet,
+    /// A copy destination's conditions failed.
+    TargetConditionNotMet,
+    /// The copy source does not exist (Azure names it so, with 404).
+    CopySourceNotFound,
     CannotVerifyCopySource,
     InvalidSourceBlobType,
     // Tiers.

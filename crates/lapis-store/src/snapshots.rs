@@ -13,6 +13,7 @@ use crate::blobs::{find_blob, find_blob_at, upsert_blob, BLOB_COLS};
 use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::tiers::check_online;
 use crate::{
     Access, BlobProps, Conditions, CustomerKey, Lease, Metadata, Result, Store, StoreError,
 };
@@ -52,8 +53,9 @@ pub(crate) fn snapshot_name(t: OffsetDateTime) -> String {
     )
 }
 
-/// Copies the content rows of blob `from` to the new row `to`: references, not bytes.
-fn share_content(conn: &Connection, from: i64, to: i64) -> Result<()> {
+/// Copies the content rows of blob `from` to the new row `to`: references, not bytes; and its
+/// index tags when `with_tags` (a snapshot keeps them, a copy does not).
+pub(crate) fn share_content(conn: &Connection, from: i64, to: i64, with_tags: bool) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO blob_chunks (blob_id, start, extent, offset, len, iv, position)
          SELECT ?2, start, extent, offset, len, iv, position FROM blob_chunks WHERE blob_id = ?1",
@@ -86,11 +88,13 @@ fn share_content(conn: &Connection, from: i64, to: i64) -> Result<()> {
         )?
         .execute([block, copy])?;
     }
-    conn.prepare_cached(
-        "INSERT INTO blob_tags (blob_id, key, value) SELECT ?2, key, value FROM blob_tags
-         WHERE blob_id = ?1",
-    )?
-    .execute([from, to])?;
+    if with_tags {
+        conn.prepare_cached(
+            "INSERT INTO blob_tags (blob_id, key, value) SELECT ?2, key, value FROM blob_tags
+             WHERE blob_id = ?1",
+        )?
+        .execute([from, to])?;
+    }
     Ok(())
 }
 
@@ -148,6 +152,7 @@ impl Store {
                 .ok_or(StoreError::BlobNotFound)?;
             // A blob under a customer-provided key is snapshot by whoever holds the key.
             check_key(row.props.cpk_sha256.as_ref(), key.as_ref())?;
+            check_online(&row.props)?;
             check(
                 &cond,
                 Some((&row.props.etag, row.props.last_modified)),
@@ -173,7 +178,7 @@ impl Store {
                 props.metadata = m;
             }
             let id = upsert_blob(c, cont.id, None, true, &props)?;
-            share_content(c, row.id, id)?;
+            share_content(c, row.id, id, true)?;
             Ok(SnapshotTaken {
                 snapshot: name,
                 etag: row.props.etag,

@@ -244,12 +244,14 @@ pub struct CopyProps {
     pub status_description: Option<String>,
 }
 
-/// A block blob's access tier (standard accounts). Archive is not offered yet.
+/// A block blob's access tier (standard accounts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessTier {
     Hot,
     Cool,
     Cold,
+    /// Offline: the blob cannot be read until Set Blob Tier rehydrates it.
+    Archive,
 }
 
 impl AccessTier {
@@ -259,13 +261,19 @@ impl AccessTier {
             AccessTier::Hot => "Hot",
             AccessTier::Cool => "Cool",
             AccessTier::Cold => "Cold",
+            AccessTier::Archive => "Archive",
         }
     }
 
     pub fn from_name(name: &str) -> Option<AccessTier> {
-        [AccessTier::Hot, AccessTier::Cool, AccessTier::Cold]
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(name))
+        [
+            AccessTier::Hot,
+            AccessTier::Cool,
+            AccessTier::Cold,
+            AccessTier::Archive,
+        ]
+        .into_iter()
+        .find(|t| t.name().eq_ignore_ascii_case(name))
     }
 }
 

@@ -62,6 +62,22 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
             pick(&overrides.cache_control, &http.cache_control),
         )
         .fixed("x-ms-blob-type", blob_type_name(b.blob_type));
+    let reply = match &b.copy {
+        Some(c) => reply
+            .header("x-ms-copy-id", &c.id)
+            .header("x-ms-copy-status", &c.status)
+            .header("x-ms-copy-source", &c.source)
+            .header("x-ms-copy-progress", &c.progress)
+            .header_opt(
+                "x-ms-copy-completion-time",
+                c.completed.map(lapis_wire::time_format::rfc1123),
+            )
+            .header_opt(
+                "x-ms-copy-status-description",
+                c.status_description.as_ref(),
+            ),
+        None => reply,
+    };
     // A snapshot cannot be leased; Azure names no lease for one.
     let reply = match b.snapshot {
         Some(_) => reply,
@@ -291,6 +307,9 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
             .header("x-ms-access-tier", "Hot")
             .header("x-ms-access-tier-inferred", "true"),
     };
+    reply = reply
+        .header_opt("x-ms-archive-status", p.archive_status.as_ref())
+        .header_opt("x-ms-rehydrate-priority", p.rehydrate_priority.as_ref());
     if let Some(md5) = &p.http.content_md5 {
         reply = reply.base64("content-md5", md5);
     }

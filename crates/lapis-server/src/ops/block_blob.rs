@@ -77,20 +77,14 @@ fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps> {
     })
 }
 
-/// `x-ms-access-tier` on an upload: Hot, Cool or Cold. Archive is not offered yet.
+/// `x-ms-access-tier` on an upload: Hot, Cool, Cold or Archive.
 fn access_tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
     let Some(value) = headers.get("x-ms-access-tier") else {
         return Ok(None);
     };
-    if let Some(tier) = AccessTier::from_name(value) {
-        return Ok(Some(tier));
-    }
-    if value.eq_ignore_ascii_case("Archive") {
-        return Err(AzureError::new(ErrorCode::NotImplemented)
-            .message("Lapis does not implement the Archive tier yet.")
-            .into());
-    }
-    Err(Headers::invalid("x-ms-access-tier", value).into())
+    AccessTier::from_name(value)
+        .map(Some)
+        .ok_or_else(|| Headers::invalid("x-ms-access-tier", value).into())
 }
 
 /// The headers every upload answers with: the encryption, and the hash of a customer key.
@@ -185,7 +179,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         .finish())
 }
 
-fn block_id(ctx: &Ctx) -> ApiResult<String> {
+pub(super) fn block_id(ctx: &Ctx) -> ApiResult<String> {
     let invalid = |v: &str| {
         ApiError(
             AzureError::new(ErrorCode::InvalidQueryParameterValue)

@@ -6,6 +6,8 @@ mod block_blob;
 pub mod body;
 mod conditions;
 mod container;
+mod copy;
+mod copy_source;
 mod cpk;
 mod lease;
 mod listing;
@@ -13,6 +15,7 @@ mod refused;
 mod reply;
 mod service;
 mod snapshot;
+mod tier;
 mod versions;
 
 use axum::body::Body;
@@ -71,6 +74,12 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::LeaseBlob => lease::lease_blob(ctx, req).await,
         Op::LeaseContainer => lease::lease_container(ctx, req).await,
         Op::SnapshotBlob => snapshot::snapshot_blob(ctx, req).await,
+        Op::CopyBlob => copy::copy_blob(ctx, req).await,
+        Op::CopyBlobFromUrl => copy::copy_from_url(ctx, req).await,
+        Op::PutBlobFromUrl => copy::put_blob_from_url(ctx, req).await,
+        Op::PutBlockFromUrl => copy::put_block_from_url(ctx, req).await,
+        Op::AbortCopyBlob => copy::abort_copy(ctx, req).await,
+        Op::SetBlobTier => tier::set_blob_tier(ctx, req).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

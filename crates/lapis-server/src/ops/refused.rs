@@ -32,6 +32,18 @@ fn header_refusal(name: &str, value: &str) -> Option<AzureError> {
         "x-ms-structured-body" | "x-ms-structured-content-length" => {
             not_implemented("structured message bodies (x-ms-structured-body)")
         }
+        "x-ms-source-if-tags" => not_implemented("blob index tags"),
+        "x-ms-copy-source-authorization" => {
+            not_implemented("OAuth authorization of copy sources (x-ms-copy-source-authorization)")
+        }
+        "x-ms-copy-source-tag-option" if value.eq_ignore_ascii_case("COPY") => {
+            not_implemented("copying a source's index tags")
+        }
+        "x-ms-source-encryption-key"
+        | "x-ms-source-encryption-key-sha256"
+        | "x-ms-source-encryption-algorithm" => {
+            not_implemented("copy sources under customer-provided keys")
+        }
         "x-ms-access-tier-if-modified-since" | "x-ms-access-tier-if-unmodified-since" => {
             not_implemented("access tier conditions")
         }

@@ -1,0 +1,309 @@
+//! Copy Blob, Copy Blob From URL, Put Blob From URL, Put Block From URL and Abort Copy Blob.
+//! Every copy within Lapis completes in the request that starts it (`x-ms-copy-status:
+//! success`): the engine shares the source's stored bytes instead of moving them.
+
+use axum::body::Body;
+use http::{Request, Response, StatusCode};
+use lapis_store::{AccessTier, BlobHttpProps, ByteRange, CopyInto};
+use lapis_wire::{AzureError, ErrorCode};
+
+use super::body::{self, Expected, Md5Use};
+use super::copy_source::{self, SourceAuth};
+use super::{blocking, conditions, Reply};
+use crate::error::ApiResult;
+use crate::handler::Ctx;
+use crate::request::Headers;
+
+/// Copy Blob From URL takes sources of at most 256 MiB.
+const MAX_SYNC_COPY: u64 = 256 * 1024 * 1024;
+/// Put Block From URL stages at most 4000 MiB, as Put Block.
+const MAX_BLOCK: u64 = 4000 * 1024 * 1024;
+
+/// `x-ms-access-tier` of the destination.
+fn tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
+    match headers.get("x-ms-access-tier") {
+        None => Ok(None),
+        Some(v) => AccessTier::from_name(v)
+            .map(Some)
+            .ok_or_else(|| Headers::invalid("x-ms-access-tier", v).into()),
+    }
+}
+
+/// Metadata given replaces the source's; none given keeps it.
+fn metadata(headers: &Headers) -> ApiResult<Option<Vec<(String, String)>>> {
+    let m = headers.metadata()?;
+    Ok((!m.is_empty()).then_some(m))
+}
+
+fn copied(status: StatusCode, done: &lapis_store::CopyDone) -> Reply {
+    Reply::new(status)
+        .etag(&done.etag)
+        .date("last-modified", done.last_modified)
+        .header("x-ms-copy-id", &done.copy_id)
+        .fixed("x-ms-copy-status", "success")
+}
+
+/// A destination under a customer-provided key would need the copy re-encrypted; not offered.
+fn refuse_destination_key(headers: &Headers) -> ApiResult<()> {
+    if headers.get("x-ms-encryption-key").is_some() {
+        return Err(AzureError::new(ErrorCode::NotImplemented)
+            .message("Lapis does not implement copies into blobs under customer-provided keys yet.")
+            .into());
+    }
+    Ok(())
+}
+
+async fn copy(
+    ctx: &Ctx,
+    headers: &Headers<'_>,
+    auth: SourceAuth,
+    into: CopyInto,
+) -> ApiResult<lapis_store::CopyDone> {
+    refuse_destination_key(headers)?;
+    let source = copy_source::resolve(ctx, headers, auth).await?;
+    let cond = conditions::parse_write(headers)?;
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    blocking(ctx, move |s| {
+        s.copy_blob(&source, &account, &container, &blob, into, &cond)
+    })
+    .await
+}
+
+/// Copy Blob: 202 with the copy's id, complete.
+pub async fn copy_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    let into = CopyInto {
+        source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
+        metadata: metadata(&headers)?,
+        tier: tier(&headers)?,
+        seal: headers
+            .get("x-ms-seal-blob")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        ..Default::default()
+    };
+    let done = copy(&ctx, &headers, SourceAuth::SameAccountKey, into).await?;
+    Ok(copied(StatusCode::ACCEPTED, &done).finish())
+}
+
+/// Copy Blob From URL (`x-ms-requires-sync: true`): a source of at most 256 MiB, readable by
+/// its URL alone.
+pub async fn copy_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    let into = CopyInto {
+        source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
+        metadata: metadata(&headers)?,
+        tier: tier(&headers)?,
+        max_size: Some(MAX_SYNC_COPY),
+        ..Default::default()
+    };
+    check_source_md5(&ctx, &headers).await?;
+    let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into).await?;
+    let mut reply = copied(StatusCode::ACCEPTED, &done);
+    if let Some(md5) = &done.content_md5 {
+        reply = reply.base64("content-md5", md5);
+    }
+    Ok(reply.finish())
+}
+
+/// `x-ms-source-content-md5`: the source's stored MD5 must be the one given.
+async fn check_source_md5(ctx: &Ctx, headers: &Headers<'_>) -> ApiResult<()> {
+    let Some(given) = headers.md5("x-ms-source-content-md5")? else {
+        return Ok(());
+    };
+    let source = copy_source::resolve(ctx, headers, SourceAuth::UrlOnly).await?;
+    let props = blocking(ctx, move |s| {
+        s.get_blob_properties_at(
+            &source.account,
+            &source.container,
+            &source.blob,
+            source.snapshot.as_deref(),
+            &Default::default(),
+            lapis_store::Access::Read,
+            None,
+        )
+    })
+    .await?;
+    if props.http.content_md5.as_deref() != Some(given.as_slice()) {
+        return Err(AzureError::new(ErrorCode::Md5Mismatch).into());
+    }
+    Ok(())
+}
+
+/// Put Blob From URL: a block blob with the source's content; its content headers are the
+/// source's unless `x-ms-copy-source-blob-properties: false`, then the request's.
+pub async fn put_blob_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    match headers.get("x-ms-blob-type") {
+        Some("BlockBlob") => {}
+        Some(other) => return Err(Headers::invalid("x-ms-blob-type", other).into()),
+        None => {}
+    }
+    if headers
+        .get("content-length")
+        .is_some_and(|l| l.trim() != "0")
+    {
+        return Err(Headers::invalid(
+            "Content-Length",
+            headers.get("content-length").unwrap_or_default(),
+        )
+        .into());
+    }
+    let keep_source_props = headers
+        .get("x-ms-copy-source-blob-properties")
+        .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let http = (!keep_source_props).then(|| BlobHttpProps {
+        content_type: headers.owned("x-ms-blob-content-type"),
+        content_encoding: headers.owned("x-ms-blob-content-encoding"),
+        content_language: headers.owned("x-ms-blob-content-language"),
+        content_disposition: headers.owned("x-ms-blob-content-disposition"),
+        cache_control: headers.owned("x-ms-blob-cache-control"),
+        content_md5: None,
+    });
+    let into = CopyInto {
+        source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
+        // Put Blob From URL sets the metadata given, none if none.
+        metadata: Some(headers.metadata()?),
+        http,
+        tier: tier(&headers)?,
+        as_block_blob: true,
+        max_size: Some(MAX_SYNC_COPY),
+        seal: false,
+    };
+    check_source_md5(&ctx, &headers).await?;
+    let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into).await?;
+    let mut reply = Reply::new(StatusCode::CREATED)
+        .etag(&done.etag)
+        .date("last-modified", done.last_modified)
+        .fixed("x-ms-request-server-encrypted", "true");
+    if let Some(md5) = &done.content_md5 {
+        reply = reply.base64("content-md5", md5);
+    }
+    Ok(reply.finish())
+}
+
+/// `x-ms-source-range: bytes=start-end`, both ends given.
+fn source_range(headers: &Headers) -> ApiResult<Option<ByteRange>> {
+    let Some(v) = headers.get("x-ms-source-range") else {
+        return Ok(None);
+    };
+    let parsed = v
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
+        .filter(|(a, b)| a <= b);
+    match parsed {
+        Some((start, end)) => Ok(Some(ByteRange {
+            start,
+            end: Some(end),
+        })),
+        None => Err(Headers::invalid("x-ms-source-range", v).into()),
+    }
+}
+
+/// Put Block From URL: stages a block holding the source's bytes (or a range of them). The
+/// bytes are written again as a new block, as Put Block writes its body.
+pub async fn put_block_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    let block_id = super::block_blob::block_id(&ctx)?;
+    refuse_destination_key(&headers)?;
+    let range = source_range(&headers)?;
+    let source = copy_source::resolve(&ctx, &headers, SourceAuth::UrlOnly).await?;
+    let expected = Expected {
+        md5: headers.md5("x-ms-source-content-md5")?,
+        crc64: headers.crc64("x-ms-source-content-crc64")?,
+    };
+    let src = source.clone();
+    let read = blocking(&ctx, move |s| {
+        s.read_blob_at(
+            &src.account,
+            &src.container,
+            &src.blob,
+            src.snapshot.as_deref(),
+            range,
+            &src.cond,
+            None,
+        )
+    })
+    .await
+    .map_err(|e| match e.0.code {
+        ErrorCode::BlobNotFound | ErrorCode::ContainerNotFound => {
+            AzureError::new(ErrorCode::CannotVerifyCopySource)
+                .status(404)
+                .into()
+        }
+        _ => e,
+    })?;
+    let (_, reader) = read;
+    if reader.remaining() > MAX_BLOCK {
+        return Err(AzureError::new(ErrorCode::RequestBodyTooLarge).into());
+    }
+    let bytes = body::read_all(reader).await?;
+    let data = body::receive(
+        &ctx.state.store,
+        Body::from(bytes),
+        &expected,
+        MAX_BLOCK,
+        Md5Use::Keep,
+        None,
+    )
+    .await?;
+    let md5 = data.md5;
+    let crc64 = data.crc64;
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    let lease_id = headers.owned("x-ms-lease-id");
+    blocking(&ctx, move |s| {
+        s.put_block_under_lease(
+            &account,
+            &container,
+            &blob,
+            &block_id,
+            data,
+            lease_id.as_deref(),
+        )
+    })
+    .await?;
+    let mut reply = Reply::new(StatusCode::CREATED).fixed("x-ms-request-server-encrypted", "true");
+    if let Some(md5) = md5 {
+        reply = reply.base64("content-md5", &md5);
+    }
+    Ok(reply
+        .base64("x-ms-content-crc64", &crc64.to_le_bytes())
+        .finish())
+}
+
+/// Abort Copy Blob: `x-ms-copy-action: abort` and a `copyid`; no copy is ever pending.
+pub async fn abort_copy(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    match headers.get("x-ms-copy-action") {
+        Some(v) if v.eq_ignore_ascii_case("abort") => {}
+        Some(v) => return Err(Headers::invalid("x-ms-copy-action", v).into()),
+        None => {
+            return Err(AzureError::new(ErrorCode::MissingRequiredHeader)
+                .detail("HeaderName", "x-ms-copy-action")
+                .into())
+        }
+    }
+    let copy_id = match ctx.query.get("copyid") {
+        Some(id) if uuid::Uuid::parse_str(id).is_ok() => id.to_string(),
+        Some(id) => {
+            return Err(AzureError::new(ErrorCode::InvalidQueryParameterValue)
+                .detail("QueryParameterName", "copyid")
+                .detail("QueryParameterValue", id)
+                .detail("Reason", "")
+                .into())
+        }
+        None => {
+            return Err(AzureError::new(ErrorCode::MissingRequiredQueryParameter)
+                .detail("QueryParameterName", "copyid")
+                .into())
+        }
+    };
+    let cond = conditions::parse_write(&headers)?;
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    blocking(&ctx, move |s| {
+        s.abort_copy(&account, &container, &blob, &copy_id, &cond)
+    })
+    .await?;
+    Ok(Reply::new(StatusCode::NO_CONTENT).finish())
+}

@@ -1,0 +1,238 @@
+//! Copy Blob, Copy Blob From URL and Put Blob From URL for sources on this Lapis: the
+//! destination's content rows are copies of the source's, pointing at the same extents, so a
+//! copy writes no content bytes and completes in the transaction that records it.
+
+use time::OffsetDateTime;
+
+use crate::blobs::{clear_content, find_blob, find_blob_at, upsert_blob};
+use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
+use crate::containers::find_container;
+use crate::cpk::check_key;
+use crate::snapshots::share_content;
+use crate::{
+    Access, AccessTier, BlobHttpProps, BlobType, Conditions, CopyProps, Metadata, Refusal, Result,
+    Store, StoreError,
+};
+
+/// The blob a copy reads: a blob (or one of its snapshots) of an account this Lapis serves.
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    pub account: String,
+    pub container: String,
+    pub blob: String,
+    pub snapshot: Option<String>,
+    /// `x-ms-source-if-*` and `x-ms-source-lease-id`.
+    pub cond: Conditions,
+}
+
+/// What the destination of a copy becomes, besides the source's content.
+#[derive(Debug, Clone, Default)]
+pub struct CopyInto {
+    /// The source URL as the client gave it, for `x-ms-copy-source`.
+    pub source_url: String,
+    /// Replaces the source's metadata when given.
+    pub metadata: Option<Metadata>,
+    /// Replaces the source's content headers when given (Put Blob From URL).
+    pub http: Option<BlobHttpProps>,
+    pub tier: Option<AccessTier>,
+    /// Put Blob From URL makes a block blob of any source; the copies keep the source's type.
+    pub as_block_blob: bool,
+    /// The largest source the operation takes (Copy Blob From URL: 256 MiB).
+    pub max_size: Option<u64>,
+    /// `x-ms-seal-blob`: the copy of an append blob is sealed.
+    pub seal: bool,
+}
+
+/// What a copy answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyDone {
+    pub copy_id: String,
+    pub etag: String,
+    pub last_modified: OffsetDateTime,
+    pub size: u64,
+    pub content_md5: Option<Vec<u8>>,
+}
+
+/// A failed condition of the source or the destination, as Azure tells them apart.
+fn recast(e: StoreError, as_: Refusal) -> StoreError {
+    match e {
+        StoreError::ConditionNotMet | StoreError::NotModified => StoreError::Refused(as_),
+        other => other,
+    }
+}
+
+impl Store {
+    /// Copies `source` onto the destination blob at once (status `success`). `cond` holds the
+    /// destination's conditions and lease.
+    pub fn copy_blob(
+        &self,
+        source: &CopySource,
+        account: &str,
+        container: &str,
+        blob: &str,
+        into: CopyInto,
+        cond: &Conditions,
+    ) -> Result<CopyDone> {
+        let (source, account, container, blob, cond) = (
+            source.clone(),
+            account.to_owned(),
+            container.to_owned(),
+            blob.to_owned(),
+            cond.clone(),
+        );
+        let clock = self.core().clock.clone();
+        self.core().writer.submit(Vec::new(), move |c| {
+            let not_found = || StoreError::Refused(Refusal::CopySourceNotFound);
+            let src_cont =
+                find_container(c, &source.account, &source.container)?.ok_or_else(not_found)?;
+            let src = find_blob_at(
+                c,
+                src_cont.id,
+                &source.blob,
+                source.snapshot.as_deref().unwrap_or(""),
+            )?
+            .filter(|b| b.committed)
+            .ok_or_else(not_found)?;
+            // A keyed source's bytes can be read only with its key, which a copy does not carry.
+            check_key(src.props.cpk_sha256.as_ref(), None)?;
+            check(
+                &source.cond,
+                Some((&src.props.etag, src.props.last_modified)),
+                Access::Write,
+            )
+            .map_err(|e| recast(e, Refusal::SourceConditionNotMet))?;
+            check_lease(
+                &src.props.lease,
+                source.cond.lease_id.as_deref(),
+                Access::Read,
+                LeaseHolder::Blob,
+            )?;
+            if src
+                .props
+                .access_tier
+                .is_some_and(|(t, _)| t == AccessTier::Archive)
+            {
+                return Err(StoreError::Refused(Refusal::BlobArchived));
+            }
+            if into.max_size.is_some_and(|max| src.props.size > max) {
+                return Err(StoreError::Refused(Refusal::CannotVerifyCopySource));
+            }
+
+            let cont = crate::containers::load_container(c, &account, &container)?;
+            let existing = find_blob(c, cont.id, &blob)?;
+            let committed = existing.as_ref().filter(|b| b.committed);
+            match committed {
+                Some(d) => check_blob(&cond, &d.props, Access::Write)
+                    .map_err(|e| recast(e, Refusal::TargetConditionNotMet))?,
+                None => {
+                    check(&cond, None, Access::Write)
+                        .map_err(|e| recast(e, Refusal::TargetConditionNotMet))?;
+                    check_lease(
+                        &Default::default(),
+                        cond.lease_id.as_deref(),
+                        Access::Write,
+                        LeaseHolder::Blob,
+                    )?;
+                }
+            }
+
+            let now = OffsetDateTime::now_utc();
+            let mut props = src.props.clone();
+            props.name = blob.clone();
+            props.snapshot = None;
+            props.etag = clock.next();
+            props.last_modified = now;
+            props.created = committed.map_or(now, |d| d.props.created);
+            props.lease = committed.map(|d| d.props.lease.clone()).unwrap_or_default();
+            props.access_tier = into.tier.map(|t| (t, now));
+            props.archive_status = None;
+            props.rehydrate_priority = None;
+            props.tag_count = 0;
+            if let Some(m) = into.metadata {
+                props.metadata = m;
+            }
+            if let Some(http) = into.http {
+                props.http = http;
+            }
+            if into.seal && props.blob_type == BlobType::AppendBlob {
+                props.sealed = true;
+            }
+            if into.as_block_blob {
+                props.blob_type = BlobType::BlockBlob;
+                props.sealed = false;
+                props.sequence_number = 0;
+            }
+            let copy_id = uuid::Uuid::new_v4().to_string();
+            props.copy = Some(CopyProps {
+                id: copy_id.clone(),
+                status: "success".into(),
+                source: into.source_url,
+                progress: format!("{0}/{0}", props.size),
+                completed: Some(now),
+                status_description: None,
+            });
+            let same_row = existing.as_ref().is_some_and(|d| d.id == src.id);
+            let id = existing.as_ref().map(|d| d.id);
+            if !same_row {
+                if let Some(id) = id {
+                    clear_content(c, id)?;
+                    c.prepare_cached("DELETE FROM blob_tags WHERE blob_id = ?1")?
+                        .execute([id])?;
+                }
+            }
+            let id = upsert_blob(c, cont.id, id, true, &props)?;
+            if !same_row {
+                share_content(c, src.id, id, false)?;
+            }
+            Ok(CopyDone {
+                copy_id,
+                etag: props.etag,
+                last_modified: now,
+                size: props.size,
+                content_md5: props.http.content_md5,
+            })
+        })
+    }
+
+    /// Abort Copy Blob: every copy within Lapis completes when it is made, so there is never a
+    /// pending copy to abort: 409 `NoPendingCopyOperation` for the blob's last copy, or
+    /// `CopyIdMismatch` for another id.
+    pub fn abort_copy(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        copy_id: &str,
+        cond: &Conditions,
+    ) -> Result<()> {
+        let props = self.get_blob_properties(
+            account,
+            container,
+            blob,
+            &Default::default(),
+            Access::Read,
+            None,
+        );
+        let props = match props {
+            Err(StoreError::CustomerKeyRequired) => {
+                return Err(StoreError::Refused(Refusal::NoPendingCopyOperation))
+            }
+            other => other?,
+        };
+        check_lease(
+            &props.lease,
+            cond.lease_id.as_deref(),
+            Access::Write,
+            LeaseHolder::Blob,
+        )?;
+        match props.copy {
+            Some(c) if c.id.eq_ignore_ascii_case(copy_id) && c.status == "pending" => {
+                Err(StoreError::Internal("a copy was left pending".into()))
+            }
+            Some(c) if !c.id.eq_ignore_ascii_case(copy_id) => {
+                Err(StoreError::Refused(Refusal::CopyIdMismatch))
+            }
+            _ => Err(StoreError::Refused(Refusal::NoPendingCopyOperation)),
+        }
+    }
+}
