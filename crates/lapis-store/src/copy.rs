@@ -107,11 +107,13 @@ impl Store {
                 Access::Read,
                 LeaseHolder::Blob,
             )?;
-            if src
+            // An archived source is copied only into an online tier (a rehydrating copy).
+            let archived = src
                 .props
                 .access_tier
-                .is_some_and(|(t, _)| t == AccessTier::Archive)
-            {
+                .is_some_and(|(t, _)| t == AccessTier::Archive);
+            let online = into.tier.is_some_and(|t| t != AccessTier::Archive);
+            if archived && !online {
                 return Err(StoreError::Refused(Refusal::BlobArchived));
             }
             if into.max_size.is_some_and(|max| src.props.size > max) {
