@@ -7,6 +7,7 @@ use http::{Request, Response, StatusCode};
 use lapis_auth::ResponseHeaderOverrides;
 use lapis_store::{
     Access, BlobHttpProps, BlobProps, BlobType, ByteRange, CustomerKey, Lease, SnapshotsOnDelete,
+    StoredLeaseState,
 };
 use lapis_wire::{AzureError, ErrorCode};
 use md5::{Digest, Md5};
@@ -91,6 +92,12 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
 
 /// `x-ms-lease-state`, `-status` and, while held, `-duration`, as of now.
 pub fn lease_headers(reply: Reply, lease: &Lease) -> Reply {
+    // Never leased or released: no clock needed.
+    if lease.state == StoredLeaseState::Available {
+        return reply
+            .fixed("x-ms-lease-state", "available")
+            .fixed("x-ms-lease-status", "unlocked");
+    }
     let now = time::OffsetDateTime::now_utc();
     let state = lease.at(now);
     let reply = reply.fixed("x-ms-lease-state", state.name()).fixed(
@@ -105,6 +112,9 @@ pub fn lease_headers(reply: Reply, lease: &Lease) -> Reply {
 
 /// A lease as List Blobs and List Containers show it, as of now.
 pub fn lease_entry(lease: &Lease) -> lapis_wire::xml::LeaseEntry {
+    if lease.state == StoredLeaseState::Available {
+        return lapis_wire::xml::LeaseEntry::default();
+    }
     let now = time::OffsetDateTime::now_utc();
     let state = lease.at(now);
     lapis_wire::xml::LeaseEntry {
