@@ -108,13 +108,14 @@ pub async fn check(
             permission: p.permission,
         })
     };
-    let principal = match lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)? {
-        Principal::Anonymous => match req.enclosing.sas {
-            Some(grant) => Principal::Sas(grant.clone()),
-            None => Principal::Anonymous,
-        },
-        principal => principal,
-    };
+    let principal =
+        match lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)? {
+            Principal::Anonymous => match req.enclosing.sas {
+                Some(grant) => Principal::Sas(grant.clone()),
+                None => Principal::Anonymous,
+            },
+            principal => principal,
+        };
 
     match principal {
         Principal::SharedKey { .. } => Ok(Granted::default()),

@@ -28,15 +28,17 @@ fn invalid_input() -> AzureError {
 /// Content-Type, a body that is not a well-formed batch, an empty batch and too many parts.
 pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Vec<SubRequest>, AzureError> {
     let Some(content_type) = content_type else {
-        return Err(AzureError::new(ErrorCode::MissingRequiredHeader)
-            .detail("HeaderName", "Content-Type"));
+        return Err(
+            AzureError::new(ErrorCode::MissingRequiredHeader).detail("HeaderName", "Content-Type")
+        );
     };
     let boundary = boundary_of(content_type).ok_or_else(|| {
         AzureError::new(ErrorCode::InvalidHeaderValue)
             .detail("HeaderName", "Content-Type")
             .detail("HeaderValue", content_type)
     })?;
-    let parts = lapis_odata::batch::split_multipart(body, &boundary).map_err(|_| invalid_input())?;
+    let parts =
+        lapis_odata::batch::split_multipart(body, &boundary).map_err(|_| invalid_input())?;
     if parts.is_empty() {
         return Err(invalid_input());
     }
@@ -87,12 +89,18 @@ pub struct SubResponse {
 pub fn render(boundary: &str, parts: &[SubResponse]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + parts.len() * 256);
     for part in parts {
-        push(&mut out, &["--", boundary, "\r\nContent-Type: application/http\r\n"]);
+        push(
+            &mut out,
+            &["--", boundary, "\r\nContent-Type: application/http\r\n"],
+        );
         if let Some(id) = &part.content_id {
             push(&mut out, &["Content-ID: ", id, "\r\n"]);
         }
         let status = part.status.to_string();
-        push(&mut out, &["\r\nHTTP/1.1 ", &status, " ", &part.reason, "\r\n"]);
+        push(
+            &mut out,
+            &["\r\nHTTP/1.1 ", &status, " ", &part.reason, "\r\n"],
+        );
         for (name, value) in &part.headers {
             push(&mut out, &[name, ": ", value, "\r\n"]);
         }

@@ -39,7 +39,11 @@ fn content_type_errors() {
     let body = batch(1);
     let err = parse(None, body.as_bytes()).unwrap_err();
     assert_eq!(err.code, ErrorCode::MissingRequiredHeader);
-    for ct in ["application/xml", "multipart/mixed", "multipart/mixed; boundary="] {
+    for ct in [
+        "application/xml",
+        "multipart/mixed",
+        "multipart/mixed; boundary=",
+    ] {
         let err = parse(Some(ct), body.as_bytes()).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidHeaderValue, "{ct}");
         assert!(err.details.contains(&("HeaderValue".into(), ct.into())));
