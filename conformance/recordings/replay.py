@@ -22,7 +22,7 @@ FEATURES = {
     "snapshot": False,
     "copy": False,
     "tags": False,
-    "batch": False,
+    "batch": True,
     "tier": False,
     "soft-delete": False,
     "versioning": False,
