@@ -169,3 +169,30 @@ def test_a_batch_without_multipart_content_type_is_refused(endpoint):
     assert resp.status_code == 202
     text = resp.text
     assert "HTTP/1.1 400 " in text and "x-ms-error-code: InvalidHeaderValue\r\n" in text, text
+
+
+def _unsigned_part(content_id, path):
+    return (f"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+            f"Content-ID: {content_id}\r\n\r\nDELETE {path} HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+
+
+@pytest.mark.parametrize("permission, status", [("rd", 202), ("rw", 403)])
+def test_sub_requests_without_credentials_take_the_batch_sas(endpoint, container, permission, status):
+    """The batch's own SAS, applied to each sub-request's blob: a SAS without `d` deletes nothing."""
+    _upload(container, "a", "b")
+    name = container.container_name
+    sas = generate_container_sas(helpers.ACCOUNT, name, helpers.KEY, permission=permission,
+                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    boundary = f"batch_{uuid.uuid4()}"
+    body = "".join(f"--{boundary}\r\n" + _unsigned_part(i, f"/{helpers.ACCOUNT}/{name}/{blob}")
+                   for i, blob in enumerate(["a", "b"])) + f"--{boundary}--\r\n"
+    resp = helpers.raw("POST", f"{endpoint}/{name}?restype=container&comp=batch&{sas}",
+                       {"Content-Type": f"multipart/mixed; boundary={boundary}",
+                        "x-ms-version": helpers.API_VERSION}, body.encode(), signed=False)
+    assert resp.status_code == 202, resp.content[:500]
+    assert resp.text.count(f"HTTP/1.1 {status} ") == 2, resp.text
+    if status == 403:
+        assert resp.text.count("x-ms-error-code: AuthorizationPermissionMismatch\r\n") == 2
+        assert _names(container) == ["a", "b"]
+    else:
+        assert _names(container) == []
