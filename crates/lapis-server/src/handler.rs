@@ -216,7 +216,7 @@ async fn dispatch(
     )
     .await?;
     match routed {
-        Routed::Ready(ctx) => ops::run(ctx, Request::from_parts(parts, body)).await,
+        Routed::Ready(ctx) => ops::run(*ctx, Request::from_parts(parts, body)).await,
         Routed::Answered(resp) => Ok(resp),
     }
 }
@@ -253,7 +253,8 @@ pub(crate) fn resolve(
 /// What routing and authorisation make of a request: an operation ready to run, or an answer
 /// given before any operation (a CORS preflight).
 pub(crate) enum Routed {
-    Ready(Ctx),
+    /// Boxed: a `Ctx` is large, and it is moved on to the operation.
+    Ready(Box<Ctx>),
     Answered(Response<Body>),
 }
 
@@ -287,7 +288,7 @@ pub(crate) async fn route_and_authorize(
     let granted = access::check(state, &head, &target, &query, op, peer, now).await?;
 
     let host = headers.get("host").unwrap_or("127.0.0.1:10000");
-    Ok(Routed::Ready(Ctx {
+    Ok(Routed::Ready(Box::new(Ctx {
         state: state.clone(),
         service_endpoint: format!("http://{host}/{}", target.account),
         target,
@@ -296,7 +297,7 @@ pub(crate) async fn route_and_authorize(
         granted,
         now,
         peer,
-    }))
+    })))
 }
 
 /// The message for a request that names a version-less error, for tests.

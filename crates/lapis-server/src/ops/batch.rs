@@ -214,7 +214,7 @@ async fn run(batch: &Batch, p: Planned) -> SubResponse {
     .await;
     let outcome = match routed {
         Ok(Routed::Ready(ctx)) => {
-            super::run_sub_request(ctx, Request::from_parts(p.parts, p.body)).await
+            super::run_sub_request(*ctx, Request::from_parts(p.parts, p.body)).await
         }
         Ok(Routed::Answered(resp)) => Ok(resp),
         Err(e) => Err(e),
