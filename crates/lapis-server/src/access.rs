@@ -83,12 +83,7 @@ pub async fn check(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
         .collect();
-    // Shared Key signs the path; a SAS is checked against the resource it names, path-style.
-    let raw_path = match req.enclosing.signed_path {
-        Some(signed) if req.headers.contains_key(http::header::AUTHORIZATION) => signed,
-        _ => req.uri.path(),
-    };
-    let info = RequestInfo {
+    let info = |raw_path| RequestInfo {
         method: req.method.as_str(),
         raw_path,
         raw_query: req.uri.query(),
@@ -108,14 +103,35 @@ pub async fn check(
             permission: p.permission,
         })
     };
-    let principal =
-        match lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)? {
-            Principal::Anonymous => match req.enclosing.sas {
-                Some(grant) => Principal::Sas(grant.clone()),
-                None => Principal::Anonymous,
-            },
-            principal => principal,
-        };
+    let authenticate = |raw_path| {
+        lapis_auth::authenticate(
+            &state.accounts,
+            &info(raw_path),
+            Service::Blob,
+            now,
+            &policy,
+        )
+    };
+    let principal = match req.enclosing.signed_path {
+        // A batch sub-request named relative to the account: Shared Key signed either that path
+        // (as for Azure's own hosts) or the path-style one the client addressed the emulator by
+        // (object_store signs the full URL, then writes the part relative to the account). A
+        // SAS is checked against the resource it names, path-style.
+        Some(signed) if req.headers.contains_key(http::header::AUTHORIZATION) => {
+            match authenticate(signed) {
+                Err(first) => authenticate(req.uri.path()).map_err(|_| first)?,
+                principal => principal?,
+            }
+        }
+        _ => authenticate(req.uri.path())?,
+    };
+    let principal = match principal {
+        Principal::Anonymous => match req.enclosing.sas {
+            Some(grant) => Principal::Sas(grant.clone()),
+            None => Principal::Anonymous,
+        },
+        principal => principal,
+    };
 
     match principal {
         Principal::SharedKey { .. } => Ok(Granted::default()),

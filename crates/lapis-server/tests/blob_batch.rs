@@ -67,18 +67,30 @@ fn sign(
     sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false)
 }
 
-/// One sub-request as the SDKs write it, signed over `path` (None: unsigned).
+/// One sub-request as the SDKs write it, signed over its own path (or unsigned).
 fn part(id: usize, method: &str, path: &str, extra: &[(&str, &str)], signed: bool) -> String {
+    let signed_over = signed.then_some(path);
+    part_signed_over(id, method, path, extra, signed_over)
+}
+
+/// One sub-request sent with `path`, signed over `signed_over` (None: unsigned).
+fn part_signed_over(
+    id: usize,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    signed_over: Option<&str>,
+) -> String {
     let mut headers: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     headers.push(("x-ms-date".into(), now()));
-    let (p, q) = match path.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path, None),
-    };
-    if signed {
+    if let Some(signed_over) = signed_over {
+        let (p, q) = match signed_over.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (signed_over, None),
+        };
         let auth = sign(method, p, q, &headers);
         headers.push(("Authorization".into(), auth));
     }
@@ -195,6 +207,7 @@ async fn deletes_each_sub_request_on_its_own() {
     s.create_container("cone").await;
     s.put_blob("cone", "a").await;
     s.put_blob("cone", "b").await;
+    s.put_blob("cone", "c").await;
     let etag = s.put_blob("cone", "guarded").await;
     let body = close(vec![
         // Path-style, as the SDKs send to an emulator.
@@ -224,9 +237,19 @@ async fn deletes_each_sub_request_on_its_own() {
             &[],
             false,
         ),
+        // Relative to the account but signed over the path-style URL, as object_store does.
+        part_signed_over(
+            5,
+            "DELETE",
+            "/cone/c",
+            &[],
+            Some(&format!("/{DEV_ACCOUNT}/cone/c")),
+        ),
+        // Signed over neither form.
+        part_signed_over(6, "DELETE", "/cone/guarded", &[], Some("/cone/other")),
     ]);
     let parts = s.batch(&service_batch(), CT, body).await;
-    assert_eq!(parts.len(), 5, "{parts:?}");
+    assert_eq!(parts.len(), 7, "{parts:?}");
     let expect = [
         ("Content-ID: 0", "HTTP/1.1 202 Accepted", None),
         ("Content-ID: 1", "HTTP/1.1 202 Accepted", None),
@@ -237,6 +260,12 @@ async fn deletes_each_sub_request_on_its_own() {
         ),
         ("Content-ID: 3", "HTTP/1.1 412 ", Some("ConditionNotMet")),
         ("Content-ID: 4", "HTTP/1.1 404 ", Some("ResourceNotFound")),
+        ("Content-ID: 5", "HTTP/1.1 202 Accepted", None),
+        (
+            "Content-ID: 6",
+            "HTTP/1.1 403 ",
+            Some("AuthenticationFailed"),
+        ),
     ];
     for (p, (id, status, code)) in parts.iter().zip(expect) {
         assert!(
@@ -257,6 +286,7 @@ async fn deletes_each_sub_request_on_its_own() {
     }
     assert_eq!(s.status_of("cone", "a").await, 404);
     assert_eq!(s.status_of("cone", "b").await, 404);
+    assert_eq!(s.status_of("cone", "c").await, 404);
     assert_eq!(s.status_of("cone", "guarded").await, 200);
 }
 

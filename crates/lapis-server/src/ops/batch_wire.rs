@@ -58,7 +58,13 @@ fn parse_part(part: &[u8]) -> Result<SubRequest, AzureError> {
     if !is("Content-Type", "application/http") || !is("Content-Transfer-Encoding", "binary") {
         return Err(invalid_input());
     }
-    let Some(content_id) = find_header(&mime, "Content-ID").map(str::to_owned) else {
+    // Azure answers 400 to a part naming it `Content-Id` (object_store's Azure client, which
+    // writes it so on purpose), so the name is matched exactly.
+    let Some(content_id) = mime
+        .iter()
+        .find(|(name, _)| name == "Content-ID")
+        .map(|(_, value)| value.clone())
+    else {
         return Err(invalid_input());
     };
     let request = parse_embedded_request(&mime, http).map_err(|_| invalid_input())?;

@@ -68,8 +68,10 @@ fn malformed_parts_are_invalid_input() {
     let cases = [
         // No closing delimiter.
         part(0, "DELETE /c/b HTTP/1.1"),
-        // Missing Content-ID, wrong part type, wrong transfer encoding.
+        // Missing Content-ID, `Content-Id` (Azure wants it spelled so), wrong part type, wrong
+        // transfer encoding.
         format!("--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n{line}--b--"),
+        format!("--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-Id: 0\r\n\r\n{line}--b--"),
         format!("--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 0\r\n\r\n{line}--b--"),
         format!("--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: base64\r\nContent-ID: 0\r\n\r\n{line}--b--"),
         // Not a request line.
