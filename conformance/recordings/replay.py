@@ -22,7 +22,7 @@ FEATURES = {
     "snapshot": True,
     "copy": True,
     "tags": False,
-    "batch": False,
+    "batch": True,
     "tier": True,
     "soft-delete": False,
     "versioning": False,

@@ -93,6 +93,31 @@ fn rows() -> Vec<Row> {
         blob(SetBlobProperties, Object, AnyOf("w"), AnyOf("w")),
         blob(SetBlobMetadata, Object, AnyOf("w"), AnyOf("w")),
         blob(DeleteBlob, Object, AnyOf("d"), AnyOf("d")),
+        // "Write (w): ... lease the container" (account SAS only); "... snapshot or lease the
+        // blob"; "Create (c): ... snapshot a blob, or copy a blob to a new blob".
+        blob(LeaseContainer, Container, AnyOf("w"), No),
+        blob(LeaseBlob, Object, AnyOf("w"), AnyOf("w")),
+        blob(SnapshotBlob, Object, AnyOf("cw"), AnyOf("cw")),
+        blob(CopyBlob, Object, CreateOrWrite, CreateOrWrite),
+        blob(CopyBlobFromUrl, Object, CreateOrWrite, CreateOrWrite),
+        blob(PutBlobFromUrl, Object, CreateOrWrite, CreateOrWrite),
+        blob(IncrementalCopyBlob, Object, CreateOrWrite, CreateOrWrite),
+        blob(AbortCopyBlob, Object, AnyOf("w"), AnyOf("w")),
+        blob(PutBlockFromUrl, Object, AnyOf("w"), AnyOf("w")),
+        blob(SealBlob, Object, AnyOf("w"), AnyOf("w")),
+        // "Add (a): add a block to an append blob".
+        blob(AppendBlock, Object, AnyOf("aw"), AnyOf("aw")),
+        blob(AppendBlockFromUrl, Object, AnyOf("aw"), AnyOf("aw")),
+        blob(PutPage, Object, AnyOf("w"), AnyOf("w")),
+        blob(PutPageFromUrl, Object, AnyOf("w"), AnyOf("w")),
+        blob(SetBlobTier, Object, AnyOf("w"), AnyOf("w")),
+        blob(GetPageRanges, Object, AnyOf("r"), AnyOf("r")),
+        // "Tags (t)" and "Filter (f)".
+        blob(GetBlobTags, Object, AnyOf("t"), AnyOf("t")),
+        blob(SetBlobTags, Object, AnyOf("t"), AnyOf("t")),
+        blob(FindBlobsByTags, Container, AnyOf("f"), AnyOf("f")),
+        // Each sub-request is checked as its own operation.
+        blob(SubmitBatch, Container, Anything, Anything),
         // "Tables can't be created, deleted, or listed" by a table SAS; Get/Set Table ACL:
         // "only the account owner may call this operation".
         table(GetTableServiceProperties, Service, AnyOf("r"), No),

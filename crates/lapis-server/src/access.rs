@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 
 use http::{HeaderMap, Method, Uri};
 use lapis_auth::{
-    Principal, RequestInfo, ResponseHeaderOverrides, SasAccess, SasTarget, Service, StoredPolicy,
+    Principal, RequestInfo, ResponseHeaderOverrides, SasAccess, SasGrant, SasTarget, Service,
+    StoredPolicy,
 };
 use lapis_store::PublicAccess;
 use lapis_wire::{AzureError, ErrorCode};
@@ -23,6 +24,18 @@ pub struct RequestHead<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
+    pub enclosing: Enclosing<'a>,
+}
+
+/// What a Blob Batch sub-request inherits from its batch; nothing for a request of its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Enclosing<'a> {
+    /// The batch's SAS, applied to a sub-request that carries no credentials of its own.
+    pub sas: Option<&'a SasGrant>,
+    /// The path as the client signed it when it named the blob relative to the account
+    /// (`/container/blob`, as sent to Azure's own hosts) rather than path-style; the
+    /// sub-request is routed as `/account/container/blob`.
+    pub signed_path: Option<&'a str>,
 }
 
 /// Operations an anonymous caller may perform, by the container's public access level.
@@ -54,6 +67,8 @@ pub struct Granted {
     /// Signed with the account key (Shared Key): such a caller may copy from its own account's
     /// private blobs.
     pub account_key: bool,
+    /// A Blob Batch's SAS, which its sub-requests without credentials of their own inherit.
+    pub batch_sas: Option<SasGrant>,
 }
 
 /// Authenticates the request and checks the operation against what its credentials grant.
@@ -71,9 +86,9 @@ pub async fn check(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
         .collect();
-    let info = RequestInfo {
+    let info = |raw_path| RequestInfo {
         method: req.method.as_str(),
-        raw_path: req.uri.path(),
+        raw_path,
         raw_query: req.uri.query(),
         headers: &header_pairs,
         account: &target.account,
@@ -91,7 +106,35 @@ pub async fn check(
             permission: p.permission,
         })
     };
-    let principal = lapis_auth::authenticate(&state.accounts, &info, Service::Blob, now, &policy)?;
+    let authenticate = |raw_path| {
+        lapis_auth::authenticate(
+            &state.accounts,
+            &info(raw_path),
+            Service::Blob,
+            now,
+            &policy,
+        )
+    };
+    let principal = match req.enclosing.signed_path {
+        // A batch sub-request named relative to the account: Shared Key signed either that path
+        // (as for Azure's own hosts) or the path-style one the client addressed the emulator by
+        // (object_store signs the full URL, then writes the part relative to the account). A
+        // SAS is checked against the resource it names, path-style.
+        Some(signed) if req.headers.contains_key(http::header::AUTHORIZATION) => {
+            match authenticate(signed) {
+                Err(first) => authenticate(req.uri.path()).map_err(|_| first)?,
+                principal => principal?,
+            }
+        }
+        _ => authenticate(req.uri.path())?,
+    };
+    let principal = match principal {
+        Principal::Anonymous => match req.enclosing.sas {
+            Some(grant) => Principal::Sas(grant.clone()),
+            None => Principal::Anonymous,
+        },
+        principal => principal,
+    };
 
     match principal {
         Principal::SharedKey { .. } => Ok(Granted {
@@ -106,11 +149,14 @@ pub async fn check(
                 container: target.container.as_deref(),
                 blob: target.blob.as_deref(),
             };
+            let access = grant.authorize(operation, &target)?;
+            let batch_sas = (op == Op::SubmitBatch).then(|| grant.clone());
             Ok(Granted {
-                access: grant.authorize(operation, &target)?,
+                access,
                 response_headers: grant.response_headers,
                 encryption_scope: grant.encryption_scope,
                 account_key: false,
+                batch_sas,
             })
         }
         Principal::Anonymous => anonymous(state, target, op)

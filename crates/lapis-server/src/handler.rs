@@ -32,6 +32,8 @@ pub struct Ctx {
     pub now: OffsetDateTime,
     /// `http://host/account`, for the ServiceEndpoint attribute of listings.
     pub service_endpoint: String,
+    /// The client's address, for the SAS `sip` check of a batch's sub-requests.
+    pub peer: SocketAddr,
 }
 
 /// Which service a listener serves; the life of a request is the same, the dispatch and the
@@ -202,9 +204,34 @@ async fn dispatch(
     op_name: &mut &'static str,
     account_out: &mut String,
 ) -> ApiResult<Response<Body>> {
-    let mut target = parse_path(req.uri().path())?;
+    let (parts, body) = req.into_parts();
+    let routed = route_and_authorize(
+        state,
+        peer,
+        &parts,
+        now,
+        access::Enclosing::default(),
+        op_name,
+        account_out,
+    )
+    .await?;
+    match routed {
+        Routed::Ready(ctx) => ops::run(*ctx, Request::from_parts(parts, body)).await,
+        Routed::Answered(resp) => Ok(resp),
+    }
+}
+
+/// The resource, query and operation a request names (`account_out` learns the account as
+/// soon as the path is read, for the access log of a request that fails to route).
+pub(crate) fn resolve(
+    method: &http::Method,
+    uri: &http::Uri,
+    headers: &Headers,
+    account_out: &mut String,
+) -> ApiResult<(Target, Query, Op)> {
+    let mut target = parse_path(uri.path())?;
     *account_out = target.account.clone();
-    let query = Query::parse(req.uri().query());
+    let query = Query::parse(uri.query());
     if target.level() == Level::Container && query.get("restype").is_none() {
         // `/account/name` without restype=container names the blob `name` in the root container.
         target = Target {
@@ -213,29 +240,55 @@ async fn dispatch(
             blob: target.container,
         };
     }
-    let headers = Headers::of(&req);
     let op = router::resolve(
-        req.method(),
+        method,
         target.level(),
         query.get("restype"),
         query.get("comp"),
         &|n| headers.owned(n),
     )?;
+    Ok((target, query, op))
+}
+
+/// What routing and authorisation make of a request: an operation ready to run, or an answer
+/// given before any operation (a CORS preflight).
+pub(crate) enum Routed {
+    /// Boxed: a `Ctx` is large, and it is moved on to the operation.
+    Ready(Box<Ctx>),
+    Answered(Response<Body>),
+}
+
+/// Path, route and authorisation: the same for a request and for each sub-request of a Blob
+/// Batch, which also passes what it inherits from its batch (`enclosing`).
+pub(crate) async fn route_and_authorize(
+    state: &AppState,
+    peer: SocketAddr,
+    req: &http::request::Parts,
+    now: OffsetDateTime,
+    enclosing: access::Enclosing<'_>,
+    op_name: &mut &'static str,
+    account_out: &mut String,
+) -> ApiResult<Routed> {
+    let headers = Headers::of_parts(req);
+    let (target, query, op) = resolve(&req.method, &req.uri, &headers, account_out)?;
     *op_name = op.name();
 
     if op == Op::Preflight {
-        return cors::preflight(state, &target.account, req.headers()).await;
+        return Ok(Routed::Answered(
+            cors::preflight(state, &target.account, &req.headers).await?,
+        ));
     }
 
     let head = access::RequestHead {
-        method: req.method(),
-        uri: req.uri(),
-        headers: req.headers(),
+        method: &req.method,
+        uri: &req.uri,
+        headers: &req.headers,
+        enclosing,
     };
     let granted = access::check(state, &head, &target, &query, op, peer, now).await?;
 
     let host = headers.get("host").unwrap_or("127.0.0.1:10000");
-    let ctx = Ctx {
+    Ok(Routed::Ready(Box::new(Ctx {
         state: state.clone(),
         service_endpoint: format!("http://{host}/{}", target.account),
         target,
@@ -243,8 +296,8 @@ async fn dispatch(
         op,
         granted,
         now,
-    };
-    ops::run(ctx, req).await
+        peer,
+    })))
 }
 
 /// The message for a request that names a version-less error, for tests.

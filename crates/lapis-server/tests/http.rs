@@ -235,17 +235,18 @@ async fn unknown_operations_are_azure_errors_not_500() {
         .await;
     assert_eq!(bogus.status(), 400);
     assert_eq!(code(&bogus), "InvalidQueryParameterValue");
-    let lease = s
+    // Set Blob Expiry is routed but not served.
+    let expiry = s
         .send(
             "PUT",
-            "/cc1/b?comp=lease",
-            &[("x-ms-lease-action", "acquire")],
+            "/cc1/b?comp=expiry",
+            &[("x-ms-expiry-option", "NeverExpire")],
             b"",
             true,
         )
         .await;
-    assert_eq!(lease.status(), 501);
-    assert_eq!(code(&lease), "NotImplemented");
+    assert_eq!(expiry.status(), 501);
+    assert_eq!(code(&expiry), "NotImplemented");
     let no_type = s.send("PUT", "/cc1/b", &[], b"abc", true).await;
     assert_eq!(no_type.status(), 400);
     assert_eq!(code(&no_type), "MissingRequiredHeader");

@@ -176,6 +176,10 @@ error_codes! {
     SystemInUse => (409, "This blob is in use by the system."),
     TargetConditionNotMet => (412, "The target condition specified using HTTP conditional header(s) is not met."),
     UnauthorizedBlobOverwrite => (403, "This request is not authorized to perform blob overwrites."),
+    // Blob Batch: codes of the SDKs' tests against Azure (the .NET Batch_Limit recording, the
+    // C++ BatchExceptions test); not in the spec's enum.
+    AllBatchSubRequestsShouldBeSameApi => (400, "All batch subrequests should be the same api."),
+    ExceedsMaxBatchRequestCount => (400, "The batch operation exceeds maximum number of allowed subrequests."),
 
     // Table service error codes.
     AtomFormatNotSupported => (415, "Atom format is not supported."),

@@ -110,15 +110,15 @@ pub async fn resolve(ctx: &Ctx, headers: &Headers<'_>, auth: SourceAuth) -> ApiR
             method: &Method::GET,
             uri: &path_and_query,
             headers: &empty,
+            enclosing: Default::default(),
         };
-        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let checked = access::check(
             &ctx.state,
             &head,
             &target,
             &query,
             Op::GetBlob,
-            peer,
+            ctx.peer,
             ctx.now,
         )
         .await;

@@ -1,6 +1,8 @@
 //! Blob service operations, one file per family, dispatched by one `match`.
 
 pub mod acl;
+mod batch;
+mod batch_wire;
 mod blob;
 mod block_blob;
 pub mod body;
@@ -31,11 +33,27 @@ use lapis_wire::{AzureError, ErrorCode};
 pub use reply::Reply;
 
 pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    check(&ctx, &req)?;
+    match ctx.op {
+        // Each sub-request comes back through `run_sub_request`.
+        Op::SubmitBatch => batch::submit(ctx, req).await,
+        _ => serve(ctx, req).await,
+    }
+}
+
+/// A Blob Batch sub-request: the same checks and operation code as a request of its own.
+pub(crate) async fn run_sub_request(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    check(&ctx, &req)?;
+    serve(ctx, req).await
+}
+
+/// What no operation may act on, refused before any runs.
+fn check(ctx: &Ctx, req: &Request<Body>) -> ApiResult<()> {
     let level = ctx.target.level();
     if level == Level::Blob {
         versions::check(ctx.op, &ctx.query)?;
     }
-    refused::check(&Headers::of(&req), &ctx.query)?;
+    refused::check(&Headers::of(req), &ctx.query)?;
     // A SAS's `ses` names the scope its writes are encrypted with; none exists but the
     // account's own key.
     let writes_content = matches!(
@@ -45,6 +63,10 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     if writes_content && ctx.granted.encryption_scope.is_some() {
         return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
     }
+    Ok(())
+}
+
+async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     match ctx.op {
         Op::ListContainers => service::list_containers(ctx).await,
         Op::GetServiceProperties => service::get_service_properties(ctx, req).await,
