@@ -12,7 +12,8 @@ use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};
 use crate::{
     AccessTier, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
-    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Result, Store, StoreError, WrittenData,
+    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Refusal, Result, Store, StoreError,
+    WrittenData,
 };
 
 /// Azure's limits per blob.
@@ -174,6 +175,9 @@ impl Store {
             let cont = load_container(c, &account, &container)?;
             let now = OffsetDateTime::now_utc();
             let blob_id = match find_blob(c, cont.id, &blob)? {
+                Some(row) if row.committed && row.props.blob_type != BlobType::BlockBlob => {
+                    return Err(StoreError::Refused(Refusal::InvalidBlobType));
+                }
                 Some(row) => row.id,
                 None => {
                     // Placeholder row: visible only through block lists and uncommitted listings.
@@ -238,6 +242,13 @@ impl Store {
         let key = key.cloned();
         self.core().writer.submit(Vec::new(), move |c| {
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            if target
+                .existing
+                .as_ref()
+                .is_some_and(|b| b.committed && b.props.blob_type != BlobType::BlockBlob)
+            {
+                return Err(StoreError::Refused(Refusal::InvalidBlobType));
+            }
             let (committed, uncommitted) = match &target.existing {
                 Some(row) => load_blocks(c, row.id)?,
                 None => Default::default(),

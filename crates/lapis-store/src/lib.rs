@@ -30,6 +30,8 @@ mod gc;
 mod inline;
 mod listing;
 mod maintenance;
+mod page_ranges;
+mod pages;
 mod pool;
 mod put;
 mod refusal;
@@ -41,6 +43,7 @@ mod writer;
 
 pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
+pub use pages::*;
 pub use put::BodyDigest;
 pub use refusal::Refusal;
 pub use stream::{BlobReader, BlobWriter};

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use http::{Response, StatusCode};
-use lapis_store::{ListBlobsItem, ListBlobsQuery};
+use lapis_store::{BlobType, ListBlobsItem, ListBlobsQuery};
 use lapis_wire::xml::{render_list_blobs, BlobEntry, BlobListItem};
 
 use super::blob::blob_type_name;
@@ -76,6 +76,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 committed: true,
                 access_tier: b.access_tier.map(|(t, changed)| (t.name(), changed)),
                 customer_key_sha256: b.cpk_sha256.as_ref().map(|h| h.as_slice()),
+                sequence_number: (b.blob_type == BlobType::PageBlob).then_some(b.sequence_number),
             }),
             ListBlobsItem::UncommittedBlob { name } => BlobListItem::Blob(BlobEntry {
                 name,
@@ -94,6 +95,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 committed: false,
                 access_tier: None,
                 customer_key_sha256: None,
+                sequence_number: None,
             }),
         })
         .collect();

@@ -8,6 +8,7 @@ mod conditions;
 mod container;
 mod cpk;
 mod listing;
+mod page_blob;
 mod refused;
 mod reply;
 mod service;
@@ -35,7 +36,12 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     // account's own key.
     let writes_content = matches!(
         ctx.op,
-        Op::PutBlob | Op::PutBlock | Op::PutBlockList | Op::SetBlobMetadata
+        Op::PutBlob
+            | Op::PutBlock
+            | Op::PutBlockList
+            | Op::SetBlobMetadata
+            | Op::CreatePageBlob
+            | Op::PutPage
     );
     if writes_content && ctx.granted.encryption_scope.is_some() {
         return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
@@ -66,6 +72,10 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobProperties => blob::set_properties(ctx, req).await,
         Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => blob::delete(ctx, req).await,
+        Op::CreatePageBlob => page_blob::create(ctx, req).await,
+        Op::PutPage => page_blob::put_page(ctx, req).await,
+        Op::GetPageRanges => page_blob::get_page_ranges(ctx, req).await,
+        Op::SetPageBlobProperties => page_blob::set_properties(ctx, req).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

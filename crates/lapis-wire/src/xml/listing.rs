@@ -50,6 +50,8 @@ pub struct BlobEntry<'a> {
     /// SHA-256 of the customer-provided key the blob is encrypted with: its metadata is then
     /// withheld (`<Metadata Encrypted="true" />`).
     pub customer_key_sha256: Option<&'a [u8]>,
+    /// A page blob's sequence number (`None` for other blobs).
+    pub sequence_number: Option<u64>,
 }
 
 // Entries live for one answer and borrow their strings; boxing each would cost an allocation
@@ -220,6 +222,9 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     push_optional(out, "Content-MD5", md5.as_deref());
     push_optional(out, "Cache-Control", b.cache_control);
     push_optional(out, "Content-Disposition", b.content_disposition);
+    if let Some(n) = b.sequence_number {
+        push_element(out, "x-ms-blob-sequence-number", &n.to_string());
+    }
     push_element(out, "BlobType", b.blob_type);
     // Only committed block blobs have a tier; page and append blobs on standard accounts do not.
     if b.committed && b.blob_type == "BlockBlob" {
