@@ -251,3 +251,7 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "page_ranges_tests.rs"]
+mod tests;
