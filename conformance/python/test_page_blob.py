@@ -204,3 +204,11 @@ def test_page_range_diff_since_a_snapshot(container):
     # The snapshot itself lists its own pages.
     snapshot_blob = container.get_blob_client("p", snapshot=snap)
     assert spans(snapshot_blob.get_page_ranges()[0]) == [(0, 2047)]
+
+
+def test_a_page_blob_tier_is_refused_on_a_standard_account(container):
+    blob = container.get_blob_client("tiered")
+    resp = helpers.raw("PUT", blob.url, {"x-ms-blob-type": "PageBlob", "x-ms-blob-content-length": "512",
+                                         "x-ms-access-tier": "P10"})
+    helpers.assert_error(resp, 409, "BlobAccessTierNotSupportedForAccountType")
+    assert not blob.exists()

@@ -126,12 +126,10 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     }
     let size = page_blob_size(&headers)?.ok_or_else(|| missing("x-ms-blob-content-length"))?;
     let sequence = sequence_number(&headers)?.unwrap_or(0);
-    // Page blobs take only the premium tiers, which a standard account does not offer.
-    if let Some(tier) = headers.get("x-ms-access-tier") {
-        return Err(AzureError::new(ErrorCode::InvalidBlobTier)
-            .detail("HeaderName", "x-ms-access-tier")
-            .detail("HeaderValue", tier)
-            .into());
+    // Page blobs take only the premium tiers (P4...P80), which a standard account such as the
+    // emulator's does not offer.
+    if headers.get("x-ms-access-tier").is_some() {
+        return Err(AzureError::new(ErrorCode::BlobAccessTierNotSupportedForAccountType).into());
     }
     let metadata = headers.metadata()?;
     let mut http = put_blob_http_props(&headers)?;
