@@ -444,3 +444,65 @@ fn pages_under_a_customer_key_are_read_with_it() {
         assert_eq!(drain(reader), want);
     });
 }
+
+/// Random writes, clears and resizes against a model of the bytes and of the written pages:
+/// after every step the blob reads as the model and lists exactly the model's written runs.
+#[test]
+fn random_page_operations_match_a_model() {
+    both(StoreOptions::default(), |s| {
+        container(s, "c");
+        const PAGES: u64 = 64;
+        let mut size = PAGES * 512;
+        create(s, "m", size);
+        let mut bytes = vec![0u8; size as usize];
+        let mut written = vec![false; PAGES as usize];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for step in 0..300u64 {
+            let pages = size / 512;
+            let action = next(10);
+            if action == 9 {
+                let new_pages = 1 + next(PAGES);
+                resize(s, "m", new_pages * 512);
+                size = new_pages * 512;
+                bytes.resize(size as usize, 0);
+                written.resize(new_pages as usize, false);
+                // Shrinking forgets the pages past the end; growing brings zeros.
+                continue;
+            }
+            let first = next(pages);
+            let count = 1 + next((pages - first).min(8));
+            let (from, to) = (first * 512, (first + count) * 512);
+            if action < 6 {
+                let data = pattern((to - from) as usize, step);
+                put_pages(s, "m", from, &data).unwrap();
+                bytes[from as usize..to as usize].copy_from_slice(&data);
+                written[first as usize..(first + count) as usize].fill(true);
+            } else {
+                clear(s, "m", from, to).unwrap();
+                bytes[from as usize..to as usize].fill(0);
+                written[first as usize..(first + count) as usize].fill(false);
+            }
+            if step % 10 == 0 || step == 299 {
+                assert_eq!(read(s, "c", "m", None).unwrap(), bytes, "step {step}");
+                let mut want = Vec::new();
+                for (i, w) in written.iter().enumerate() {
+                    let (start, end) = (i as u64 * 512, i as u64 * 512 + 512);
+                    match want.last_mut() {
+                        Some((_, e)) if *w && *e == start => *e = end,
+                        _ if *w => want.push((start, end)),
+                        _ => {}
+                    }
+                }
+                assert_eq!(ranges(s, "m"), want, "step {step}");
+            }
+        }
+        s.collect_garbage().unwrap();
+        assert_eq!(read(s, "c", "m", None).unwrap(), bytes);
+    });
+}
