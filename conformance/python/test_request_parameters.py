@@ -65,10 +65,10 @@ def test_if_tags_on_reads_is_refused(container, blob_url):
 @NO_REFUSAL
 def test_resize_and_sequence_number_are_page_blob_operations(container, blob_url):
     """PUT ?comp=properties with a page blob size or sequence action is not Set Blob Properties:
-    it must not clear the blob's content headers."""
+    it must not clear the blob's content headers, and on a block blob it is refused."""
     for headers in ({"x-ms-blob-content-length": "512"}, {"x-ms-sequence-number-action": "increment"}):
         resp = helpers.raw("PUT", blob_url + "?comp=properties", headers=headers)
-        helpers.assert_error(resp, 501, "NotImplemented")
+        helpers.assert_error(resp, 409, "InvalidBlobType")
     _unchanged(container)
 
 

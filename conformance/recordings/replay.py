@@ -17,7 +17,7 @@ FEATURES = {
     "container-acl": True,
     # not yet claimed
     "append-blob": False,
-    "page-blob": False,
+    "page-blob": True,
     "lease": True,
     "snapshot": True,
     "copy": True,

@@ -381,3 +381,108 @@ async fn a_single_segment_path_is_a_blob_in_the_root_container() {
     assert_eq!(get.status(), 200);
     assert_eq!(get.bytes().await.expect("body").as_ref(), b"at the root");
 }
+
+#[tokio::test]
+async fn page_blob_ranges_and_headers_on_the_wire() {
+    let s = start().await;
+    let ok = |r: &reqwest::Response, status: u16| assert_eq!(r.status(), status, "{}", code(r));
+    ok(
+        &s.send("PUT", "/pages?restype=container", &[], b"", true)
+            .await,
+        201,
+    );
+    let create = [
+        ("x-ms-blob-type", "PageBlob"),
+        ("x-ms-blob-content-length", "4096"),
+        ("x-ms-blob-sequence-number", "3"),
+    ];
+    ok(&s.send("PUT", "/pages/p", &create, b"", true).await, 201);
+    for range in ["bytes=0-511", "bytes=2048-2559"] {
+        let put = s
+            .send(
+                "PUT",
+                "/pages/p?comp=page",
+                &[("x-ms-page-write", "update"), ("x-ms-range", range)],
+                &[7u8; 512],
+                true,
+            )
+            .await;
+        ok(&put, 201);
+        assert_eq!(put.headers()["x-ms-blob-sequence-number"], "3");
+        assert!(put.headers().contains_key("x-ms-content-crc64"));
+    }
+    let list = s
+        .send("GET", "/pages/p?comp=pagelist", &[], b"", true)
+        .await;
+    ok(&list, 200);
+    assert_eq!(list.headers()["x-ms-blob-content-length"], "4096");
+    assert_eq!(
+        list.text().await.unwrap(),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><PageList>\
+         <PageRange><Start>0</Start><End>511</End></PageRange>\
+         <PageRange><Start>2048</Start><End>2559</End></PageRange></PageList>"
+    );
+    let first = s
+        .send("GET", "/pages/p?comp=pagelist&maxresults=1", &[], b"", true)
+        .await;
+    assert!(first
+        .text()
+        .await
+        .unwrap()
+        .ends_with("<End>511</End></PageRange><NextMarker>512</NextMarker></PageList>"));
+    let rest = s
+        .send(
+            "GET",
+            "/pages/p?comp=pagelist&maxresults=1&marker=512",
+            &[],
+            b"",
+            true,
+        )
+        .await;
+    assert!(rest
+        .text()
+        .await
+        .unwrap()
+        .ends_with("<End>2559</End></PageRange><NextMarker /></PageList>"));
+    let head = s.send("HEAD", "/pages/p", &[], b"", true).await;
+    ok(&head, 200);
+    assert_eq!(head.headers()["x-ms-blob-type"], "PageBlob");
+    assert_eq!(head.headers()["x-ms-blob-sequence-number"], "3");
+    assert!(!head.headers().contains_key("x-ms-access-tier"));
+    // A body that is not the range is refused, and nothing is written.
+    let short = s
+        .send(
+            "PUT",
+            "/pages/p?comp=page",
+            &[
+                ("x-ms-page-write", "update"),
+                ("x-ms-range", "bytes=1024-2047"),
+            ],
+            &[1u8; 512],
+            true,
+        )
+        .await;
+    ok(&short, 416);
+    assert_eq!(code(&short), "InvalidPageRange");
+    let bad_marker = s
+        .send("GET", "/pages/p?comp=pagelist&marker=x", &[], b"", true)
+        .await;
+    ok(&bad_marker, 400);
+    let zero = s
+        .send("GET", "/pages/p?comp=pagelist&maxresults=0", &[], b"", true)
+        .await;
+    ok(&zero, 400);
+    let get = s
+        .send(
+            "GET",
+            "/pages/p",
+            &[("x-ms-range", "bytes=0-1023")],
+            b"",
+            true,
+        )
+        .await;
+    ok(&get, 206);
+    let body = get.bytes().await.unwrap();
+    assert_eq!(&body[..512], &[7u8; 512][..]);
+    assert_eq!(&body[512..], &[0u8; 512][..]);
+}

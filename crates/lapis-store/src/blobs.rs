@@ -11,6 +11,7 @@ use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};
 use crate::inline::read_inline;
+use crate::pages::page_reader;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
 use crate::tiers::check_online;
@@ -479,6 +480,10 @@ impl Store {
                     )));
                 }
                 return Ok((row.props, BlobReader::from_bytes(data)));
+            }
+            if row.props.blob_type == BlobType::PageBlob {
+                let reader = page_reader(core, c, row.id, from, to, key)?;
+                return Ok((row.props, reader));
             }
             let chunks = if from < to {
                 range_chunks(c, row.id, from, to)?

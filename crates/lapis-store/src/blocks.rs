@@ -13,7 +13,8 @@ use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
-    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Result, Store, StoreError, WrittenData,
+    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Refusal, Result, Store, StoreError,
+    WrittenData,
 };
 
 /// Azure's limits per blob.
@@ -189,6 +190,9 @@ impl Store {
             let cont = load_container(c, &account, &container)?;
             let now = OffsetDateTime::now_utc();
             let blob_id = match find_blob(c, cont.id, &blob)? {
+                Some(row) if row.committed && row.props.blob_type != BlobType::BlockBlob => {
+                    return Err(StoreError::Refused(Refusal::InvalidBlobType));
+                }
                 Some(row) => {
                     let lease = row.committed.then_some(&row.props.lease);
                     let lease = lease.cloned().unwrap_or_default();
@@ -264,6 +268,13 @@ impl Store {
         let key = key.cloned();
         self.core().writer.submit(Vec::new(), move |c| {
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            if target
+                .existing
+                .as_ref()
+                .is_some_and(|b| b.committed && b.props.blob_type != BlobType::BlockBlob)
+            {
+                return Err(StoreError::Refused(Refusal::InvalidBlobType));
+            }
             let (committed, uncommitted) = match &target.existing {
                 Some(row) => load_blocks(c, row.id)?,
                 None => Default::default(),

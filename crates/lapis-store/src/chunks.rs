@@ -14,11 +14,21 @@ pub(crate) fn ensure_extent_row(conn: &Connection, extent: i64) -> Result<()> {
 
 /// Stores `chunks` as the blob's content, in order.
 pub(crate) fn insert_blob_chunks(conn: &Connection, blob_id: i64, chunks: &[Chunk]) -> Result<()> {
+    insert_chunks_at(conn, blob_id, 0, chunks)
+}
+
+/// Stores `chunks` as the blob's bytes from offset `at` on, in order (a page blob's pages).
+pub(crate) fn insert_chunks_at(
+    conn: &Connection,
+    blob_id: i64,
+    at: u64,
+    chunks: &[Chunk],
+) -> Result<()> {
     let mut st = conn.prepare_cached(
         "INSERT INTO blob_chunks (blob_id, start, extent, offset, len, iv, position)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let mut start = 0u64;
+    let mut start = at;
     for ch in chunks.iter().filter(|c| c.len > 0) {
         ensure_extent_row(conn, ch.extent)?;
         st.execute(params![
@@ -56,6 +66,20 @@ pub(crate) fn range_chunks(
     from: u64,
     to: u64,
 ) -> Result<Vec<Chunk>> {
+    Ok(range_runs(conn, blob_id, from, to)?
+        .into_iter()
+        .map(|(_, chunk)| chunk)
+        .collect())
+}
+
+/// The stored runs meeting `[from, to)` of a blob, clipped to that range, each with the blob
+/// offset it starts at. A page blob's runs may leave holes between them.
+pub(crate) fn range_runs(
+    conn: &Connection,
+    blob_id: i64,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(u64, Chunk)>> {
     let mut st = conn.prepare_cached(
         "SELECT start, extent, offset, len, iv, position FROM blob_chunks
          WHERE blob_id = ?1 AND start < ?3
@@ -75,7 +99,7 @@ pub(crate) fn range_chunks(
         let lo = from.max(start);
         let hi = to.min(start + chunk.len);
         if lo < hi {
-            out.push(chunk.part(lo - start, hi - lo));
+            out.push((lo, chunk.part(lo - start, hi - lo)));
         }
     }
     Ok(out)

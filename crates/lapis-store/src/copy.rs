@@ -116,6 +116,11 @@ impl Store {
             if archived && !online {
                 return Err(StoreError::Refused(Refusal::BlobArchived));
             }
+            // A page blob's content is sparse; a block blob's must be whole. Lapis does not
+            // write out the zeros of a page blob to make a block blob of it.
+            if into.as_block_blob && src.props.blob_type == BlobType::PageBlob {
+                return Err(StoreError::Refused(Refusal::InvalidSourceBlobType));
+            }
             if into.max_size.is_some_and(|max| src.props.size > max) {
                 return Err(StoreError::Refused(Refusal::CannotVerifyCopySource));
             }

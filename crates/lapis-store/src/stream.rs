@@ -184,7 +184,12 @@ enum Part {
     /// Bytes of a small blob stored inline in the metadata database, already in memory (and
     /// already decrypted).
     Memory(bytes::Bytes),
+    /// A hole in a sparse (page) blob: this many zero bytes, never stored.
+    Zeros(u64),
 }
+
+/// What holes are read from: shared, so a hole costs no allocation.
+static ZEROS: [u8; 1024 * 1024] = [0; 1024 * 1024];
 
 /// A resolved byte range: the extents are pinned (or the bytes held), so overwrites, deletes and
 /// GC cannot change or remove the bytes this reader returns.
@@ -204,6 +209,33 @@ impl BlobReader {
                 .map(|(ext, ch)| Part::Extent(ext, ch))
                 .collect(),
             remaining,
+            key,
+        }
+    }
+
+    /// A reader over `[from, to)` of a sparse blob: `runs` are its stored runs in that range, in
+    /// order, each with the blob offset it starts at; what they leave uncovered reads as zeros.
+    pub(crate) fn sparse(
+        runs: Vec<(u64, Arc<Extent>, Chunk)>,
+        from: u64,
+        to: u64,
+        key: Option<CustomerKey>,
+    ) -> BlobReader {
+        let mut parts = VecDeque::with_capacity(runs.len() * 2 + 1);
+        let mut at = from;
+        for (start, ext, ch) in runs {
+            if start > at {
+                parts.push_back(Part::Zeros(start - at));
+            }
+            at = start + ch.len;
+            parts.push_back(Part::Extent(ext, ch));
+        }
+        if to > at {
+            parts.push_back(Part::Zeros(to - at));
+        }
+        BlobReader {
+            parts,
+            remaining: to.saturating_sub(from),
             key,
         }
     }
@@ -233,6 +265,15 @@ impl BlobReader {
                 }
                 Part::Memory(data) if data.is_empty() => {
                     self.parts.pop_front();
+                }
+                Part::Zeros(0) => {
+                    self.parts.pop_front();
+                }
+                Part::Zeros(left) => {
+                    let n = (*left).min(max as u64).min(ZEROS.len() as u64);
+                    *left -= n;
+                    self.remaining -= n;
+                    return Ok(Some(bytes::Bytes::from_static(&ZEROS[..n as usize])));
                 }
                 Part::Extent(ext, ch) => {
                     let n = ch.len.min(max as u64) as usize;

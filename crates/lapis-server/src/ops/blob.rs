@@ -62,7 +62,11 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
             "cache-control",
             pick(&overrides.cache_control, &http.cache_control),
         )
-        .fixed("x-ms-blob-type", blob_type_name(b.blob_type));
+        .fixed("x-ms-blob-type", blob_type_name(b.blob_type))
+        .header_opt(
+            "x-ms-blob-sequence-number",
+            (b.blob_type == BlobType::PageBlob).then(|| b.sequence_number.to_string()),
+        );
     let reply = match &b.copy {
         Some(c) => reply
             .header("x-ms-copy-id", &c.id)
@@ -310,6 +314,8 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     // A tier given on upload is reported with the time it was set; otherwise the account's
     // default, inferred.
     reply = match p.access_tier {
+        // Page and append blobs on a standard account have no tier.
+        _ if p.blob_type != BlobType::BlockBlob => reply,
         Some((tier, changed)) => reply
             .header("x-ms-access-tier", tier.name())
             .date("x-ms-access-tier-change-time", changed),
@@ -369,6 +375,10 @@ pub async fn set_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     Ok(Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)
+        .header_opt(
+            "x-ms-blob-sequence-number",
+            (p.blob_type == BlobType::PageBlob).then(|| p.sequence_number.to_string()),
+        )
         .finish())
 }
 

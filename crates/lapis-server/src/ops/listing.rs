@@ -2,8 +2,7 @@
 
 use axum::body::Body;
 use http::{Response, StatusCode};
-use lapis_store::BlobType;
-use lapis_store::{ListBlobsItem, ListBlobsQuery};
+use lapis_store::{BlobType, ListBlobsItem, ListBlobsQuery};
 use lapis_wire::xml::{render_list_blobs, BlobEntry, BlobListItem, CopyEntry};
 
 use super::blob::{blob_type_name, lease_entry};

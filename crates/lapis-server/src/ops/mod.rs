@@ -13,6 +13,7 @@ mod copy_source;
 mod cpk;
 mod lease;
 mod listing;
+mod page_blob;
 mod refused;
 mod reply;
 mod service;
@@ -58,7 +59,12 @@ fn check(ctx: &Ctx, req: &Request<Body>) -> ApiResult<()> {
     // account's own key.
     let writes_content = matches!(
         ctx.op,
-        Op::PutBlob | Op::PutBlock | Op::PutBlockList | Op::SetBlobMetadata
+        Op::PutBlob
+            | Op::PutBlock
+            | Op::PutBlockList
+            | Op::SetBlobMetadata
+            | Op::CreatePageBlob
+            | Op::PutPage
     );
     if writes_content && ctx.granted.encryption_scope.is_some() {
         return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
@@ -102,6 +108,10 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::PutBlockFromUrl => copy::put_block_from_url(ctx, req).await,
         Op::AbortCopyBlob => copy::abort_copy(ctx, req).await,
         Op::SetBlobTier => tier::set_blob_tier(ctx, req).await,
+        Op::CreatePageBlob => page_blob::create(ctx, req).await,
+        Op::PutPage => page_blob::put_page(ctx, req).await,
+        Op::GetPageRanges => page_blob::get_page_ranges(ctx, req).await,
+        Op::SetPageBlobProperties => page_blob::set_properties(ctx, req).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

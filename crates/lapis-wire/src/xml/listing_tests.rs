@@ -268,3 +268,16 @@ fn a_tier_given_on_upload_and_a_customer_key_as_azure_lists_them() {
     );
     assert!(!xml.contains("AccessTierInferred"), "{xml}");
 }
+
+#[test]
+fn page_blob_lists_its_sequence_number_before_its_type() {
+    let mut entry = blob("p", "0x1", None);
+    entry.blob_type = "PageBlob";
+    entry.sequence_number = Some(7);
+    let items = [BlobListItem::Blob(entry)];
+    let xml = render_list_blobs("http://h/a/", "c", None, None, None, None, &items, None);
+    assert!(
+        xml.contains("<Content-Disposition /><x-ms-blob-sequence-number>7</x-ms-blob-sequence-number><BlobType>PageBlob</BlobType><LeaseStatus>"),
+        "{xml}"
+    );
+}

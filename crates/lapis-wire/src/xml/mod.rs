@@ -7,6 +7,7 @@
 mod block_list;
 mod cors;
 mod listing;
+mod page_list;
 mod service_properties;
 mod signed_identifiers;
 mod tree;
@@ -17,6 +18,7 @@ pub use listing::{
     render_list_blobs, render_list_containers, BlobEntry, BlobListItem, ContainerEntry, CopyEntry,
     LeaseEntry,
 };
+pub use page_list::{render_page_list, PageListEntry};
 pub use service_properties::{Logging, Metrics, RetentionPolicy, ServiceProperties, StaticWebsite};
 pub use signed_identifiers::{
     parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml,
