@@ -30,6 +30,7 @@ fn list_blobs_1000(c: &mut Criterion) {
                 committed: true,
                 access_tier: None,
                 customer_key_sha256: None,
+                sealed: false,
             })
         })
         .collect();

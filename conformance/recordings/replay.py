@@ -15,8 +15,8 @@ See README.md in this folder for how recorded requests are rewritten.
 FEATURES = {
     # in scope now
     "container-acl": True,
+    "append-blob": True,
     # not yet claimed
-    "append-blob": False,
     "page-blob": False,
     "lease": False,
     "snapshot": False,

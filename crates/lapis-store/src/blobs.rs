@@ -483,7 +483,7 @@ impl Store {
     }
 
     /// Read-modify-write of a committed blob's row with a new ETag and Last-Modified.
-    fn update_blob(
+    pub(crate) fn update_blob(
         &self,
         account: &str,
         container: &str,

@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 
-use crate::blobs::{find_blob, upsert_blob, Replacing};
+use crate::blobs::{find_blob, upsert_blob, BlobRow, Replacing};
 use crate::chunks::{cipher_from_columns, ensure_extent_row, insert_blob_chunks};
 use crate::codec::time_to_i64;
 use crate::containers::load_container;
 use crate::cpk::{check_key, sha256_from_column};
 use crate::{
     AccessTier, BlobHttpProps, BlobProps, BlobType, BlockInfo, BlockListFilter, BlockLists,
-    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Result, Store, StoreError, WrittenData,
+    BlockSource, Chunk, Conditions, CustomerKey, Metadata, Refusal, Result, Store, StoreError,
+    WrittenData,
 };
 
 /// Azure's limits per blob.
@@ -146,6 +147,14 @@ fn list_blocks(conn: &Connection, blob_id: i64, committed: bool) -> Result<Vec<B
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Blocks belong to block blobs: a page or append blob of the name refuses them.
+fn only_block_blob(row: &BlobRow) -> Result<&BlobRow> {
+    match row.props.blob_type {
+        BlobType::BlockBlob => Ok(row),
+        _ => Err(StoreError::Refused(Refusal::InvalidBlobType)),
+    }
+}
+
 /// The length of the id a client chose, before the base64 encoding it is sent and kept in
 /// (padded standard base64, as Put Block checks it).
 fn block_id_len(id: &str) -> usize {
@@ -174,7 +183,7 @@ impl Store {
             let cont = load_container(c, &account, &container)?;
             let now = OffsetDateTime::now_utc();
             let blob_id = match find_blob(c, cont.id, &blob)? {
-                Some(row) => row.id,
+                Some(row) => only_block_blob(&row)?.id,
                 None => {
                     // Placeholder row: visible only through block lists and uncommitted listings.
                     let props = BlobProps::new(blob, BlobType::BlockBlob, String::new(), now);
@@ -239,7 +248,7 @@ impl Store {
         self.core().writer.submit(Vec::new(), move |c| {
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
             let (committed, uncommitted) = match &target.existing {
-                Some(row) => load_blocks(c, row.id)?,
+                Some(row) => load_blocks(c, only_block_blob(row)?.id)?,
                 None => Default::default(),
             };
             let mut resolved = Vec::with_capacity(blocks.len());
@@ -296,6 +305,7 @@ impl Store {
         self.core().readers.read(|c| {
             let cont = load_container(c, account, container)?;
             let row = find_blob(c, cont.id, blob)?.ok_or(StoreError::BlobNotFound)?;
+            only_block_blob(&row)?;
             let committed = match filter {
                 BlockListFilter::Committed | BlockListFilter::All => list_blocks(c, row.id, true)?,
                 BlockListFilter::Uncommitted => Vec::new(),

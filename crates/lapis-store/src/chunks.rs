@@ -14,11 +14,21 @@ pub(crate) fn ensure_extent_row(conn: &Connection, extent: i64) -> Result<()> {
 
 /// Stores `chunks` as the blob's content, in order.
 pub(crate) fn insert_blob_chunks(conn: &Connection, blob_id: i64, chunks: &[Chunk]) -> Result<()> {
+    insert_blob_chunks_at(conn, blob_id, 0, chunks)
+}
+
+/// Stores `chunks` as the blob's bytes from `start` on (an append adds them at its old end).
+pub(crate) fn insert_blob_chunks_at(
+    conn: &Connection,
+    blob_id: i64,
+    start: u64,
+    chunks: &[Chunk],
+) -> Result<()> {
     let mut st = conn.prepare_cached(
         "INSERT INTO blob_chunks (blob_id, start, extent, offset, len, iv, position)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let mut start = 0u64;
+    let mut start = start;
     for ch in chunks.iter().filter(|c| c.len > 0) {
         ensure_extent_row(conn, ch.extent)?;
         st.execute(params![

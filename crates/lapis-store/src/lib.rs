@@ -16,6 +16,7 @@ pub use types::*;
 mod types_table;
 pub use types_table::*;
 
+mod append;
 mod blobs;
 mod blocks;
 mod chunks;
@@ -39,6 +40,7 @@ mod stream;
 mod tables;
 mod writer;
 
+pub use append::{AppendConditions, Appended, MAX_APPEND_BLOCKS};
 pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
 pub use put::BodyDigest;

@@ -64,7 +64,23 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
         .fixed("x-ms-lease-status", "unlocked")
         .fixed("x-ms-server-encrypted", "true")
         .fixed("accept-ranges", "bytes");
+    let reply = append_blob_headers(reply, b);
     with_key_hash(reply, b.cpk_sha256.as_ref())
+}
+
+/// What only an append blob says of itself: its block count, and whether it is sealed.
+fn append_blob_headers(reply: Reply, b: &BlobProps) -> Reply {
+    if b.blob_type != BlobType::AppendBlob {
+        return reply;
+    }
+    let reply = reply.header(
+        "x-ms-blob-committed-block-count",
+        b.committed_block_count.to_string(),
+    );
+    match b.sealed {
+        true => reply.fixed("x-ms-blob-sealed", "true"),
+        false => reply,
+    }
 }
 
 /// `x-ms-range` wins over `Range`. A malformed `Range` is ignored (the whole blob is served, as
@@ -248,8 +264,9 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     )
     .content_length(p.size);
     // A tier given on upload is reported with the time it was set; otherwise the account's
-    // default, inferred.
+    // default, inferred. Only block blobs have one (on a standard account).
     reply = match p.access_tier {
+        _ if p.blob_type != BlobType::BlockBlob => reply,
         Some((tier, changed)) => reply
             .header("x-ms-access-tier", tier.name())
             .date("x-ms-access-tier-change-time", changed),

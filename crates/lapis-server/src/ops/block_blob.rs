@@ -31,7 +31,7 @@ const MAX_BLOCKS_IN_LIST: usize = 50_000;
 const MAX_BLOCK_ID_BYTES: usize = 64;
 
 /// `If-None-Match: *` on a write to an existing blob is Azure's 409 BlobAlreadyExists, not 412.
-fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
+pub(super) fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
     r.map_err(|e| {
         if e.0.code == ErrorCode::ConditionNotMet && cond.if_none_match == Some(EtagCondition::Any)
         {
@@ -45,7 +45,10 @@ fn map_store_write<T>(r: ApiResult<T>, cond: &Conditions) -> ApiResult<T> {
 /// A SAS with `c` but not `w` may create the blob but not overwrite it: the write runs as if
 /// the client had sent `If-None-Match: *`, and an existing blob is 403
 /// AuthorizationPermissionMismatch rather than the client's own condition failing.
-fn create_only<T>(ctx: &Ctx, cond: &mut Conditions) -> impl FnOnce(ApiResult<T>) -> ApiResult<T> {
+pub(super) fn create_only<T>(
+    ctx: &Ctx,
+    cond: &mut Conditions,
+) -> impl FnOnce(ApiResult<T>) -> ApiResult<T> {
     let refuse_existing = ctx.granted.access == SasAccess::CreateOnly && cond.if_match.is_none();
     if ctx.granted.access == SasAccess::CreateOnly {
         cond.if_none_match = Some(EtagCondition::Any);
@@ -64,7 +67,7 @@ fn create_only<T>(ctx: &Ctx, cond: &mut Conditions) -> impl FnOnce(ApiResult<T>)
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Put Blob takes the standard headers, with `x-ms-blob-*` overriding them.
-fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps> {
+pub(super) fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps> {
     let pick = |ms: &str, std: &str| headers.owned(ms).or_else(|| headers.owned(std));
     Ok(BlobHttpProps {
         content_type: pick("x-ms-blob-content-type", "content-type")
@@ -94,7 +97,7 @@ fn access_tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
 }
 
 /// The headers every upload answers with: the encryption, and the hash of a customer key.
-fn encrypted(reply: Reply, key: Option<&CustomerKey>) -> Reply {
+pub(super) fn encrypted(reply: Reply, key: Option<&CustomerKey>) -> Reply {
     let hash = key.map(CustomerKey::sha256);
     with_key_hash(reply, hash.as_ref()).header("x-ms-request-server-encrypted", "true")
 }

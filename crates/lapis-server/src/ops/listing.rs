@@ -76,6 +76,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 committed: true,
                 access_tier: b.access_tier.map(|(t, changed)| (t.name(), changed)),
                 customer_key_sha256: b.cpk_sha256.as_ref().map(|h| h.as_slice()),
+                sealed: b.sealed,
             }),
             ListBlobsItem::UncommittedBlob { name } => BlobListItem::Blob(BlobEntry {
                 name,
@@ -94,6 +95,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 committed: false,
                 access_tier: None,
                 customer_key_sha256: None,
+                sealed: false,
             }),
         })
         .collect();

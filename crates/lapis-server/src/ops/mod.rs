@@ -1,6 +1,7 @@
 //! Blob service operations, one file per family, dispatched by one `match`.
 
 pub mod acl;
+mod append_blob;
 mod blob;
 mod block_blob;
 pub mod body;
@@ -35,7 +36,12 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     // account's own key.
     let writes_content = matches!(
         ctx.op,
-        Op::PutBlob | Op::PutBlock | Op::PutBlockList | Op::SetBlobMetadata
+        Op::PutBlob
+            | Op::PutBlock
+            | Op::PutBlockList
+            | Op::SetBlobMetadata
+            | Op::CreateAppendBlob
+            | Op::AppendBlock
     );
     if writes_content && ctx.granted.encryption_scope.is_some() {
         return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
@@ -66,6 +72,9 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobProperties => blob::set_properties(ctx, req).await,
         Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => blob::delete(ctx, req).await,
+        Op::CreateAppendBlob => append_blob::create(ctx, req).await,
+        Op::AppendBlock => append_blob::append_block(ctx, req).await,
+        Op::SealBlob => append_blob::seal(ctx, req).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

@@ -50,6 +50,8 @@ pub struct BlobEntry<'a> {
     /// SHA-256 of the customer-provided key the blob is encrypted with: its metadata is then
     /// withheld (`<Metadata Encrypted="true" />`).
     pub customer_key_sha256: Option<&'a [u8]>,
+    /// A sealed append blob (`<Sealed>true</Sealed>`; nothing for any other blob).
+    pub sealed: bool,
 }
 
 // Entries live for one answer and borrow their strings; boxing each would cost an allocation
@@ -238,6 +240,9 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     if let Some(hash) = b.customer_key_sha256 {
         let hash = base64::engine::general_purpose::STANDARD.encode(hash);
         push_element(out, "CustomerProvidedKeySha256", &hash);
+    }
+    if b.sealed {
+        out.push_str("<Sealed>true</Sealed>");
     }
     out.push_str("</Properties>");
     match (b.customer_key_sha256, b.metadata) {
