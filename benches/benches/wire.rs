@@ -31,6 +31,8 @@ fn list_blobs_1000(c: &mut Criterion) {
                 access_tier: None,
                 customer_key_sha256: None,
                 sealed: false,
+                tag_count: 0,
+                tags: None,
             })
         })
         .collect();

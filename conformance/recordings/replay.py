@@ -16,12 +16,12 @@ FEATURES = {
     # in scope now
     "container-acl": True,
     "append-blob": True,
+    "tags": True,
     # not yet claimed
     "page-blob": False,
     "lease": False,
     "snapshot": False,
     "copy": False,
-    "tags": False,
     "batch": False,
     "tier": False,
     "soft-delete": False,

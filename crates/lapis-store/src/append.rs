@@ -12,6 +12,7 @@ use crate::chunks::insert_blob_chunks_at;
 use crate::conditions::check_blob;
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::tags::check_tags;
 use crate::{
     Access, BlobHttpProps, BlobProps, BlobType, Conditions, CustomerKey, Metadata, Refusal, Result,
     Store, StoreError, WrittenData,
@@ -57,8 +58,8 @@ fn check_position(props: &BlobProps, position: Option<u64>) -> Result<()> {
 }
 
 impl Store {
-    /// Creates (or replaces with) an empty append blob. Under a customer-provided `key`, every
-    /// append and read then needs that key.
+    /// Creates (or replaces with) an empty append blob with index `tags`. Under a
+    /// customer-provided `key`, every append and read then needs that key.
     #[allow(clippy::too_many_arguments)]
     pub fn create_append_blob(
         &self,
@@ -69,7 +70,9 @@ impl Store {
         metadata: &Metadata,
         cond: &Conditions,
         key: Option<&CustomerKey>,
+        tags: &[(String, String)],
     ) -> Result<BlobProps> {
+        let tags = tags.to_vec();
         let (account, container, blob) =
             (account.to_owned(), container.to_owned(), blob.to_owned());
         let (http, metadata, cond) = (http.clone(), metadata.clone(), cond.clone());
@@ -85,7 +88,7 @@ impl Store {
                 cpk_sha256: key_sha256,
                 ..BlobProps::new(blob, BlobType::AppendBlob, clock.next(), now)
             };
-            target.write_row(c, &mut props)?;
+            target.write_row(c, &mut props, &tags)?;
             Ok(props)
         })
     }
@@ -119,6 +122,7 @@ impl Store {
             append_blob(&props)?;
             check_key(props.cpk_sha256.as_ref(), key.as_ref())?;
             check_blob(&cond, &props, Access::Write)?;
+            check_tags(c, Some(row.id), &cond)?;
             if props.sealed {
                 return Err(refused(Refusal::BlobIsSealed));
             }

@@ -13,6 +13,7 @@ use crate::cpk::{check_key, sha256_from_column};
 use crate::inline::read_inline;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
+use crate::tags::{check_tags, write_tags};
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions,
     CopyProps, CustomerKey, Lease, Metadata, Result, Store, StoreError, StoredLeaseState,
@@ -145,6 +146,7 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
             archive_status: r.get(34)?,
             rehydrate_priority: r.get(35)?,
             tag_count: r.get::<_, i64>(36)? as u32,
+            tags: None,
         },
     })
 }
@@ -214,6 +216,7 @@ impl Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
         };
+        check_tags(conn, target.committed().map(|b| b.id), cond)?;
         match target.committed() {
             Some(b) => check_blob(cond, &b.props, Access::Write)?,
             None => {
@@ -241,9 +244,15 @@ impl Replacing {
     }
 
     /// Writes the new version's row: over the old row, whose content is cleared first, or as a
-    /// new blob. The new version keeps the blob's lease (the write was checked against it).
+    /// new blob, with `tags` as its index tags (the old ones go with the old content). The new
+    /// version keeps the blob's lease (the write was checked against it).
     /// Returns the row's id, for the caller to store the content under.
-    pub(crate) fn write_row(&self, conn: &Connection, props: &mut BlobProps) -> Result<i64> {
+    pub(crate) fn write_row(
+        &self,
+        conn: &Connection,
+        props: &mut BlobProps,
+        tags: &[(String, String)],
+    ) -> Result<i64> {
         let existing_id = self.existing.as_ref().map(|b| b.id);
         if let Some(id) = existing_id {
             clear_content(conn, id)?;
@@ -251,7 +260,10 @@ impl Replacing {
         if let Some(old) = self.committed() {
             props.lease = old.props.lease.clone();
         }
-        upsert_blob(conn, self.container_id, existing_id, true, props)
+        props.tag_count = tags.len() as u32;
+        let id = upsert_blob(conn, self.container_id, existing_id, true, props)?;
+        write_tags(conn, id, tags)?;
+        Ok(id)
     }
 }
 
@@ -396,6 +408,7 @@ impl Store {
             let row = load_committed(c, account, container, blob)?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
             check_blob(cond, &row.props, access)?;
+            check_tags(c, Some(row.id), cond)?;
             Ok(row.props)
         })
     }
@@ -417,6 +430,7 @@ impl Store {
             let row = load_committed(c, account, container, blob)?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
             check_blob(cond, &row.props, Access::Read)?;
+            check_tags(c, Some(row.id), cond)?;
             let (from, to) = resolve_range(row.props.size, range)?;
             if let Some(data) = read_inline(c, row.id, from, to, key)? {
                 if data.len() as u64 != to - from {
@@ -504,6 +518,7 @@ impl Store {
                 .filter(|b| b.committed)
                 .ok_or(StoreError::BlobNotFound)?;
             check_blob(&cond, &row.props, Access::Write)?;
+            check_tags(c, Some(row.id), &cond)?;
             let mut props = row.props;
             change(&mut props)?;
             props.etag = clock.next();
@@ -541,6 +556,7 @@ impl Store {
         self.core().writer.submit(Vec::new(), move |c| {
             let row = load_committed(c, &account, &container, &blob)?;
             check_blob(&cond, &row.props, Access::Write)?;
+            check_tags(c, Some(row.id), &cond)?;
             c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
                 .execute([row.id])?;
             Ok(())

@@ -232,6 +232,36 @@ impl Store {
         cond: &Conditions,
         key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
+        self.put_block_list_tagged(
+            account,
+            container,
+            blob,
+            blocks,
+            http,
+            metadata,
+            tier,
+            cond,
+            key,
+            &[],
+        )
+    }
+
+    /// `put_block_list` with index `tags` (`x-ms-tags`), set in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_block_list_tagged(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        blocks: &[(BlockSource, String)],
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        tier: Option<AccessTier>,
+        cond: &Conditions,
+        key: Option<&CustomerKey>,
+        tags: &[(String, String)],
+    ) -> Result<BlobProps> {
+        let tags = tags.to_vec();
         if blocks.len() > MAX_COMMITTED_BLOCKS {
             return Err(StoreError::BlockCountExceeded);
         }
@@ -278,7 +308,7 @@ impl Store {
                 cpk_sha256: key.as_ref().map(CustomerKey::sha256),
                 ..BlobProps::new(String::new(), BlobType::BlockBlob, String::new(), now)
             };
-            let blob_id = target.write_row(c, &mut props)?;
+            let blob_id = target.write_row(c, &mut props, &tags)?;
             let created = time_to_i64(now);
             let mut content: Vec<Chunk> = Vec::new();
             for (seq, (id, block)) in resolved.iter().enumerate() {

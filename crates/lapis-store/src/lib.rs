@@ -38,6 +38,7 @@ mod reserve;
 mod schema;
 mod stream;
 mod tables;
+mod tags;
 mod writer;
 
 pub use append::{AppendConditions, Appended, MAX_APPEND_BLOCKS};
@@ -46,6 +47,9 @@ pub use inline::INLINE_BLOB_MAX;
 pub use put::BodyDigest;
 pub use refusal::Refusal;
 pub use stream::{BlobReader, BlobWriter};
+pub use tags::{
+    is_tag_marker, BlobTags, TagCondition, TagOp, TagQuery, TagTerm, TaggedBlob, TaggedBlobsPage,
+};
 pub use writer::Pending;
 
 use std::path::Path;

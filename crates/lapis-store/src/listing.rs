@@ -5,6 +5,7 @@ use rusqlite::{params, Connection};
 
 use crate::blobs::{blob_from_row, BLOB_COLS};
 use crate::containers::load_container;
+use crate::tags::load_tags;
 use crate::{ListBlobsItem, ListBlobsPage, ListBlobsQuery, Result, Store};
 
 /// Rows fetched per range query.
@@ -77,7 +78,11 @@ pub(crate) fn list(
                 break 'scan;
             }
             page.items.push(if row.committed {
-                ListBlobsItem::Blob(row.props)
+                let mut props = row.props;
+                if q.include_tags && props.tag_count > 0 {
+                    props.tags = Some(load_tags(conn, row.id)?);
+                }
+                ListBlobsItem::Blob(props)
             } else {
                 ListBlobsItem::UncommittedBlob { name }
             });

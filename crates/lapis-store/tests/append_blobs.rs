@@ -15,6 +15,7 @@ fn create(s: &Store, b: &str) -> BlobProps {
         &md(&[("k", "v")]),
         &no_cond(),
         None,
+        &[],
     )
     .unwrap()
 }
@@ -245,6 +246,7 @@ fn appends_under_a_customer_key_need_that_key() {
             &Vec::new(),
             &no_cond(),
             Some(&key),
+            &[],
         )
         .unwrap();
         let encrypted = |s: &Store, data: &[u8], k: &CustomerKey| {

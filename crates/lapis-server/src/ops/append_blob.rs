@@ -9,6 +9,7 @@ use lapis_wire::names::validate_blob_name;
 use super::block_blob::{create_only, encrypted, map_store_write, put_blob_http_props};
 use super::body::{check_declared_length, declared_length, read_body, receive, Expected, Md5Use};
 use super::cpk::{customer_key, KeyUse};
+use super::tags::upload_tags;
 use super::{blocking, conditions, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
@@ -63,6 +64,7 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         return Err(Headers::invalid("x-ms-access-tier", tier).into());
     }
     let key = customer_key(&headers, KeyUse::Write)?;
+    let tags = upload_tags(&headers)?;
     // A chunked body declares no length: it must still be empty.
     if !read_body(body, 0).await.is_ok_and(|b| b.is_empty()) {
         return Err(Headers::invalid("Content-Length", "").into());
@@ -77,6 +79,7 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
             &metadata,
             &c2,
             k2.as_ref(),
+            &tags,
         )
     })
     .await;

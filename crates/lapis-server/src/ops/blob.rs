@@ -65,6 +65,10 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
         .fixed("x-ms-server-encrypted", "true")
         .fixed("accept-ranges", "bytes");
     let reply = append_blob_headers(reply, b);
+    let reply = match b.tag_count {
+        0 => reply,
+        n => reply.header("x-ms-tag-count", n.to_string()),
+    };
     with_key_hash(reply, b.cpk_sha256.as_ref())
 }
 

@@ -11,7 +11,7 @@ use super::{blocking, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 
-/// What List Blobs may `include`. Snapshots, versions, soft-deleted blobs, copies, tags and
+/// What List Blobs may `include`. Snapshots, versions, soft-deleted blobs, copies and
 /// immutability policies do not exist in Lapis yet, so asking for them lists nothing more.
 const BLOB_INCLUDES: &[&str] = &[
     "metadata",
@@ -50,6 +50,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
         max_results: max,
         include_metadata: has("metadata"),
         include_uncommitted: has("uncommittedblobs"),
+        include_tags: has("tags"),
     };
     let (account, container, q) = (ctx.account(), ctx.container(), query.clone());
     let page = blocking(&ctx, move |s| s.list_blobs(&account, &container, &q)).await?;
@@ -77,6 +78,8 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 access_tier: b.access_tier.map(|(t, changed)| (t.name(), changed)),
                 customer_key_sha256: b.cpk_sha256.as_ref().map(|h| h.as_slice()),
                 sealed: b.sealed,
+                tag_count: b.tag_count,
+                tags: b.tags.as_deref(),
             }),
             ListBlobsItem::UncommittedBlob { name } => BlobListItem::Blob(BlobEntry {
                 name,
@@ -96,6 +99,8 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 access_tier: None,
                 customer_key_sha256: None,
                 sealed: false,
+                tag_count: 0,
+                tags: None,
             }),
         })
         .collect();

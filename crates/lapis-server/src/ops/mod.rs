@@ -12,6 +12,8 @@ mod listing;
 mod refused;
 mod reply;
 mod service;
+mod tag_filter;
+mod tags;
 mod versions;
 
 use axum::body::Body;
@@ -75,6 +77,9 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::CreateAppendBlob => append_blob::create(ctx, req).await,
         Op::AppendBlock => append_blob::append_block(ctx, req).await,
         Op::SealBlob => append_blob::seal(ctx, req).await,
+        Op::GetBlobTags => tags::get_blob_tags(ctx, req).await,
+        Op::SetBlobTags => tags::set_blob_tags(ctx, req).await,
+        Op::FindBlobsByTags => tags::find_blobs_by_tags(ctx).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

@@ -52,6 +52,10 @@ pub struct BlobEntry<'a> {
     pub customer_key_sha256: Option<&'a [u8]>,
     /// A sealed append blob (`<Sealed>true</Sealed>`; nothing for any other blob).
     pub sealed: bool,
+    /// How many index tags the blob has (`<TagCount>` when any).
+    pub tag_count: u32,
+    /// The blob's index tags, when `include=tags` asked for them and it has some.
+    pub tags: Option<&'a [(String, String)]>,
 }
 
 // Entries live for one answer and borrow their strings; boxing each would cost an allocation
@@ -241,6 +245,9 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
         let hash = base64::engine::general_purpose::STANDARD.encode(hash);
         push_element(out, "CustomerProvidedKeySha256", &hash);
     }
+    if b.tag_count > 0 {
+        push_element(out, "TagCount", &b.tag_count.to_string());
+    }
     if b.sealed {
         out.push_str("<Sealed>true</Sealed>");
     }
@@ -248,6 +255,9 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     match (b.customer_key_sha256, b.metadata) {
         (Some(_), Some(_)) => out.push_str("<Metadata Encrypted=\"true\" />"),
         _ => push_metadata(out, b.metadata),
+    }
+    if let Some(tags) = b.tags {
+        out.push_str(&super::tags::tag_set(tags));
     }
     out.push_str("<OrMetadata />");
     out.push_str("</Blob>");

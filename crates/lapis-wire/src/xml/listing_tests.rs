@@ -113,6 +113,8 @@ fn blob<'a>(
         access_tier: None,
         customer_key_sha256: None,
         sealed: false,
+        tag_count: 0,
+        tags: None,
     }
 }
 
@@ -212,6 +214,25 @@ fn a_sealed_append_blob_says_so_after_its_encryption() {
 <Blob><Name>s</Name><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:13 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:13 GMT</Last-Modified><Etag>0x4</Etag><Content-Length>15</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5 /><Cache-Control /><Content-Disposition /><BlobType>AppendBlob</BlobType><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted><Sealed>true</Sealed></Properties><OrMetadata /></Blob>\
 </Blobs><NextMarker /></EnumerationResults>";
     assert_eq!(got, want);
+}
+
+#[test]
+fn tags_are_counted_in_the_properties_and_listed_after_the_metadata() {
+    let tags = vec![("k".to_string(), "v".to_string())];
+    let mut tagged = blob("t", "0x5", None);
+    tagged.tag_count = 1;
+    tagged.tags = Some(&tags);
+    let got = render_list_blobs(
+        "http://h/",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Blob(tagged)],
+        None,
+    );
+    assert!(got.contains("<ServerEncrypted>true</ServerEncrypted><TagCount>1</TagCount></Properties><Tags><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tags><OrMetadata />"), "{got}");
 }
 
 #[test]
