@@ -20,6 +20,7 @@ def unique(prefix):
     return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
+@pytest.mark.azurite_gap("Azurite refuses an empty tag value; Azure allows 0-256 characters")
 def test_set_and_get_tags(container):
     blob = container.get_blob_client("tagged")
     etag = blob.upload_blob(b"data")["etag"]
@@ -64,12 +65,15 @@ def test_commit_block_list_and_append_blob_with_tags(container):
     assert log.get_blob_tags() == {"kind": "log"}
 
 
+GAP_INVALID_TAG = pytest.mark.azurite_gap("Azurite answers invalid tag characters as DuplicateTagNames")
+
+
 @pytest.mark.parametrize("tags,code", [
     ({f"k{i}": "v" for i in range(11)}, "TagsTooLarge"),
     ({"k" * 129: "v"}, "TagsTooLarge"),
     ({"k": "v" * 257}, "TagsTooLarge"),
-    ({"bad&key": "v"}, "InvalidTag"),
-    ({"k": "bad<value"}, "InvalidTag"),
+    pytest.param({"bad&key": "v"}, "InvalidTag", marks=GAP_INVALID_TAG),
+    pytest.param({"k": "bad<value"}, "InvalidTag", marks=GAP_INVALID_TAG),
 ])
 def test_limits(container, tags, code):
     blob = container.get_blob_client("limits")
@@ -95,6 +99,7 @@ def test_limits_at_their_edges_are_accepted(container):
     assert blob.get_blob_tags() == tags
 
 
+@pytest.mark.azurite_gap("Azurite lets a failing x-ms-if-tags through on Set Blob Metadata")
 def test_if_tags_conditions(container):
     blob = container.get_blob_client("cond")
     blob.upload_blob(b"data", tags={"state": "ready", "n": "5"})
@@ -174,7 +179,7 @@ def test_find_blobs_by_tags_pages(service, container):
 @pytest.mark.parametrize("where", [
     "\"a\" = 'b' OR \"c\" = 'd'",
     "\"a\" <> 'b'",
-    "@container = 'c'",
+    pytest.param("@container = 'c'", marks=pytest.mark.azurite_gap("Azurite searches by container alone")),
     "\"a\" = ",
 ])
 def test_find_blobs_by_tags_refuses_what_azure_refuses(endpoint, where):
