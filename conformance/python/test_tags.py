@@ -3,6 +3,7 @@ include=tags in listings, x-ms-if-tags conditions, Find Blobs by Tags at account
 level with paging, and Azure's limits."""
 
 import uuid
+from urllib.parse import quote
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceModifiedError, ResourceNotFoundError
@@ -183,7 +184,7 @@ def test_find_blobs_by_tags_pages(service, container):
     "\"a\" = ",
 ])
 def test_find_blobs_by_tags_refuses_what_azure_refuses(endpoint, where):
-    url = f"{endpoint}/?comp=blobs&where={__import__('urllib.parse').parse.quote(where)}"
+    url = f"{endpoint}/?comp=blobs&where={quote(where)}"
     helpers.assert_error(helpers.raw("GET", url), 400, "InvalidQueryParameterValue")
 
 
