@@ -39,6 +39,7 @@ fn create(store: &Store, name: &str, size: u64) {
             &Vec::new(),
             &Conditions::default(),
             None,
+            &[],
         )
         .expect("create page blob");
 }

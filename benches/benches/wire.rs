@@ -30,7 +30,16 @@ fn list_blobs_1000(c: &mut Criterion) {
                 committed: true,
                 access_tier: None,
                 customer_key_sha256: None,
+                snapshot: None,
+                lease: Default::default(),
                 sequence_number: None,
+                copy: None,
+                incremental_copy: false,
+                sealed: false,
+                tag_count: 0,
+                tags: None,
+                archive_status: None,
+                rehydrate_priority: None,
             })
         })
         .collect();

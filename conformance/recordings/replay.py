@@ -15,13 +15,15 @@ See README.md in this folder for how recorded requests are rewritten.
 FEATURES = {
     # in scope now
     "container-acl": True,
+    "append-blob": True,
+    "tags": True,
     # not yet claimed
-    "append-blob": False,
+    "append-blob": True,
     "page-blob": True,
     "lease": True,
     "snapshot": True,
     "copy": True,
-    "tags": False,
+    "tags": True,
     "batch": True,
     "tier": True,
     "soft-delete": False,

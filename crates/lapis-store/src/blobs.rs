@@ -14,6 +14,7 @@ use crate::inline::read_inline;
 use crate::pages::page_reader;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
+use crate::tags::{check_tags, write_tags};
 use crate::tiers::check_online;
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions,
@@ -147,6 +148,7 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
             archive_status: r.get(34)?,
             rehydrate_priority: r.get(35)?,
             tag_count: r.get::<_, i64>(36)? as u32,
+            tags: None,
         },
     })
 }
@@ -226,6 +228,7 @@ impl Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
         };
+        check_tags(conn, target.committed().map(|b| b.id), cond)?;
         match target.committed() {
             Some(b) => check_blob(cond, &b.props, Access::Write)?,
             None => {
@@ -253,9 +256,15 @@ impl Replacing {
     }
 
     /// Writes the new version's row: over the old row, whose content is cleared first, or as a
-    /// new blob. The new version keeps the blob's lease (the write was checked against it).
+    /// new blob, with `tags` as its index tags (the old ones go with the old content). The new
+    /// version keeps the blob's lease (the write was checked against it).
     /// Returns the row's id, for the caller to store the content under.
-    pub(crate) fn write_row(&self, conn: &Connection, props: &mut BlobProps) -> Result<i64> {
+    pub(crate) fn write_row(
+        &self,
+        conn: &Connection,
+        props: &mut BlobProps,
+        tags: &[(String, String)],
+    ) -> Result<i64> {
         let existing_id = self.existing.as_ref().map(|b| b.id);
         if let Some(id) = existing_id {
             clear_content(conn, id)?;
@@ -263,7 +272,10 @@ impl Replacing {
         if let Some(old) = self.committed() {
             props.lease = old.props.lease.clone();
         }
-        upsert_blob(conn, self.container_id, existing_id, true, props)
+        props.tag_count = tags.len() as u32;
+        let id = upsert_blob(conn, self.container_id, existing_id, true, props)?;
+        write_tags(conn, id, tags)?;
+        Ok(id)
     }
 }
 
@@ -435,6 +447,7 @@ impl Store {
             let row = load_committed_at(c, account, container, blob, snapshot.unwrap_or(""))?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
             check_blob(cond, &row.props, access)?;
+            check_tags(c, Some(row.id), cond)?;
             Ok(row.props)
         })
     }
@@ -472,6 +485,7 @@ impl Store {
             check_key(row.props.cpk_sha256.as_ref(), key)?;
             check_blob(cond, &row.props, Access::Read)?;
             check_online(&row.props)?;
+            check_tags(c, Some(row.id), cond)?;
             let (from, to) = resolve_range(row.props.size, range)?;
             if let Some(data) = read_inline(c, row.id, from, to, key)? {
                 if data.len() as u64 != to - from {
@@ -543,7 +557,7 @@ impl Store {
     }
 
     /// Read-modify-write of a committed blob's row with a new ETag and Last-Modified.
-    fn update_blob(
+    pub(crate) fn update_blob(
         &self,
         account: &str,
         container: &str,
@@ -564,6 +578,7 @@ impl Store {
                 .filter(|b| b.committed)
                 .ok_or(StoreError::BlobNotFound)?;
             check_blob(&cond, &row.props, Access::Write)?;
+            check_tags(c, Some(row.id), &cond)?;
             let mut props = row.props;
             change(&mut props)?;
             props.etag = clock.next();

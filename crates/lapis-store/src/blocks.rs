@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use time::OffsetDateTime;
 
-use crate::blobs::{find_blob, find_blob_at, upsert_blob, Replacing};
+use crate::blobs::{find_blob, find_blob_at, upsert_blob, BlobRow, Replacing};
 use crate::chunks::{cipher_from_columns, ensure_extent_row, insert_blob_chunks};
 use crate::codec::time_to_i64;
 use crate::conditions::{check_lease, LeaseHolder};
@@ -148,6 +148,14 @@ fn list_blocks(conn: &Connection, blob_id: i64, committed: bool) -> Result<Vec<B
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Blocks belong to block blobs: a page or append blob of the name refuses them.
+fn only_block_blob(row: &BlobRow) -> Result<&BlobRow> {
+    match row.props.blob_type {
+        BlobType::BlockBlob => Ok(row),
+        _ => Err(StoreError::Refused(Refusal::InvalidBlobType)),
+    }
+}
+
 /// The length of the id a client chose, before the base64 encoding it is sent and kept in
 /// (padded standard base64, as Put Block checks it).
 fn block_id_len(id: &str) -> usize {
@@ -190,10 +198,8 @@ impl Store {
             let cont = load_container(c, &account, &container)?;
             let now = OffsetDateTime::now_utc();
             let blob_id = match find_blob(c, cont.id, &blob)? {
-                Some(row) if row.committed && row.props.blob_type != BlobType::BlockBlob => {
-                    return Err(StoreError::Refused(Refusal::InvalidBlobType));
-                }
                 Some(row) => {
+                    only_block_blob(&row)?;
                     let lease = row.committed.then_some(&row.props.lease);
                     let lease = lease.cloned().unwrap_or_default();
                     check_lease(&lease, lease_id.as_deref(), Access::Write, LeaseHolder::Blob)?;
@@ -253,6 +259,36 @@ impl Store {
         cond: &Conditions,
         key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
+        self.put_block_list_tagged(
+            account,
+            container,
+            blob,
+            blocks,
+            http,
+            metadata,
+            tier,
+            cond,
+            key,
+            &[],
+        )
+    }
+
+    /// `put_block_list` with index `tags` (`x-ms-tags`), set in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_block_list_tagged(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        blocks: &[(BlockSource, String)],
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        tier: Option<AccessTier>,
+        cond: &Conditions,
+        key: Option<&CustomerKey>,
+        tags: &[(String, String)],
+    ) -> Result<BlobProps> {
+        let tags = tags.to_vec();
         if blocks.len() > MAX_COMMITTED_BLOCKS {
             return Err(StoreError::BlockCountExceeded);
         }
@@ -276,7 +312,7 @@ impl Store {
                 return Err(StoreError::Refused(Refusal::InvalidBlobType));
             }
             let (committed, uncommitted) = match &target.existing {
-                Some(row) => load_blocks(c, row.id)?,
+                Some(row) => load_blocks(c, only_block_blob(row)?.id)?,
                 None => Default::default(),
             };
             let mut resolved = Vec::with_capacity(blocks.len());
@@ -306,7 +342,7 @@ impl Store {
                 cpk_sha256: key.as_ref().map(CustomerKey::sha256),
                 ..BlobProps::new(String::new(), BlobType::BlockBlob, String::new(), now)
             };
-            let blob_id = target.write_row(c, &mut props)?;
+            let blob_id = target.write_row(c, &mut props, &tags)?;
             let created = time_to_i64(now);
             let mut content: Vec<Chunk> = Vec::new();
             for (seq, (id, block)) in resolved.iter().enumerate() {
@@ -346,6 +382,7 @@ impl Store {
             let cont = load_container(c, account, container)?;
             let row = find_blob_at(c, cont.id, blob, snapshot.unwrap_or(""))?
                 .ok_or(StoreError::BlobNotFound)?;
+            only_block_blob(&row)?;
             let committed = match filter {
                 BlockListFilter::Committed | BlockListFilter::All => list_blocks(c, row.id, true)?,
                 BlockListFilter::Uncommitted => Vec::new(),

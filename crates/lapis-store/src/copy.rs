@@ -9,6 +9,7 @@ use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::find_container;
 use crate::cpk::check_key;
 use crate::snapshots::share_content;
+use crate::tags::{check_tags, write_tags};
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobType, Conditions, CopyProps, Metadata, Refusal, Result,
     Store, StoreError,
@@ -39,8 +40,10 @@ pub struct CopyInto {
     pub as_block_blob: bool,
     /// The largest source the operation takes (Copy Blob From URL: 256 MiB).
     pub max_size: Option<u64>,
-    /// `x-ms-seal-blob`: the copy of an append blob is sealed.
-    pub seal: bool,
+    /// `x-ms-seal-blob`: whether the copy of an append blob is sealed (`None`: as its source).
+    pub seal: Option<bool>,
+    /// `x-ms-tags`: the copy's index tags (a source's tags are not copied).
+    pub tags: Vec<(String, String)>,
 }
 
 /// What a copy answers.
@@ -143,6 +146,8 @@ impl Store {
                 }
             }
 
+            check_tags(c, committed.map(|d| d.id), &cond)
+                .map_err(|e| recast(e, Refusal::TargetConditionNotMet))?;
             let now = OffsetDateTime::now_utc();
             let mut props = src.props.clone();
             props.name = blob.clone();
@@ -154,15 +159,15 @@ impl Store {
             props.access_tier = into.tier.map(|t| (t, now));
             props.archive_status = None;
             props.rehydrate_priority = None;
-            props.tag_count = 0;
+            props.tag_count = into.tags.len() as u32;
             if let Some(m) = into.metadata {
                 props.metadata = m;
             }
             if let Some(http) = into.http {
                 props.http = http;
             }
-            if into.seal && props.blob_type == BlobType::AppendBlob {
-                props.sealed = true;
+            if let (Some(seal), BlobType::AppendBlob) = (into.seal, props.blob_type) {
+                props.sealed = seal;
             }
             if into.as_block_blob {
                 props.blob_type = BlobType::BlockBlob;
@@ -191,6 +196,7 @@ impl Store {
             if !same_row {
                 share_content(c, src.id, id, false)?;
             }
+            write_tags(c, id, &into.tags)?;
             Ok(CopyDone {
                 copy_id,
                 etag: props.etag,

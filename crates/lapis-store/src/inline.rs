@@ -59,6 +59,35 @@ impl Store {
         cond: &Conditions,
         key: Option<&CustomerKey>,
     ) -> Result<BlobProps> {
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
+        self.put_inline_into(target, bytes, key)
+    }
+
+    /// `put_blob_inline` with index `tags` (`x-ms-tags`), set in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_blob_inline_tagged(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        bytes: bytes::Bytes,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        tier: Option<AccessTier>,
+        cond: &Conditions,
+        key: Option<&CustomerKey>,
+        tags: &[(String, String)],
+    ) -> Result<BlobProps> {
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
+        self.put_inline_into(target.tagged(tags), bytes, key)
+    }
+
+    fn put_inline_into(
+        &self,
+        target: PutTarget,
+        bytes: bytes::Bytes,
+        key: Option<&CustomerKey>,
+    ) -> Result<BlobProps> {
         if bytes.len() > INLINE_BLOB_MAX {
             let mut writer = self.blob_writer()?;
             if let Some(key) = key {
@@ -66,13 +95,10 @@ impl Store {
             }
             writer.write(&bytes)?;
             let data = writer.finish()?;
-            return self.put_blob(account, container, blob, data, http, metadata, tier, cond);
+            return self.put_blob_into(target, data);
         }
         let digest = BodyDigest::of(&bytes);
-        self.queue_put_blob_inline(
-            account, container, blob, bytes, digest, http, metadata, tier, cond, key,
-        )?
-        .wait()
+        self.queue_inline_into(target, bytes, digest, key)?.wait()
     }
 
     /// Put Blob of at most `INLINE_BLOB_MAX` bytes, answered through a `Pending`: nothing here
@@ -91,6 +117,37 @@ impl Store {
         metadata: &Metadata,
         tier: Option<AccessTier>,
         cond: &Conditions,
+        key: Option<&CustomerKey>,
+    ) -> Result<Pending<BlobProps>> {
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
+        self.queue_inline_into(target, bytes, digest, key)
+    }
+
+    /// `queue_put_blob_inline` with index `tags` (`x-ms-tags`), set in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue_put_blob_inline_tagged(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        bytes: bytes::Bytes,
+        digest: BodyDigest,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        tier: Option<AccessTier>,
+        cond: &Conditions,
+        key: Option<&CustomerKey>,
+        tags: &[(String, String)],
+    ) -> Result<Pending<BlobProps>> {
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
+        self.queue_inline_into(target.tagged(tags), bytes, digest, key)
+    }
+
+    fn queue_inline_into(
+        &self,
+        target: PutTarget,
+        bytes: bytes::Bytes,
+        digest: BodyDigest,
         key: Option<&CustomerKey>,
     ) -> Result<Pending<BlobProps>> {
         if bytes.len() > INLINE_BLOB_MAX {
@@ -115,7 +172,6 @@ impl Store {
             }
             None => (bytes, None),
         };
-        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
         self.queue_replace_blob(Vec::new(), target, summary, move |c, id| {
             // An empty blob has no content to store, inline or in extents.
             if !stored.is_empty() {

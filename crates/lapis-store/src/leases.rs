@@ -10,6 +10,7 @@ use crate::blobs::{find_blob, lease_state_to_i64, upsert_blob};
 use crate::codec::time_to_i64;
 use crate::conditions::check;
 use crate::containers::load_container;
+use crate::tags::check_tags;
 use crate::{
     Access, Conditions, Lease, LeaseAction, LeaseOutcome, LeaseState, Refusal, Result, Store,
     StoreError, StoredLeaseState,
@@ -163,6 +164,7 @@ impl Store {
                 Some((&row.props.etag, row.props.last_modified)),
                 Access::Write,
             )?;
+            check_tags(c, Some(row.id), &cond)?;
             let now = OffsetDateTime::now_utc();
             let (lease, break_seconds) = transition(&row.props.lease, action, now)?;
             let mut props = row.props;

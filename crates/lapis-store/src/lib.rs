@@ -16,6 +16,7 @@ pub use types::*;
 mod types_table;
 pub use types_table::*;
 
+mod append;
 mod blobs;
 mod blocks;
 mod chunks;
@@ -42,9 +43,11 @@ mod schema;
 mod snapshots;
 mod stream;
 mod tables;
+mod tags;
 mod tiers;
 mod writer;
 
+pub use append::{AppendConditions, Appended, MAX_APPEND_BLOCKS};
 pub use copy::{CopyDone, CopyInto, CopySource};
 pub use cpk::CustomerKey;
 pub use inline::INLINE_BLOB_MAX;
@@ -53,6 +56,9 @@ pub use put::BodyDigest;
 pub use refusal::Refusal;
 pub use snapshots::{SnapshotTaken, SnapshotsOnDelete};
 pub use stream::{BlobReader, BlobWriter};
+pub use tags::{
+    is_tag_marker, BlobTags, TagCondition, TagOp, TagQuery, TagTerm, TaggedBlob, TaggedBlobsPage,
+};
 pub use tiers::TierChange;
 pub use writer::Pending;
 

@@ -6,6 +6,7 @@ use rusqlite::{params, Connection};
 use crate::blobs::{blob_from_row, BLOB_COLS};
 use crate::containers::load_container;
 use crate::snapshots::list_snapshots;
+use crate::tags::load_tags;
 use crate::{ListBlobsItem, ListBlobsPage, ListBlobsQuery, Result, Store};
 
 /// Rows fetched per range query.
@@ -88,7 +89,11 @@ pub(crate) fn list(
             page.items
                 .extend(snapshots.into_iter().map(ListBlobsItem::Blob));
             page.items.push(if row.committed {
-                ListBlobsItem::Blob(row.props)
+                let mut props = row.props;
+                if q.include_tags && props.tag_count > 0 {
+                    props.tags = Some(load_tags(conn, row.id)?);
+                }
+                ListBlobsItem::Blob(props)
             } else {
                 ListBlobsItem::UncommittedBlob { name }
             });

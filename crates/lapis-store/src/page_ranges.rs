@@ -15,6 +15,7 @@ use crate::engine::Core;
 use crate::pages::PAGE_SIZE;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
+use crate::tags::check_tags;
 use crate::{
     Access, BlobProps, BlobType, ByteRange, Chunk, Conditions, CustomerKey, Refusal, Result, Store,
     StoreError,
@@ -223,6 +224,7 @@ impl Store {
                 return Err(StoreError::Refused(Refusal::InvalidBlobType));
             }
             check_blob(cond, &row.props, Access::Read)?;
+            check_tags(c, Some(row.id), cond)?;
             let (from, to) = window(row.props.size, query.range)?;
             let from = from.max(query.marker.unwrap_or(0));
             let max = query.max_results.unwrap_or(usize::MAX).max(1);

@@ -111,6 +111,7 @@ fn ranges_of_a_snapshot_and_the_diff_since_one() {
             &Vec::new(),
             &cond,
             None,
+            &[],
         )
         .unwrap();
     put(&store, 0, &[1; 2048]);

@@ -11,6 +11,7 @@ use crate::chunks::{cipher_from_columns, insert_chunks_at};
 use crate::conditions::check_blob;
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::tags::check_tags;
 use crate::{
     Access, BlobHttpProps, BlobProps, BlobType, Chunk, Conditions, CustomerKey, Metadata, Refusal,
     Result, Store, StoreError, WrittenData,
@@ -140,9 +141,11 @@ impl Store {
         metadata: &Metadata,
         cond: &Conditions,
         key: Option<&CustomerKey>,
+        tags: &[(String, String)],
     ) -> Result<BlobProps> {
         let (account, container, blob) =
             (account.to_owned(), container.to_owned(), blob.to_owned());
+        let tags = tags.to_vec();
         let (http, metadata, cond) = (http.clone(), metadata.clone(), cond.clone());
         let key_sha256 = key.map(CustomerKey::sha256);
         let clock = self.core().clock.clone();
@@ -158,7 +161,7 @@ impl Store {
                 cpk_sha256: key_sha256,
                 ..BlobProps::new(blob, BlobType::PageBlob, clock.next(), now)
             };
-            target.write_row(c, &mut props)?;
+            target.write_row(c, &mut props, &tags)?;
             Ok(props)
         })
     }
@@ -246,6 +249,7 @@ impl Store {
                 check_key(row.props.cpk_sha256.as_ref(), key.as_ref())?;
             }
             check_blob(&cond, &row.props, Access::Write)?;
+            check_tags(c, Some(row.id), &cond)?;
             sequence.check(row.props.sequence_number)?;
             if to > row.props.size {
                 return Err(StoreError::Refused(Refusal::InvalidPageRange));
@@ -283,6 +287,7 @@ impl Store {
                 check_key(row.props.cpk_sha256.as_ref(), key.as_ref())?;
             }
             check_blob(&cond, &row.props, Access::Write)?;
+            check_tags(c, Some(row.id), &cond)?;
             let mut props = row.props;
             if let Some(size) = change.size {
                 if size < props.size {

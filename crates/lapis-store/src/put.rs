@@ -11,8 +11,8 @@ use crate::blobs::Replacing;
 use crate::chunks::insert_blob_chunks;
 use crate::pool::Extent;
 use crate::{
-    AccessTier, BlobHttpProps, BlobProps, BlobType, Conditions, Metadata, Pending, Result, Store,
-    WrittenData,
+    AccessTier, BlobHttpProps, BlobProps, BlobTags, BlobType, Conditions, Metadata, Pending,
+    Result, Store, WrittenData,
 };
 
 /// The MD5 and CRC64 of a body held in memory: computed once by whoever reads the body (the
@@ -52,6 +52,7 @@ pub(crate) struct PutTarget {
     metadata: Metadata,
     tier: Option<AccessTier>,
     cond: Conditions,
+    tags: BlobTags,
 }
 
 impl PutTarget {
@@ -73,7 +74,14 @@ impl PutTarget {
             metadata: metadata.clone(),
             tier,
             cond: cond.clone(),
+            tags: Vec::new(),
         }
+    }
+
+    /// The index tags the blob is put with (`x-ms-tags`).
+    pub(crate) fn tagged(mut self, tags: &[(String, String)]) -> PutTarget {
+        self.tags = tags.to_vec();
+        self
     }
 }
 
@@ -92,6 +100,29 @@ impl Store {
         tier: Option<AccessTier>,
         cond: &Conditions,
     ) -> Result<BlobProps> {
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
+        self.put_blob_into(target, data)
+    }
+
+    /// `put_blob` with index `tags` (`x-ms-tags`), set in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_blob_tagged(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        data: WrittenData,
+        http: &BlobHttpProps,
+        metadata: &Metadata,
+        tier: Option<AccessTier>,
+        cond: &Conditions,
+        tags: &[(String, String)],
+    ) -> Result<BlobProps> {
+        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
+        self.put_blob_into(target.tagged(tags), data)
+    }
+
+    pub(crate) fn put_blob_into(&self, target: PutTarget, data: WrittenData) -> Result<BlobProps> {
         let sync = data.sync_list();
         let summary = ContentSummary {
             len: data.len,
@@ -99,7 +130,6 @@ impl Store {
             crc64: data.crc64,
             key_sha256: data.key_sha256,
         };
-        let target = PutTarget::new(account, container, blob, http, metadata, tier, cond);
         // `data` moves into the job so its extent pins last until the commit.
         self.replace_blob(sync, target, summary, move |c, id| {
             insert_blob_chunks(c, id, &data.chunks)
@@ -137,6 +167,7 @@ impl Store {
                 metadata,
                 tier,
                 cond,
+                tags,
             } = target;
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
             let now = OffsetDateTime::now_utc();
@@ -158,7 +189,7 @@ impl Store {
                 cpk_sha256: summary.key_sha256,
                 ..BlobProps::new(String::new(), BlobType::BlockBlob, String::new(), now)
             };
-            let id = target.write_row(c, &mut props)?;
+            let id = target.write_row(c, &mut props, &tags)?;
             store_content(c, id)?;
             Ok(props)
         })

@@ -13,6 +13,7 @@ use crate::blobs::{find_blob, find_blob_at, upsert_blob, BLOB_COLS};
 use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::tags::check_tags;
 use crate::tiers::check_online;
 use crate::{
     Access, BlobProps, Conditions, CustomerKey, Lease, Metadata, Result, Store, StoreError,
@@ -164,6 +165,7 @@ impl Store {
                 Access::Read,
                 LeaseHolder::Blob,
             )?;
+            check_tags(c, Some(row.id), &cond)?;
             // Two snapshots of one blob in the same 100 ns get distinct times.
             let mut at = OffsetDateTime::now_utc();
             let mut name = snapshot_name(at);
@@ -217,6 +219,7 @@ impl Store {
                         Some((&row.props.etag, row.props.last_modified)),
                         Access::Write,
                     )?;
+                    check_tags(c, Some(row.id), &cond)?;
                     c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
                         .execute([row.id])?;
                     return Ok(());
@@ -225,6 +228,7 @@ impl Store {
                     .filter(|b| b.committed)
                     .ok_or(StoreError::BlobNotFound)?;
                 check_blob(&cond, &row.props, Access::Write)?;
+                check_tags(c, Some(row.id), &cond)?;
                 let drop_snapshots = || -> Result<()> {
                     c.prepare_cached(
                         "DELETE FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != ''",

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::blobs::{find_blob_at, upsert_blob};
 use crate::conditions::{check, check_lease, LeaseHolder};
 use crate::containers::load_container;
+use crate::tags::check_tags;
 use crate::{
     Access, AccessTier, BlobProps, BlobType, Conditions, Refusal, Result, Store, StoreError,
 };
@@ -63,6 +64,7 @@ impl Store {
                 Access::Write,
                 LeaseHolder::Blob,
             )?;
+            check_tags(c, Some(row.id), &cond)?;
             if row.props.blob_type != BlobType::BlockBlob {
                 return Err(StoreError::Refused(Refusal::InvalidBlobType));
             }

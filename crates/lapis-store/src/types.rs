@@ -93,6 +93,8 @@ pub struct BlobProps {
     pub archive_status: Option<String>,
     pub rehydrate_priority: Option<String>,
     pub tag_count: u32,
+    /// The blob's index tags, read only where asked for (List Blobs with include=tags).
+    pub tags: Option<crate::BlobTags>,
 }
 
 impl BlobProps {
@@ -120,6 +122,7 @@ impl BlobProps {
             archive_status: None,
             rehydrate_priority: None,
             tag_count: 0,
+            tags: None,
         }
     }
 }
@@ -288,6 +291,8 @@ pub struct Conditions {
     pub if_unmodified_since: Option<OffsetDateTime>,
     /// `x-ms-lease-id`: the lease the caller holds on the resource, checked with the others.
     pub lease_id: Option<String>,
+    /// `x-ms-if-tags`: a condition on the blob's index tags.
+    pub if_tags: Option<crate::TagCondition>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -406,6 +411,8 @@ pub struct ListBlobsQuery {
     pub include_uncommitted: bool,
     /// List each blob's snapshots, oldest first, before the blob.
     pub include_snapshots: bool,
+    /// Read each blob's index tags (`BlobProps::tags`).
+    pub include_tags: bool,
 }
 
 // Boxing the blob would change the public contract; listing pages are short-lived.

@@ -22,6 +22,7 @@ fn create(store: &Store, blob: &str, size: u64) -> BlobProps {
             &Vec::new(),
             &no_cond(),
             None,
+            &[],
         )
         .unwrap()
 }
@@ -413,6 +414,7 @@ fn pages_under_a_customer_key_are_read_with_it() {
             &Vec::new(),
             &no_cond(),
             Some(&key),
+            &[],
         )
         .unwrap();
         let data = pattern(2048, 10);

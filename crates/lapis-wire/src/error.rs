@@ -147,6 +147,11 @@ error_codes! {
     InvalidSourceBlobType => (409, "The copy source blob type is invalid for this operation."),
     InvalidSourceBlobUrl => (409, "The source URL for incremental copy request must be valid Azure Storage blob URL."),
     InvalidVersionForPageBlobOperation => (400, "All operations on page blobs require at least version 2009-09-19."),
+    // Blob index tags (not in the spec's enum; the service's own).
+    InvalidTag => (400, "The tags specified are invalid. It contains characters that are not permitted."),
+    TagsTooLarge => (400, "The tags specified exceed the maximum permissible limit."),
+    EmptyTagName => (400, "The name of one of the tag key-value pairs is empty."),
+    DuplicateTagNames => (400, "The tags specified contain duplicate names."),
     LeaseAlreadyBroken => (409, "The lease has already been broken and cannot be broken again."),
     LeaseAlreadyPresent => (409, "There is already a lease present."),
     LeaseIdMismatchWithBlobOperation => (412, "The lease ID specified did not match the lease ID for the blob."),

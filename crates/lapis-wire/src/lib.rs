@@ -8,6 +8,7 @@ pub mod error;
 pub mod headers;
 pub mod names;
 pub mod percent;
+pub mod tags;
 pub mod time_format;
 pub mod xml;
 

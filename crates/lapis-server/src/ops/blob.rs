@@ -91,6 +91,11 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
     let reply = reply
         .fixed("x-ms-server-encrypted", "true")
         .fixed("accept-ranges", "bytes");
+    let reply = append_blob_headers(reply, b);
+    let reply = match b.tag_count {
+        0 => reply,
+        n => reply.header("x-ms-tag-count", n.to_string()),
+    };
     with_key_hash(reply, b.cpk_sha256.as_ref())
 }
 
@@ -125,6 +130,21 @@ pub fn lease_entry(lease: &Lease) -> lapis_wire::xml::LeaseEntry {
         locked: state.locked(),
         state: state.name(),
         duration: lease.duration_name(now),
+    }
+}
+
+/// What only an append blob says of itself: its block count, and whether it is sealed.
+fn append_blob_headers(reply: Reply, b: &BlobProps) -> Reply {
+    if b.blob_type != BlobType::AppendBlob {
+        return reply;
+    }
+    let reply = reply.header(
+        "x-ms-blob-committed-block-count",
+        b.committed_block_count.to_string(),
+    );
+    match b.sealed {
+        true => reply.fixed("x-ms-blob-sealed", "true"),
+        false => reply,
     }
 }
 
@@ -312,7 +332,7 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     )
     .content_length(p.size);
     // A tier given on upload is reported with the time it was set; otherwise the account's
-    // default, inferred.
+    // default, inferred. Only block blobs have one (on a standard account).
     reply = match p.access_tier {
         // Page and append blobs on a standard account have no tier.
         _ if p.blob_type != BlobType::BlockBlob => reply,

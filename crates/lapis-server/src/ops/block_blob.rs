@@ -18,6 +18,7 @@ use super::body::{
     Expected, Md5Use, INLINE_WRITE,
 };
 use super::cpk::{customer_key, with_key_hash, KeyUse};
+use super::tags::{if_tags, upload_tags};
 use super::{blocking, conditions, queued, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
@@ -107,6 +108,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     let http = put_blob_http_props(&headers)?;
     let tier = access_tier(&headers)?;
     let key = customer_key(&headers, KeyUse::Write)?;
+    let tags = upload_tags(&headers)?;
     let expected = Expected::for_put_blob(&headers)?;
     check_declared_length(&headers, MAX_PUT_BLOB_BYTES)?;
     let (account, container, c2, k2) = (ctx.account(), ctx.container(), cond.clone(), key.clone());
@@ -118,7 +120,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             let (md5, crc64) = (Some(digest.md5), digest.crc64);
             let props = if bytes.len() <= INLINE_BLOB_MAX {
                 queued(&ctx.state.store, |s| {
-                    s.queue_put_blob_inline(
+                    s.queue_put_blob_inline_tagged(
                         &account,
                         &container,
                         &blob,
@@ -129,12 +131,13 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
                         tier,
                         &c2,
                         k2.as_ref(),
+                        &tags,
                     )
                 })
                 .await
             } else {
                 blocking(&ctx, move |s| {
-                    s.put_blob_inline(
+                    s.put_blob_inline_tagged(
                         &account,
                         &container,
                         &blob,
@@ -144,6 +147,7 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
                         tier,
                         &c2,
                         k2.as_ref(),
+                        &tags,
                     )
                 })
                 .await
@@ -162,8 +166,8 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             .await?;
             let (md5, crc64) = (data.md5, data.crc64);
             blocking(&ctx, move |s| {
-                s.put_blob(
-                    &account, &container, &blob, data, &http, &metadata, tier, &c2,
+                s.put_blob_tagged(
+                    &account, &container, &blob, data, &http, &metadata, tier, &c2, &tags,
                 )
             })
             .await
@@ -251,6 +255,7 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     }
     let tier = access_tier(&headers)?;
     let key = customer_key(&headers, KeyUse::Write)?;
+    let tags = upload_tags(&headers)?;
     let expected = Expected::from_headers(&headers)?;
     let body = read_small_body(req, 16 * 1024 * 1024).await?;
     checked_digest(&body, &expected)?;
@@ -271,7 +276,7 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
         .collect();
     let (account, container, c2, k2) = (ctx.account(), ctx.container(), cond.clone(), key.clone());
     let result = blocking(&ctx, move |s| {
-        s.put_block_list(
+        s.put_block_list_tagged(
             &account,
             &container,
             &blob,
@@ -281,6 +286,7 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
             tier,
             &c2,
             k2.as_ref(),
+            &tags,
         )
     })
     .await;
@@ -291,7 +297,19 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     Ok(encrypted(reply, key.as_ref()).finish())
 }
 
-pub async fn get_block_list(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+pub async fn get_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    // `x-ms-if-tags` is checked against the committed blob's tags before the list is read.
+    if let Some(if_tags) = if_tags(&Headers::of(&req))? {
+        let cond = Conditions {
+            if_tags: Some(if_tags),
+            ..Default::default()
+        };
+        let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+        blocking(&ctx, move |s| {
+            s.get_blob_tags(&account, &container, &blob, None, &cond)
+        })
+        .await?;
+    }
     let filter = match ctx
         .query
         .get("blocklisttype")

@@ -22,7 +22,7 @@ fn etags(value: &str) -> Vec<String> {
 }
 
 /// A list is matched if any of its ETags is: one `*` among them matches every version.
-fn etag_condition(value: &str) -> EtagCondition {
+pub(super) fn etag_condition(value: &str) -> EtagCondition {
     let tags = etags(value);
     if tags.iter().any(|t| t == "*") {
         EtagCondition::Any
@@ -43,6 +43,7 @@ fn parse_all(headers: &Headers) -> ApiResult<Conditions> {
         if_modified_since: headers.http_date("if-modified-since")?,
         if_unmodified_since: headers.http_date("if-unmodified-since")?,
         lease_id: headers.owned("x-ms-lease-id"),
+        if_tags: super::tags::if_tags(headers)?,
     })
 }
 

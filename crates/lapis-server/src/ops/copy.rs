@@ -76,9 +76,13 @@ pub async fn copy_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
         source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
         metadata: metadata(&headers)?,
         tier: tier(&headers)?,
-        seal: headers
-            .get("x-ms-seal-blob")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        seal: match headers.get("x-ms-seal-blob") {
+            None => None,
+            Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
+            Some(v) => return Err(Headers::invalid("x-ms-seal-blob", v).into()),
+        },
+        tags: super::tags::upload_tags(&headers)?,
         ..Default::default()
     };
     let done = copy(&ctx, &headers, SourceAuth::SameAccountKey, into).await?;
@@ -94,6 +98,7 @@ pub async fn copy_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<B
         metadata: metadata(&headers)?,
         tier: tier(&headers)?,
         max_size: Some(MAX_SYNC_COPY),
+        tags: super::tags::upload_tags(&headers)?,
         ..Default::default()
     };
     check_source_md5(&ctx, &headers).await?;
@@ -167,7 +172,8 @@ pub async fn put_blob_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Respon
         tier: tier(&headers)?,
         as_block_blob: true,
         max_size: Some(MAX_SYNC_COPY),
-        seal: false,
+        seal: None,
+        tags: super::tags::upload_tags(&headers)?,
     };
     check_source_md5(&ctx, &headers).await?;
     let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into).await?;

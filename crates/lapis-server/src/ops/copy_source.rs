@@ -62,6 +62,8 @@ fn source_conditions(headers: &Headers) -> ApiResult<Conditions> {
         if_modified_since: headers.http_date("x-ms-source-if-modified-since")?,
         if_unmodified_since: headers.http_date("x-ms-source-if-unmodified-since")?,
         lease_id: headers.owned("x-ms-source-lease-id"),
+        // `x-ms-source-if-tags` is refused before this (ops/refused.rs).
+        if_tags: None,
     })
 }
 

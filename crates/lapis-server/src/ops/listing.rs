@@ -11,7 +11,7 @@ use super::{blocking, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 
-/// What List Blobs may `include`. Snapshots, versions, soft-deleted blobs, copies, tags and
+/// What List Blobs may `include`. Snapshots, versions, soft-deleted blobs, copies and
 /// immutability policies do not exist in Lapis yet, so asking for them lists nothing more.
 const BLOB_INCLUDES: &[&str] = &[
     "metadata",
@@ -51,6 +51,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
         include_metadata: has("metadata"),
         include_uncommitted: has("uncommittedblobs"),
         include_snapshots: has("snapshots"),
+        include_tags: has("tags"),
     };
     let (account, container, q) = (ctx.account(), ctx.container(), query.clone());
     let page = blocking(&ctx, move |s| s.list_blobs(&account, &container, &q)).await?;
@@ -89,9 +90,9 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                     status_description: c.status_description.as_deref(),
                 }),
                 incremental_copy: b.incremental_copy,
-                sealed: (b.blob_type == BlobType::AppendBlob).then_some(b.sealed),
+                sealed: b.sealed,
                 tag_count: b.tag_count,
-                tags: None,
+                tags: b.tags.as_deref(),
                 archive_status: b.archive_status.as_deref(),
                 rehydrate_priority: b.rehydrate_priority.as_deref(),
             }),
@@ -117,7 +118,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 sequence_number: None,
                 copy: None,
                 incremental_copy: false,
-                sealed: None,
+                sealed: false,
                 tag_count: 0,
                 tags: None,
                 archive_status: None,

@@ -1,6 +1,7 @@
 //! Blob service operations, one file per family, dispatched by one `match`.
 
 pub mod acl;
+mod append_blob;
 mod batch;
 mod batch_wire;
 mod blob;
@@ -18,6 +19,8 @@ mod refused;
 mod reply;
 mod service;
 mod snapshot;
+mod tag_filter;
+mod tags;
 mod tier;
 mod versions;
 
@@ -65,6 +68,8 @@ fn check(ctx: &Ctx, req: &Request<Body>) -> ApiResult<()> {
             | Op::SetBlobMetadata
             | Op::CreatePageBlob
             | Op::PutPage
+            | Op::CreateAppendBlob
+            | Op::AppendBlock
     );
     if writes_content && ctx.granted.encryption_scope.is_some() {
         return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
@@ -112,6 +117,12 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::PutPage => page_blob::put_page(ctx, req).await,
         Op::GetPageRanges => page_blob::get_page_ranges(ctx, req).await,
         Op::SetPageBlobProperties => page_blob::set_properties(ctx, req).await,
+        Op::CreateAppendBlob => append_blob::create(ctx, req).await,
+        Op::AppendBlock => append_blob::append_block(ctx, req).await,
+        Op::SealBlob => append_blob::seal(ctx, req).await,
+        Op::GetBlobTags => tags::get_blob_tags(ctx, req).await,
+        Op::SetBlobTags => tags::set_blob_tags(ctx, req).await,
+        Op::FindBlobsByTags => tags::find_blobs_by_tags(ctx).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

@@ -132,6 +132,7 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         return Err(AzureError::new(ErrorCode::BlobAccessTierNotSupportedForAccountType).into());
     }
     let metadata = headers.metadata()?;
+    let tags = super::tags::upload_tags(&headers)?;
     let mut http = put_blob_http_props(&headers)?;
     http.content_md5 = headers.md5("x-ms-blob-content-md5")?;
     let key = customer_key(&headers, KeyUse::Write)?;
@@ -147,6 +148,7 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
             &metadata,
             &c2,
             k2.as_ref(),
+            &tags,
         )
     })
     .await;

@@ -22,7 +22,6 @@ fn no_scope() -> AzureError {
 /// what the operation does.
 fn header_refusal(name: &str, value: &str) -> Option<AzureError> {
     Some(match name {
-        "x-ms-if-tags" | "x-ms-tags" => not_implemented("blob index tags"),
         "x-ms-encryption-scope" | "x-ms-default-encryption-scope" => no_scope(),
         // Without a scope nothing can override one; only its default, false, holds.
         "x-ms-deny-encryption-scope-override" if !value.eq_ignore_ascii_case("false") => no_scope(),
@@ -86,7 +85,7 @@ mod tests {
             Some(ErrorCode::EncryptionScopeNotAvailable)
         );
         assert_eq!(code("x-ms-deny-encryption-scope-override", "false"), None);
-        assert_eq!(code("x-ms-tags", "a=b"), Some(ErrorCode::NotImplemented));
+        assert_eq!(code("x-ms-tags", "a=b"), None);
         assert_eq!(code("x-ms-meta-a", "b"), None);
         assert_eq!(
             query_refusal("deletetype").map(|e| e.code),

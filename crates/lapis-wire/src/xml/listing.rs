@@ -90,8 +90,8 @@ pub struct BlobEntry<'a> {
     /// `Some` when `include=copy` was asked for and the blob was made by a copy.
     pub copy: Option<CopyEntry<'a>>,
     pub incremental_copy: bool,
-    /// An append blob's seal (`Some` for append blobs only).
-    pub sealed: Option<bool>,
+    /// A sealed append blob (`<Sealed>true</Sealed>`; nothing for any other blob).
+    pub sealed: bool,
     pub tag_count: u32,
     /// `Some` when `include=tags` was asked for.
     pub tags: Option<&'a [(String, String)]>,
@@ -328,8 +328,8 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     if let Some(a) = b.archive_status {
         push_element(out, "ArchiveStatus", a);
     }
-    if let Some(sealed) = b.sealed {
-        push_element(out, "Sealed", bool_str(sealed));
+    if b.sealed {
+        out.push_str("<Sealed>true</Sealed>");
     }
     out.push_str("</Properties>");
     match (b.customer_key_sha256, b.metadata) {
@@ -337,14 +337,7 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
         _ => push_metadata(out, b.metadata),
     }
     if let Some(tags) = b.tags {
-        out.push_str("<Tags><TagSet>");
-        for (k, v) in tags {
-            out.push_str("<Tag>");
-            push_element(out, "Key", k);
-            push_element(out, "Value", v);
-            out.push_str("</Tag>");
-        }
-        out.push_str("</TagSet></Tags>");
+        out.push_str(&super::tags::tag_set(tags));
     }
     out.push_str("<OrMetadata />");
     out.push_str("</Blob>");

@@ -118,7 +118,7 @@ fn blob<'a>(
         sequence_number: None,
         copy: None,
         incremental_copy: false,
-        sealed: None,
+        sealed: false,
         tag_count: 0,
         tags: None,
         archive_status: None,
@@ -200,6 +200,47 @@ fn list_blobs_prefixes_parameters_and_other_types() {
 <Blob><Name>dir/x&lt;y</Name><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:13 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:13 GMT</Last-Modified><Etag>0x2</Etag><Content-Length>15</Content-Length><Content-Type>text/plain</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5 /><Cache-Control>no-cache</Cache-Control><Content-Disposition /><BlobType>AppendBlob</BlobType><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob>\
 </Blobs><NextMarker>nm</NextMarker></EnumerationResults>";
     assert_eq!(got, want);
+}
+
+#[test]
+fn a_sealed_append_blob_says_so_after_its_encryption() {
+    let mut sealed = blob("s", "0x4", None);
+    sealed.blob_type = "AppendBlob";
+    sealed.content_md5 = None;
+    sealed.sealed = true;
+    let got = render_list_blobs(
+        "http://h/",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Blob(sealed)],
+        None,
+    );
+    let want = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://h/\" ContainerName=\"c\"><Blobs>\
+<Blob><Name>s</Name><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:13 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:13 GMT</Last-Modified><Etag>0x4</Etag><Content-Length>15</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5 /><Cache-Control /><Content-Disposition /><BlobType>AppendBlob</BlobType><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted><Sealed>true</Sealed></Properties><OrMetadata /></Blob>\
+</Blobs><NextMarker /></EnumerationResults>";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn tags_are_counted_in_the_properties_and_listed_after_the_metadata() {
+    let tags = vec![("k".to_string(), "v".to_string())];
+    let mut tagged = blob("t", "0x5", None);
+    tagged.tag_count = 1;
+    tagged.tags = Some(&tags);
+    let got = render_list_blobs(
+        "http://h/",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Blob(tagged)],
+        None,
+    );
+    assert!(got.contains("<ServerEncrypted>true</ServerEncrypted><TagCount>1</TagCount></Properties><Tags><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tags><OrMetadata />"), "{got}");
 }
 
 #[test]

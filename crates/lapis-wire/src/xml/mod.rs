@@ -10,6 +10,7 @@ mod listing;
 mod page_list;
 mod service_properties;
 mod signed_identifiers;
+mod tags;
 mod tree;
 
 pub use block_list::{parse_block_list, render_block_list, BlockListKind};
@@ -23,6 +24,7 @@ pub use service_properties::{Logging, Metrics, RetentionPolicy, ServicePropertie
 pub use signed_identifiers::{
     parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml,
 };
+pub use tags::{parse_tags, render_tagged_blobs, render_tags, TaggedBlobEntry};
 
 /// The declaration every Azure XML response body starts with.
 pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
