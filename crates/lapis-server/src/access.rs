@@ -68,7 +68,8 @@ pub struct Granted {
     /// private blobs.
     pub account_key: bool,
     /// A Blob Batch's SAS, which its sub-requests without credentials of their own inherit.
-    pub batch_sas: Option<SasGrant>,
+    /// Boxed: a SAS grant is some 400 bytes, and `Granted` travels in every request's context.
+    pub batch_sas: Option<Box<SasGrant>>,
 }
 
 /// Authenticates the request and checks the operation against what its credentials grant.
@@ -150,7 +151,7 @@ pub async fn check(
                 blob: target.blob.as_deref(),
             };
             let access = grant.authorize(operation, &target)?;
-            let batch_sas = (op == Op::SubmitBatch).then(|| grant.clone());
+            let batch_sas = (op == Op::SubmitBatch).then(|| Box::new(grant.clone()));
             Ok(Granted {
                 access,
                 response_headers: grant.response_headers,

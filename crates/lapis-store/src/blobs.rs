@@ -156,6 +156,10 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
 /// The lease stored in the four columns from `first` (state, id, duration, until), as blobs
 /// and containers both keep it.
 pub(crate) fn lease_from_columns(r: &Row<'_>, first: usize) -> rusqlite::Result<Lease> {
+    // Most resources were never leased: one column says so.
+    if r.get::<_, i64>(first)? == 0 {
+        return Ok(Lease::default());
+    }
     Ok(Lease {
         state: match r.get::<_, i64>(first)? {
             1 => StoredLeaseState::Leased,
@@ -274,7 +278,11 @@ impl Replacing {
         }
         props.tag_count = tags.len() as u32;
         let id = upsert_blob(conn, self.container_id, existing_id, true, props)?;
-        write_tags(conn, id, tags)?;
+        // Most uploads have no tags and replace none: no statement for them.
+        let had_tags = self.committed().is_some_and(|b| b.props.tag_count > 0);
+        if had_tags || !tags.is_empty() {
+            write_tags(conn, id, tags)?;
+        }
         Ok(id)
     }
 }

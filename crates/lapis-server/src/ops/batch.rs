@@ -64,7 +64,7 @@ pub async fn submit(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         peer: ctx.peer,
         now: ctx.now,
         version,
-        sas: ctx.granted.batch_sas.clone(),
+        sas: ctx.granted.batch_sas.as_deref().cloned(),
     };
     let parts = match plan(&ctx, content_type.as_deref(), &body) {
         // Run side by side, answers kept in order: the engine's writer commits the writes of

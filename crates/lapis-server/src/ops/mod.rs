@@ -40,7 +40,7 @@ pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     check(&ctx, &req)?;
     match ctx.op {
         // Each sub-request comes back through `run_sub_request`.
-        Op::SubmitBatch => batch::submit(ctx, req).await,
+        Op::SubmitBatch => Box::pin(batch::submit(ctx, req)).await,
         _ => serve(ctx, req).await,
     }
 }
@@ -77,6 +77,9 @@ fn check(ctx: &Ctx, req: &Request<Body>) -> ApiResult<()> {
     Ok(())
 }
 
+/// The operations added after the block-blob core are boxed: their futures are large (copies,
+/// page and append writes), and an unboxed arm makes every request's future as large, to be
+/// moved by value on each request (callgrind: an 11 KB memcpy per request, Table's too).
 async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     match ctx.op {
         Op::ListContainers => service::list_containers(ctx).await,
@@ -104,25 +107,25 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobProperties => blob::set_properties(ctx, req).await,
         Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => blob::delete(ctx, req).await,
-        Op::LeaseBlob => lease::lease_blob(ctx, req).await,
-        Op::LeaseContainer => lease::lease_container(ctx, req).await,
-        Op::SnapshotBlob => snapshot::snapshot_blob(ctx, req).await,
-        Op::CopyBlob => copy::copy_blob(ctx, req).await,
-        Op::CopyBlobFromUrl => copy::copy_from_url(ctx, req).await,
-        Op::PutBlobFromUrl => copy::put_blob_from_url(ctx, req).await,
-        Op::PutBlockFromUrl => copy::put_block_from_url(ctx, req).await,
-        Op::AbortCopyBlob => copy::abort_copy(ctx, req).await,
-        Op::SetBlobTier => tier::set_blob_tier(ctx, req).await,
-        Op::CreatePageBlob => page_blob::create(ctx, req).await,
-        Op::PutPage => page_blob::put_page(ctx, req).await,
-        Op::GetPageRanges => page_blob::get_page_ranges(ctx, req).await,
-        Op::SetPageBlobProperties => page_blob::set_properties(ctx, req).await,
-        Op::CreateAppendBlob => append_blob::create(ctx, req).await,
-        Op::AppendBlock => append_blob::append_block(ctx, req).await,
-        Op::SealBlob => append_blob::seal(ctx, req).await,
-        Op::GetBlobTags => tags::get_blob_tags(ctx, req).await,
-        Op::SetBlobTags => tags::set_blob_tags(ctx, req).await,
-        Op::FindBlobsByTags => tags::find_blobs_by_tags(ctx).await,
+        Op::LeaseBlob => Box::pin(lease::lease_blob(ctx, req)).await,
+        Op::LeaseContainer => Box::pin(lease::lease_container(ctx, req)).await,
+        Op::SnapshotBlob => Box::pin(snapshot::snapshot_blob(ctx, req)).await,
+        Op::CopyBlob => Box::pin(copy::copy_blob(ctx, req)).await,
+        Op::CopyBlobFromUrl => Box::pin(copy::copy_from_url(ctx, req)).await,
+        Op::PutBlobFromUrl => Box::pin(copy::put_blob_from_url(ctx, req)).await,
+        Op::PutBlockFromUrl => Box::pin(copy::put_block_from_url(ctx, req)).await,
+        Op::AbortCopyBlob => Box::pin(copy::abort_copy(ctx, req)).await,
+        Op::SetBlobTier => Box::pin(tier::set_blob_tier(ctx, req)).await,
+        Op::CreatePageBlob => Box::pin(page_blob::create(ctx, req)).await,
+        Op::PutPage => Box::pin(page_blob::put_page(ctx, req)).await,
+        Op::GetPageRanges => Box::pin(page_blob::get_page_ranges(ctx, req)).await,
+        Op::SetPageBlobProperties => Box::pin(page_blob::set_properties(ctx, req)).await,
+        Op::CreateAppendBlob => Box::pin(append_blob::create(ctx, req)).await,
+        Op::AppendBlock => Box::pin(append_blob::append_block(ctx, req)).await,
+        Op::SealBlob => Box::pin(append_blob::seal(ctx, req)).await,
+        Op::GetBlobTags => Box::pin(tags::get_blob_tags(ctx, req)).await,
+        Op::SetBlobTags => Box::pin(tags::set_blob_tags(ctx, req)).await,
+        Op::FindBlobsByTags => Box::pin(tags::find_blobs_by_tags(ctx)).await,
         // Routed, not served yet: each gets its own arm as it lands.
         other => Err(AzureError::new(ErrorCode::NotImplemented)
             .message(format!("Lapis does not implement {} yet.", other.name()))

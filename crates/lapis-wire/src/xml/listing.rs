@@ -249,15 +249,19 @@ pub fn render_list_blobs(
     out
 }
 
+/// The values are fixed words that need no escaping.
 fn push_lease(out: &mut String, lease: &LeaseEntry) {
-    push_element(
-        out,
-        "LeaseStatus",
-        if lease.locked { "locked" } else { "unlocked" },
-    );
-    push_element(out, "LeaseState", lease.state);
+    out.push_str(if lease.locked {
+        "<LeaseStatus>locked</LeaseStatus><LeaseState>"
+    } else {
+        "<LeaseStatus>unlocked</LeaseStatus><LeaseState>"
+    });
+    out.push_str(lease.state);
+    out.push_str("</LeaseState>");
     if let Some(d) = lease.duration {
-        push_element(out, "LeaseDuration", d);
+        out.push_str("<LeaseDuration>");
+        out.push_str(d);
+        out.push_str("</LeaseDuration>");
     }
 }
 
