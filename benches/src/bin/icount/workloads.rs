@@ -32,6 +32,10 @@ pub const OPERATIONS: &[Operation] = &[
         runs: 100,
     },
     Operation {
+        name: c"LeasedPutBlob4KiB",
+        runs: 100,
+    },
+    Operation {
         name: c"GetBlob1MiBRange",
         runs: 20,
     },
@@ -129,6 +133,33 @@ pub fn blob(addr: SocketAddr, sas: &str, quiet: &dyn Fn()) {
 
     let gets = vec![get("icount/put-0", &[]); WARMUP + runs(c"GetBlob4KiB")];
     measure(&mut c, quiet, c"GetBlob4KiB", 200, &gets);
+
+    // A Put Blob over a leased blob, naming its lease: the lease check on every write.
+    const LEASE: &str = "5a5a5a5a-0000-4000-8000-000000000001";
+    let acquire = request(
+        "PUT",
+        &format!("{ACCOUNT}/icount/put-1?comp=lease&{sas}"),
+        &[
+            ("x-ms-version", VERSION),
+            ("x-ms-lease-action", "acquire"),
+            ("x-ms-lease-duration", "-1"),
+            ("x-ms-proposed-lease-id", LEASE),
+        ],
+        b"",
+    );
+    setup(&mut c, [acquire], 201);
+    let leased_put = request(
+        "PUT",
+        &format!("{ACCOUNT}/icount/put-1?{sas}"),
+        &[
+            ("x-ms-version", VERSION),
+            ("x-ms-blob-type", "BlockBlob"),
+            ("x-ms-lease-id", LEASE),
+        ],
+        &body,
+    );
+    let leased = vec![leased_put; WARMUP + runs(c"LeasedPutBlob4KiB")];
+    measure(&mut c, quiet, c"LeasedPutBlob4KiB", 201, &leased);
 
     setup(&mut c, [put("icount/big".into(), &payload(4 << 20))], 201);
     let range = [("x-ms-range", "bytes=1048576-2097151")];
