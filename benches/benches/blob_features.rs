@@ -61,11 +61,23 @@ fn lease_acquire_release(c: &mut Criterion) {
                     proposed: LEASE.into(),
                 };
                 store
-                    .lease_blob(ACCOUNT, CONTAINER, "leased", acquire, &Conditions::default())
+                    .lease_blob(
+                        ACCOUNT,
+                        CONTAINER,
+                        "leased",
+                        acquire,
+                        &Conditions::default(),
+                    )
                     .expect("acquire");
                 let release = LeaseAction::Release { id: LEASE.into() };
                 store
-                    .lease_blob(ACCOUNT, CONTAINER, "leased", release, &Conditions::default())
+                    .lease_blob(
+                        ACCOUNT,
+                        CONTAINER,
+                        "leased",
+                        release,
+                        &Conditions::default(),
+                    )
                     .expect("release");
             })
         });
@@ -81,7 +93,14 @@ fn snapshot_of_a_gib(c: &mut Criterion) {
         group.bench_function(BenchmarkId::from_parameter(kind), |b| {
             b.iter(|| {
                 let taken = store
-                    .snapshot_blob(ACCOUNT, CONTAINER, "big", None, &Conditions::default(), None)
+                    .snapshot_blob(
+                        ACCOUNT,
+                        CONTAINER,
+                        "big",
+                        None,
+                        &Conditions::default(),
+                        None,
+                    )
                     .expect("snapshot");
                 store
                     .delete_blob_at(
