@@ -124,7 +124,7 @@ def run_server(server, data, digest, seconds, results, go_sdk):
         blob_workloads.large_blob_go(server, go_sdk, record)
         blob_workloads.listing(server, record)
         blob_workloads.batch_delete(server, record)
-        blob_workloads.blob_features(server, record)
+        blob_workloads.blob_features(server, seconds, record)
         table_workloads.sdk(server, record)
         table_workloads.sdk_go(server, go_sdk, record)
         table_workloads.load(server, max(3, seconds * 4 // 5), record)
