@@ -198,3 +198,33 @@ def test_upload_straight_to_archive(container):
     with pytest.raises(HttpResponseError) as e:
         b.download_blob()
     assert e.value.error_code == "BlobArchived"
+
+
+@pytest.mark.azurite_gap("Azurite does not implement Append Block From URL")
+def test_append_block_from_url(container, source):
+    log = container.get_blob_client("log-from-url")
+    log.create_append_blob()
+    url = _sas_url(source, BlobSasPermissions(read=True))
+    log.append_block_from_url(url, source_offset=0, source_length=6)
+    log.append_block_from_url(url, source_offset=6, source_length=6)
+    assert log.download_blob().readall() == b"source bytes"
+    assert log.get_blob_properties().append_blob_committed_block_count == 2
+    # A private source without a SAS cannot be read.
+    with pytest.raises(HttpResponseError) as e:
+        log.append_block_from_url(source.url)
+    assert e.value.error_code == "CannotVerifyCopySource"
+
+
+@pytest.mark.azurite_gap("Azurite does not implement Put Page From URL")
+def test_put_page_from_url(container):
+    src = container.get_blob_client("page-source")
+    src.upload_blob(bytes(range(256)) * 4)  # 1 KiB
+    dst = container.get_blob_client("page-dest")
+    dst.create_page_blob(4096)
+    dst.upload_pages_from_url(_sas_url(src, BlobSasPermissions(read=True)), offset=2048,
+                              length=512, source_offset=512)
+    data = dst.download_blob().readall()
+    assert data[2048:2560] == (bytes(range(256)) * 4)[512:1024]
+    assert data[:2048] == bytes(2048)
+    ranges, _ = dst.get_page_ranges()
+    assert [(r["start"], r["end"]) for r in ranges] == [(2048, 2559)]

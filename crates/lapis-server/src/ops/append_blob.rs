@@ -94,8 +94,6 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
 }
 
 pub async fn append_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let blob = ctx.blob();
-    validate_blob_name(&blob)?;
     let (parts, body) = req.into_parts();
     let headers = Headers::of_parts(&parts);
     // An empty block is malformed: Azure names the Content-Length (TestBlobAppendBlockEmptyBody).
@@ -103,10 +101,30 @@ pub async fn append_block(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
         return Err(Headers::invalid("Content-Length", "0").into());
     }
     check_declared_length(&headers, MAX_APPEND_BLOCK_BYTES)?;
-    let cond = conditions::parse_write(&headers)?;
-    let append = append_conditions(&headers)?;
     let expected = Expected::from_headers(&headers)?;
-    let key = customer_key(&headers, KeyUse::Write)?;
+    append(ctx, &headers, body, expected).await
+}
+
+/// Append Block From URL: the block is the source's bytes (`x-ms-source-range` of them).
+pub async fn append_block_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    let (body, expected, _) =
+        super::copy::source_bytes(&ctx, &headers, MAX_APPEND_BLOCK_BYTES).await?;
+    append(ctx, &headers, body, expected).await
+}
+
+/// Appends `body` (checked against `expected`) under the request's conditions.
+async fn append(
+    ctx: Ctx,
+    headers: &Headers<'_>,
+    body: Body,
+    expected: Expected,
+) -> ApiResult<Response<Body>> {
+    let blob = ctx.blob();
+    validate_blob_name(&blob)?;
+    let cond = conditions::parse_write(headers)?;
+    let append = append_conditions(headers)?;
+    let key = customer_key(headers, KeyUse::Write)?;
     let data = receive(
         &ctx.state.store,
         body,

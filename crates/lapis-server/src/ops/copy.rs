@@ -207,27 +207,28 @@ fn source_range(headers: &Headers) -> ApiResult<Option<ByteRange>> {
     }
 }
 
-/// Put Block From URL: stages a block holding the source's bytes (or a range of them). The
-/// bytes are written again as a new block, as Put Block writes its body.
-pub async fn put_block_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
-    let headers = Headers::of(&req);
-    let block_id = super::block_blob::block_id(&ctx)?;
-    refuse_destination_key(&headers)?;
-    let range = source_range(&headers)?;
-    let source = copy_source::resolve(&ctx, &headers, SourceAuth::UrlOnly).await?;
+/// The bytes a "From URL" write takes from its source (`x-ms-source-range` of it, or all of it),
+/// as a body for the same path as the write's own body, with the source checksums the client
+/// gave (`x-ms-source-content-md5` / `-crc64`) to be checked on the way. At most `limit` bytes.
+pub(super) async fn source_bytes(
+    ctx: &Ctx,
+    headers: &Headers<'_>,
+    limit: u64,
+) -> ApiResult<(Body, Expected, u64)> {
+    let range = source_range(headers)?;
+    let source = copy_source::resolve(ctx, headers, SourceAuth::UrlOnly).await?;
     let expected = Expected {
         md5: headers.md5("x-ms-source-content-md5")?,
         crc64: headers.crc64("x-ms-source-content-crc64")?,
     };
-    let src = source.clone();
-    let read = blocking(&ctx, move |s| {
+    let read = blocking(ctx, move |s| {
         s.read_blob_at(
-            &src.account,
-            &src.container,
-            &src.blob,
-            src.snapshot.as_deref(),
+            &source.account,
+            &source.container,
+            &source.blob,
+            source.snapshot.as_deref(),
             range,
-            &src.cond,
+            &source.cond,
             None,
         )
     })
@@ -241,13 +242,24 @@ pub async fn put_block_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Respo
         _ => e,
     })?;
     let (_, reader) = read;
-    if reader.remaining() > MAX_BLOCK {
+    let len = reader.remaining();
+    if len > limit {
         return Err(AzureError::new(ErrorCode::RequestBodyTooLarge).into());
     }
     let bytes = body::read_all(reader).await?;
+    Ok((Body::from(bytes), expected, len))
+}
+
+/// Put Block From URL: stages a block holding the source's bytes (or a range of them). The
+/// bytes are written again as a new block, as Put Block writes its body.
+pub async fn put_block_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    let block_id = super::block_blob::block_id(&ctx)?;
+    refuse_destination_key(&headers)?;
+    let (bytes, expected, _) = source_bytes(&ctx, &headers, MAX_BLOCK).await?;
     let data = body::receive(
         &ctx.state.store,
-        Body::from(bytes),
+        bytes,
         &expected,
         MAX_BLOCK,
         Md5Use::Keep,

@@ -70,6 +70,8 @@ fn check(ctx: &Ctx, req: &Request<Body>) -> ApiResult<()> {
             | Op::PutPage
             | Op::CreateAppendBlob
             | Op::AppendBlock
+            | Op::AppendBlockFromUrl
+            | Op::PutPageFromUrl
     );
     if writes_content && ctx.granted.encryption_scope.is_some() {
         return Err(AzureError::new(ErrorCode::EncryptionScopeNotAvailable).into());
@@ -123,6 +125,8 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::CreateAppendBlob => Box::pin(append_blob::create(ctx, req)).await,
         Op::AppendBlock => Box::pin(append_blob::append_block(ctx, req)).await,
         Op::SealBlob => Box::pin(append_blob::seal(ctx, req)).await,
+        Op::AppendBlockFromUrl => Box::pin(append_blob::append_block_from_url(ctx, req)).await,
+        Op::PutPageFromUrl => Box::pin(page_blob::put_page_from_url(ctx, req)).await,
         Op::GetBlobTags => Box::pin(tags::get_blob_tags(ctx, req)).await,
         Op::SetBlobTags => Box::pin(tags::set_blob_tags(ctx, req)).await,
         Op::FindBlobsByTags => Box::pin(tags::find_blobs_by_tags(ctx)).await,

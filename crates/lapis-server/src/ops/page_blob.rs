@@ -211,6 +211,46 @@ pub async fn put_page(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         return Err(AzureError::new(ErrorCode::InvalidPageRange).into());
     }
     let expected = Expected::from_headers(&headers)?;
+    write_pages(ctx, &headers, (from, to), body, expected).await
+}
+
+/// Put Page From URL: the pages of `x-ms-range` take the source's bytes of `x-ms-source-range`,
+/// a range of the same length.
+pub async fn put_page_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let headers = Headers::of(&req);
+    if !page_write_is_update(&headers)? {
+        return Err(Headers::invalid("x-ms-page-write", "clear").into());
+    }
+    let (from, to) = page_range(&headers)?;
+    if to - from > MAX_PAGE_WRITE {
+        return Err(AzureError::new(ErrorCode::RequestBodyTooLarge).into());
+    }
+    if headers.get("x-ms-source-range").is_none() {
+        return Err(AzureError::new(ErrorCode::MissingRequiredHeader)
+            .detail("HeaderName", "x-ms-source-range")
+            .into());
+    }
+    let (body, expected, len) = super::copy::source_bytes(&ctx, &headers, MAX_PAGE_WRITE).await?;
+    if len != to - from {
+        let v = headers.get("x-ms-source-range").unwrap_or_default();
+        return Err(Headers::invalid("x-ms-source-range", v).into());
+    }
+    write_pages(ctx, &headers, (from, to), body, expected).await
+}
+
+/// Writes `body` (checked against `expected`) as the pages `from..to`.
+async fn write_pages(
+    ctx: Ctx,
+    headers: &Headers<'_>,
+    (from, to): (u64, u64),
+    body: Body,
+    expected: Expected,
+) -> ApiResult<Response<Body>> {
+    let len = to - from;
+    let cond = conditions::parse_write(headers)?;
+    let sequence = sequence_conditions(headers)?;
+    let key = customer_key(headers, KeyUse::Write)?;
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     let data = receive(
         &ctx.state.store,
         body,
