@@ -3,10 +3,9 @@
 //! disk.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lapis_benches::{payload, quick_criterion};
+use lapis_benches::{memory_and_disk_stores, payload, quick_criterion};
 use lapis_store::{
-    AppendConditions, BlobHttpProps, Conditions, LeaseAction, PublicAccess, SnapshotsOnDelete,
-    Store,
+    AppendConditions, BlobHttpProps, Conditions, LeaseAction, SnapshotsOnDelete, Store,
 };
 
 const ACCOUNT: &str = "devstoreaccount1";
@@ -14,16 +13,7 @@ const CONTAINER: &str = "bench";
 const LEASE: &str = "0b0b0b0b-0000-4000-8000-000000000001";
 
 fn stores() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let disk = Store::open(dir.path()).expect("open on-disk store");
-    let memory = Store::in_memory().expect("open in-memory store");
-    let out = vec![("memory", memory, None), ("disk", disk, Some(dir))];
-    for (_, store, _) in &out {
-        store
-            .create_container(ACCOUNT, CONTAINER, &Vec::new(), PublicAccess::None)
-            .expect("create container");
-    }
-    out
+    memory_and_disk_stores(ACCOUNT, CONTAINER)
 }
 
 fn put(store: &Store, name: &str, len: usize) {

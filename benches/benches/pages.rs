@@ -3,9 +3,9 @@
 //! `maxresults=10000` asks), in memory and on disk.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lapis_benches::{payload, quick_criterion};
+use lapis_benches::{memory_and_disk_stores, payload, quick_criterion};
 use lapis_store::{
-    BlobHttpProps, Conditions, PageRangeQuery, PublicAccess, SequenceConditions, Store, StoreError,
+    BlobHttpProps, Conditions, PageRangeQuery, SequenceConditions, Store, StoreError,
 };
 
 const ACCOUNT: &str = "devstoreaccount1";
@@ -15,16 +15,7 @@ const PAGE_WRITE: u64 = 4096;
 const RANGES: u64 = 10_000;
 
 fn stores() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let disk = Store::open(dir.path()).expect("open on-disk store");
-    let memory = Store::in_memory().expect("open in-memory store");
-    let out = vec![("memory", memory, None), ("disk", disk, Some(dir))];
-    for (_, store, _) in &out {
-        store
-            .create_container(ACCOUNT, CONTAINER, &Vec::new(), PublicAccess::None)
-            .expect("create container");
-    }
-    out
+    memory_and_disk_stores(ACCOUNT, CONTAINER)
 }
 
 fn create(store: &Store, name: &str, size: u64) {

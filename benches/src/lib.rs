@@ -65,3 +65,26 @@ pub fn dev_account_sas(version: &str) -> String {
         .expect("the dev account has a key");
     sign_account_sas(DEV_ACCOUNT, &key, &params)
 }
+
+/// An in-memory store and an on-disk one (its folder kept alive beside it), each with
+/// `container` created, for engine benches that compare the two.
+pub fn memory_and_disk_stores(
+    account: &str,
+    container: &str,
+) -> Vec<(&'static str, lapis_store::Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let disk = lapis_store::Store::open(dir.path()).expect("open on-disk store");
+    let memory = lapis_store::Store::in_memory().expect("open in-memory store");
+    let out = vec![("memory", memory, None), ("disk", disk, Some(dir))];
+    for (_, store, _) in &out {
+        store
+            .create_container(
+                account,
+                container,
+                &Vec::new(),
+                lapis_store::PublicAccess::None,
+            )
+            .expect("create container");
+    }
+    out
+}

@@ -9,10 +9,9 @@ use time::OffsetDateTime;
 
 use crate::blobs::{find_blob, upsert_blob, Replacing};
 use crate::chunks::insert_chunks_at;
-use crate::conditions::check_blob;
+use crate::conditions::check_blob_row;
 use crate::containers::load_container;
 use crate::cpk::check_key;
-use crate::tags::check_tags;
 use crate::{
     Access, BlobHttpProps, BlobProps, BlobType, Conditions, CustomerKey, Metadata, Refusal, Result,
     Store, StoreError, WrittenData,
@@ -118,11 +117,10 @@ impl Store {
             let row = find_blob(c, cont.id, &blob)?
                 .filter(|b| b.committed)
                 .ok_or(StoreError::BlobNotFound)?;
+            append_blob(&row.props)?;
+            check_key(row.props.cpk_sha256.as_ref(), key.as_ref())?;
+            check_blob_row(c, &cond, &row, Access::Write)?;
             let mut props = row.props;
-            append_blob(&props)?;
-            check_key(props.cpk_sha256.as_ref(), key.as_ref())?;
-            check_blob(&cond, &props, Access::Write)?;
-            check_tags(c, Some(row.id), &cond)?;
             if props.sealed {
                 return Err(refused(Refusal::BlobIsSealed));
             }

@@ -1,15 +1,18 @@
-//! Blob rows and the whole-blob operations: Put Blob, properties, metadata, read, delete.
+//! The whole-blob operations: looking a blob up, Put Blob's replacement of a row, properties,
+//! metadata, read, delete. How a row is read and written is `blob_row.rs`.
 
 use std::sync::{Arc, LazyLock};
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
+pub(crate) use crate::blob_row::{
+    blob_from_row, lease_from_columns, lease_state_to_i64, upsert_blob, BlobRow, BLOB_COLS,
+};
 use crate::chunks::{range_chunks, resolve_range};
-use crate::codec::{decode_metadata, encode_metadata, time_from_i64, time_to_i64};
-use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
+use crate::conditions::{check, check_blob, check_blob_row, check_lease, LeaseHolder};
 use crate::containers::load_container;
-use crate::cpk::{check_key, sha256_from_column};
+use crate::cpk::check_key;
 use crate::inline::read_inline;
 use crate::pages::page_reader;
 use crate::pool::Extent;
@@ -17,170 +20,9 @@ use crate::stream::BlobReader;
 use crate::tags::{check_tags, write_tags};
 use crate::tiers::check_online;
 use crate::{
-    Access, AccessTier, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions,
-    CopyProps, CustomerKey, Lease, Metadata, Result, Store, StoreError, StoredLeaseState,
+    Access, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions, CustomerKey,
+    Metadata, Result, Store, StoreError,
 };
-
-pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_modified, created, size, content_type, \
-     content_encoding, content_language, content_disposition, cache_control, content_md5, content_crc64, \
-     committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256, snapshot, lease_state, \
-     lease_id, lease_duration, lease_until, sealed, sequence_number, copy_id, copy_status, copy_source, \
-     copy_progress, copy_completed, copy_status_description, incremental_copy, archive_status, \
-     rehydrate_priority, tag_count";
-
-/// The columns `upsert_blob` writes, in its parameters' order (?3 onwards; ?1 and ?2 are the
-/// container and the name).
-const WRITTEN_COLS: &[&str] = &[
-    "committed",
-    "blob_type",
-    "etag",
-    "last_modified",
-    "created",
-    "size",
-    "content_type",
-    "content_encoding",
-    "content_language",
-    "content_disposition",
-    "cache_control",
-    "content_md5",
-    "content_crc64",
-    "committed_block_count",
-    "metadata",
-    "access_tier",
-    "access_tier_changed",
-    "cpk_sha256",
-    "snapshot",
-    "lease_state",
-    "lease_id",
-    "lease_duration",
-    "lease_until",
-    "sealed",
-    "sequence_number",
-    "copy_id",
-    "copy_status",
-    "copy_source",
-    "copy_progress",
-    "copy_completed",
-    "copy_status_description",
-    "incremental_copy",
-    "archive_status",
-    "rehydrate_priority",
-    "tag_count",
-];
-
-pub(crate) struct BlobRow {
-    pub(crate) id: i64,
-    /// False: the blob exists only through uncommitted blocks.
-    pub(crate) committed: bool,
-    pub(crate) props: BlobProps,
-}
-
-fn type_to_i64(t: BlobType) -> i64 {
-    match t {
-        BlobType::BlockBlob => 0,
-        BlobType::PageBlob => 1,
-        BlobType::AppendBlob => 2,
-    }
-}
-
-fn type_from_i64(v: i64) -> BlobType {
-    match v {
-        1 => BlobType::PageBlob,
-        2 => BlobType::AppendBlob,
-        _ => BlobType::BlockBlob,
-    }
-}
-
-/// Decodes a row selected with `BLOB_COLS`; metadata only when asked (listing skips it).
-pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow> {
-    let metadata = if with_metadata {
-        decode_metadata(&r.get::<_, Vec<u8>>(16)?)?
-    } else {
-        Vec::new()
-    };
-    Ok(BlobRow {
-        id: r.get(0)?,
-        committed: r.get(1)?,
-        props: BlobProps {
-            name: r.get(2)?,
-            blob_type: type_from_i64(r.get(3)?),
-            etag: r.get(4)?,
-            last_modified: time_from_i64(r.get(5)?),
-            created: time_from_i64(r.get(6)?),
-            size: r.get::<_, i64>(7)? as u64,
-            http: BlobHttpProps {
-                content_type: r.get(8)?,
-                content_encoding: r.get(9)?,
-                content_language: r.get(10)?,
-                content_disposition: r.get(11)?,
-                cache_control: r.get(12)?,
-                content_md5: r.get(13)?,
-            },
-            metadata,
-            content_crc64: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
-            committed_block_count: r.get::<_, i64>(15)? as u32,
-            access_tier: match (
-                r.get::<_, Option<String>>(17)?,
-                r.get::<_, Option<i64>>(18)?,
-            ) {
-                (Some(tier), Some(changed)) => {
-                    AccessTier::from_name(&tier).map(|t| (t, time_from_i64(changed)))
-                }
-                _ => None,
-            },
-            cpk_sha256: sha256_from_column(r.get(19)?)?,
-            snapshot: Some(r.get::<_, String>(20)?).filter(|s| !s.is_empty()),
-            lease: lease_from_columns(r, 21)?,
-            sealed: r.get(25)?,
-            sequence_number: r.get::<_, i64>(26)? as u64,
-            copy: match r.get::<_, Option<String>>(27)? {
-                None => None,
-                Some(id) => Some(CopyProps {
-                    id,
-                    status: r.get::<_, Option<String>>(28)?.unwrap_or_default(),
-                    source: r.get::<_, Option<String>>(29)?.unwrap_or_default(),
-                    progress: r.get::<_, Option<String>>(30)?.unwrap_or_default(),
-                    completed: r.get::<_, Option<i64>>(31)?.map(time_from_i64),
-                    status_description: r.get(32)?,
-                }),
-            },
-            incremental_copy: r.get(33)?,
-            archive_status: r.get(34)?,
-            rehydrate_priority: r.get(35)?,
-            tag_count: r.get::<_, i64>(36)? as u32,
-            tags: None,
-        },
-    })
-}
-
-/// The lease stored in the four columns from `first` (state, id, duration, until), as blobs
-/// and containers both keep it.
-pub(crate) fn lease_from_columns(r: &Row<'_>, first: usize) -> rusqlite::Result<Lease> {
-    // Most resources were never leased: one column says so.
-    if r.get::<_, i64>(first)? == 0 {
-        return Ok(Lease::default());
-    }
-    Ok(Lease {
-        state: match r.get::<_, i64>(first)? {
-            1 => StoredLeaseState::Leased,
-            2 => StoredLeaseState::Breaking,
-            3 => StoredLeaseState::Broken,
-            _ => StoredLeaseState::Available,
-        },
-        id: r.get(first + 1)?,
-        duration: r.get(first + 2)?,
-        until: r.get::<_, Option<i64>>(first + 3)?.map(time_from_i64),
-    })
-}
-
-pub(crate) fn lease_state_to_i64(s: StoredLeaseState) -> i64 {
-    match s {
-        StoredLeaseState::Available => 0,
-        StoredLeaseState::Leased => 1,
-        StoredLeaseState::Breaking => 2,
-        StoredLeaseState::Broken => 3,
-    }
-}
 
 pub(crate) fn find_blob(
     conn: &Connection,
@@ -287,18 +129,8 @@ impl Replacing {
     }
 }
 
-/// The committed blob, or BlobNotFound (uncommitted-only blobs are invisible).
-#[allow(dead_code)] // kept for the blob types that read only the base blob
-pub(crate) fn load_committed(
-    conn: &Connection,
-    account: &str,
-    container: &str,
-    name: &str,
-) -> Result<BlobRow> {
-    load_committed_at(conn, account, container, name, "")
-}
-
-/// `load_committed` of the blob at `snapshot` ('' for the base blob).
+/// The committed blob at `snapshot` ('' for the base blob), or BlobNotFound (uncommitted-only
+/// blobs are invisible).
 pub(crate) fn load_committed_at(
     conn: &Connection,
     account: &str,
@@ -325,92 +157,6 @@ pub(crate) fn load_committed_at(
     Some(blob_from_row(row, true)?)
         .filter(|b| b.committed)
         .ok_or(StoreError::BlobNotFound)
-}
-
-/// Inserts or overwrites the blob row with `props`; returns its id.
-pub(crate) fn upsert_blob(
-    conn: &Connection,
-    container_id: i64,
-    existing: Option<i64>,
-    committed: bool,
-    p: &BlobProps,
-) -> Result<i64> {
-    // Built once from WRITTEN_COLS, so that a column is named in one place.
-    static UPDATE: LazyLock<String> = LazyLock::new(|| {
-        let sets: Vec<String> = WRITTEN_COLS
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = ?{}", i + 3))
-            .collect();
-        format!(
-            "UPDATE blobs SET {} WHERE id = ?{} AND container_id = ?1 AND name = ?2",
-            sets.join(", "),
-            WRITTEN_COLS.len() + 3
-        )
-    });
-    static INSERT: LazyLock<String> = LazyLock::new(|| {
-        let marks: Vec<String> = (1..=WRITTEN_COLS.len() + 2)
-            .map(|i| format!("?{i}"))
-            .collect();
-        format!(
-            "INSERT INTO blobs (container_id, name, {}) VALUES ({})",
-            WRITTEN_COLS.join(", "),
-            marks.join(", ")
-        )
-    });
-    let copy = p.copy.as_ref();
-    let values = params![
-        container_id,
-        p.name,
-        committed,
-        type_to_i64(p.blob_type),
-        p.etag,
-        time_to_i64(p.last_modified),
-        time_to_i64(p.created),
-        p.size as i64,
-        p.http.content_type,
-        p.http.content_encoding,
-        p.http.content_language,
-        p.http.content_disposition,
-        p.http.cache_control,
-        p.http.content_md5,
-        p.content_crc64.map(|v| v as i64),
-        p.committed_block_count as i64,
-        encode_metadata(&p.metadata),
-        p.access_tier.map(|(t, _)| t.name()),
-        p.access_tier.map(|(_, changed)| time_to_i64(changed)),
-        p.cpk_sha256.as_ref().map(|h| h.as_slice()),
-        p.snapshot.as_deref().unwrap_or(""),
-        lease_state_to_i64(p.lease.state),
-        p.lease.id,
-        p.lease.duration,
-        p.lease.until.map(time_to_i64),
-        p.sealed,
-        p.sequence_number as i64,
-        copy.map(|c| &c.id),
-        copy.map(|c| &c.status),
-        copy.map(|c| &c.source),
-        copy.map(|c| &c.progress),
-        copy.and_then(|c| c.completed).map(time_to_i64),
-        copy.and_then(|c| c.status_description.as_ref()),
-        p.incremental_copy,
-        p.archive_status,
-        p.rehydrate_priority,
-        p.tag_count as i64,
-    ];
-    match existing {
-        Some(id) => {
-            let mut st = conn.prepare_cached(&UPDATE)?;
-            let mut all: Vec<&dyn rusqlite::ToSql> = values.to_vec();
-            all.push(&id);
-            st.execute(all.as_slice())?;
-            Ok(id)
-        }
-        None => {
-            conn.prepare_cached(&INSERT)?.execute(values)?;
-            Ok(conn.last_insert_rowid())
-        }
-    }
 }
 
 /// Drops a blob's content and all its blocks (committed and uncommitted).
@@ -454,8 +200,7 @@ impl Store {
         self.core().readers.read(|c| {
             let row = load_committed_at(c, account, container, blob, snapshot.unwrap_or(""))?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
-            check_blob(cond, &row.props, access)?;
-            check_tags(c, Some(row.id), cond)?;
+            check_blob_row(c, cond, &row, access)?;
             Ok(row.props)
         })
     }
@@ -491,9 +236,8 @@ impl Store {
         core.readers.read(|c| {
             let row = load_committed_at(c, account, container, blob, snapshot.unwrap_or(""))?;
             check_key(row.props.cpk_sha256.as_ref(), key)?;
-            check_blob(cond, &row.props, Access::Read)?;
+            check_blob_row(c, cond, &row, Access::Read)?;
             check_online(&row.props)?;
-            check_tags(c, Some(row.id), cond)?;
             let (from, to) = resolve_range(row.props.size, range)?;
             if let Some(data) = read_inline(c, row.id, from, to, key)? {
                 if data.len() as u64 != to - from {
@@ -585,8 +329,7 @@ impl Store {
             let row = find_blob(c, cont.id, &blob)?
                 .filter(|b| b.committed)
                 .ok_or(StoreError::BlobNotFound)?;
-            check_blob(&cond, &row.props, Access::Write)?;
-            check_tags(c, Some(row.id), &cond)?;
+            check_blob_row(c, &cond, &row, Access::Write)?;
             let mut props = row.props;
             change(&mut props)?;
             props.etag = clock.next();

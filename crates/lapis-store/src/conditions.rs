@@ -72,6 +72,18 @@ pub(crate) fn check_blob(cond: &Conditions, blob: &BlobProps, access: Access) ->
     )
 }
 
+/// `check_blob`, then the blob's index tags (`x-ms-if-tags`): every condition a request may put
+/// on a blob row, checked in the transaction that acts on it.
+pub(crate) fn check_blob_row(
+    conn: &rusqlite::Connection,
+    cond: &Conditions,
+    row: &crate::blobs::BlobRow,
+    access: Access,
+) -> Result<()> {
+    check_blob(cond, &row.props, access)?;
+    crate::tags::check_tags(conn, Some(row.id), cond)
+}
+
 /// A container write's conditions, then its lease. A container lease guards only Delete
 /// Container: other writes (metadata, ACL) may name the lease, and then it must match, but need
 /// not (`lease` = `Access::Read` for those, `Access::Write` for a delete).

@@ -17,6 +17,7 @@ mod types_table;
 pub use types_table::*;
 
 mod append;
+mod blob_row;
 mod blobs;
 mod blocks;
 mod chunks;

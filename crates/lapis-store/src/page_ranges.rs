@@ -3,19 +3,18 @@
 //! blob's did when it was taken, so a page is unchanged exactly when both point at the same
 //! `(extent, offset)`: the diff compares references, never bytes.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use rusqlite::{params, Connection};
 
-use crate::blobs::{blob_from_row, BlobRow, BLOB_COLS};
+use crate::blobs::{find_blob_at, BlobRow};
 use crate::chunks::range_runs;
-use crate::conditions::check_blob;
+use crate::conditions::check_blob_row;
 use crate::containers::load_container;
 use crate::engine::Core;
 use crate::pages::PAGE_SIZE;
 use crate::pool::Extent;
 use crate::stream::BlobReader;
-use crate::tags::check_tags;
 use crate::{
     Access, BlobProps, BlobType, ByteRange, Chunk, Conditions, CustomerKey, Refusal, Result, Store,
     StoreError,
@@ -78,24 +77,14 @@ pub(crate) fn page_reader(
     Ok(BlobReader::sparse(parts, from, to, key.cloned()))
 }
 
-/// The blob row named `blob` with snapshot time `snapshot` ('' for the base blob).
+/// The committed row named `blob` at `snapshot` ('' for the base blob).
 fn find_version(
     conn: &Connection,
     container_id: i64,
     blob: &str,
     snapshot: &str,
 ) -> Result<Option<BlobRow>> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ?3"
-        )
-    });
-    let mut st = conn.prepare_cached(&SQL)?;
-    let mut q = st.query(params![container_id, blob, snapshot])?;
-    match q.next()? {
-        Some(r) => Ok(Some(blob_from_row(r, true)?).filter(|b| b.committed)),
-        None => Ok(None),
-    }
+    Ok(find_blob_at(conn, container_id, blob, snapshot)?.filter(|b| b.committed))
 }
 
 /// The bytes a listing covers: the requested range widened to whole pages and cut at the
@@ -223,8 +212,7 @@ impl Store {
             if row.props.blob_type != BlobType::PageBlob {
                 return Err(StoreError::Refused(Refusal::InvalidBlobType));
             }
-            check_blob(cond, &row.props, Access::Read)?;
-            check_tags(c, Some(row.id), cond)?;
+            check_blob_row(c, cond, &row, Access::Read)?;
             let (from, to) = window(row.props.size, query.range)?;
             let from = from.max(query.marker.unwrap_or(0));
             let max = query.max_results.unwrap_or(usize::MAX).max(1);

@@ -8,10 +8,9 @@ use time::OffsetDateTime;
 
 use crate::blobs::{find_blob, upsert_blob, BlobRow, Replacing};
 use crate::chunks::{cipher_from_columns, insert_chunks_at};
-use crate::conditions::check_blob;
+use crate::conditions::check_blob_row;
 use crate::containers::load_container;
 use crate::cpk::check_key;
-use crate::tags::check_tags;
 use crate::{
     Access, BlobHttpProps, BlobProps, BlobType, Chunk, Conditions, CustomerKey, Metadata, Refusal,
     Result, Store, StoreError, WrittenData,
@@ -248,8 +247,7 @@ impl Store {
             if data.is_some() || key.is_some() {
                 check_key(row.props.cpk_sha256.as_ref(), key.as_ref())?;
             }
-            check_blob(&cond, &row.props, Access::Write)?;
-            check_tags(c, Some(row.id), &cond)?;
+            check_blob_row(c, &cond, &row, Access::Write)?;
             sequence.check(row.props.sequence_number)?;
             if to > row.props.size {
                 return Err(StoreError::Refused(Refusal::InvalidPageRange));
@@ -286,8 +284,7 @@ impl Store {
             if key.is_some() {
                 check_key(row.props.cpk_sha256.as_ref(), key.as_ref())?;
             }
-            check_blob(&cond, &row.props, Access::Write)?;
-            check_tags(c, Some(row.id), &cond)?;
+            check_blob_row(c, &cond, &row, Access::Write)?;
             let mut props = row.props;
             if let Some(size) = change.size {
                 if size < props.size {

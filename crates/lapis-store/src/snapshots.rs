@@ -10,7 +10,7 @@ use rusqlite::{params, Connection};
 use time::{Duration, OffsetDateTime};
 
 use crate::blobs::{find_blob, find_blob_at, upsert_blob, BLOB_COLS};
-use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
+use crate::conditions::{check, check_blob_row, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
 use crate::tags::check_tags;
@@ -114,10 +114,14 @@ pub(crate) fn list_snapshots(
     name: &str,
     with_metadata: bool,
 ) -> Result<Vec<BlobProps>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != ''
-         ORDER BY snapshot"
-    ))?;
+    // Built once: a listing with snapshots asks for each listed blob's.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 \
+             AND snapshot != '' ORDER BY snapshot"
+        )
+    });
+    let mut st = conn.prepare_cached(&SQL)?;
     let mut rows = st.query(params![container_id, name])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -227,8 +231,7 @@ impl Store {
                 let row = find_blob(c, cont.id, &blob)?
                     .filter(|b| b.committed)
                     .ok_or(StoreError::BlobNotFound)?;
-                check_blob(&cond, &row.props, Access::Write)?;
-                check_tags(c, Some(row.id), &cond)?;
+                check_blob_row(c, &cond, &row, Access::Write)?;
                 let drop_snapshots = || -> Result<()> {
                     c.prepare_cached(
                         "DELETE FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != ''",

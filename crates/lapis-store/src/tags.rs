@@ -7,7 +7,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::blobs::{blob_from_row, BlobRow, BLOB_COLS};
+use crate::blobs::{find_blob_at, BlobRow};
 use crate::conditions::{check, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::{Access, Conditions, Refusal, Result, Store, StoreError};
@@ -147,17 +147,9 @@ fn find_version(
     name: &str,
     snapshot: Option<&str>,
 ) -> Result<BlobRow> {
-    let sql = format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ?3"
-    );
-    let row = conn
-        .prepare_cached(&sql)?
-        .query_row(params![container_id, name, snapshot.unwrap_or("")], |r| {
-            Ok(blob_from_row(r, false))
-        })
-        .optional()?
-        .transpose()?;
-    row.filter(|b| b.committed).ok_or(StoreError::BlobNotFound)
+    find_blob_at(conn, container_id, name, snapshot.unwrap_or(""))?
+        .filter(|b| b.committed)
+        .ok_or(StoreError::BlobNotFound)
 }
 
 /// The tag operations' `x-ms-blob-if-*` conditions always answer 412, and a lease is checked

@@ -101,19 +101,12 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
 
 /// `x-ms-lease-state`, `-status` and, while held, `-duration`, as of now.
 pub fn lease_headers(reply: Reply, lease: &Lease) -> Reply {
-    // Never leased or released: no clock needed.
-    if lease.state == StoredLeaseState::Available {
-        return reply
-            .fixed("x-ms-lease-state", "available")
-            .fixed("x-ms-lease-status", "unlocked");
-    }
-    let now = time::OffsetDateTime::now_utc();
-    let state = lease.at(now);
-    let reply = reply.fixed("x-ms-lease-state", state.name()).fixed(
+    let entry = lease_entry(lease);
+    let reply = reply.fixed("x-ms-lease-state", entry.state).fixed(
         "x-ms-lease-status",
-        if state.locked() { "locked" } else { "unlocked" },
+        if entry.locked { "locked" } else { "unlocked" },
     );
-    match lease.duration_name(now) {
+    match entry.duration {
         Some(d) => reply.fixed("x-ms-lease-duration", d),
         None => reply,
     }
@@ -121,6 +114,7 @@ pub fn lease_headers(reply: Reply, lease: &Lease) -> Reply {
 
 /// A lease as List Blobs and List Containers show it, as of now.
 pub fn lease_entry(lease: &Lease) -> lapis_wire::xml::LeaseEntry {
+    // Never leased or released: no clock needed.
     if lease.state == StoredLeaseState::Available {
         return lapis_wire::xml::LeaseEntry::default();
     }

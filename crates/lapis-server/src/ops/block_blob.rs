@@ -82,7 +82,7 @@ pub(super) fn put_blob_http_props(headers: &Headers) -> ApiResult<BlobHttpProps>
 }
 
 /// `x-ms-access-tier` on an upload: Hot, Cool, Cold or Archive.
-fn access_tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
+pub(super) fn access_tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
     let Some(value) = headers.get("x-ms-access-tier") else {
         return Ok(None);
     };

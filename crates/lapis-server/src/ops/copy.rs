@@ -4,9 +4,10 @@
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
-use lapis_store::{AccessTier, BlobHttpProps, ByteRange, CopyInto};
+use lapis_store::{ByteRange, CopyInto};
 use lapis_wire::{AzureError, ErrorCode};
 
+use super::block_blob::access_tier;
 use super::body::{self, Expected, Md5Use};
 use super::copy_source::{self, SourceAuth};
 use super::{blocking, conditions, Reply};
@@ -18,16 +19,6 @@ use crate::request::Headers;
 const MAX_SYNC_COPY: u64 = 256 * 1024 * 1024;
 /// Put Block From URL stages at most 4000 MiB, as Put Block.
 const MAX_BLOCK: u64 = 4000 * 1024 * 1024;
-
-/// `x-ms-access-tier` of the destination.
-fn tier(headers: &Headers) -> ApiResult<Option<AccessTier>> {
-    match headers.get("x-ms-access-tier") {
-        None => Ok(None),
-        Some(v) => AccessTier::from_name(v)
-            .map(Some)
-            .ok_or_else(|| Headers::invalid("x-ms-access-tier", v).into()),
-    }
-}
 
 /// Metadata given replaces the source's; none given keeps it.
 fn metadata(headers: &Headers) -> ApiResult<Option<Vec<(String, String)>>> {
@@ -75,7 +66,7 @@ pub async fn copy_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
     let into = CopyInto {
         source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
         metadata: metadata(&headers)?,
-        tier: tier(&headers)?,
+        tier: access_tier(&headers)?,
         seal: match headers.get("x-ms-seal-blob") {
             None => None,
             Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
@@ -96,7 +87,7 @@ pub async fn copy_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<B
     let into = CopyInto {
         source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
         metadata: metadata(&headers)?,
-        tier: tier(&headers)?,
+        tier: access_tier(&headers)?,
         max_size: Some(MAX_SYNC_COPY),
         tags: super::tags::upload_tags(&headers)?,
         ..Default::default()
@@ -156,20 +147,16 @@ pub async fn put_blob_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Respon
     let keep_source_props = headers
         .get("x-ms-copy-source-blob-properties")
         .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
-    let http = (!keep_source_props).then(|| BlobHttpProps {
-        content_type: headers.owned("x-ms-blob-content-type"),
-        content_encoding: headers.owned("x-ms-blob-content-encoding"),
-        content_language: headers.owned("x-ms-blob-content-language"),
-        content_disposition: headers.owned("x-ms-blob-content-disposition"),
-        cache_control: headers.owned("x-ms-blob-cache-control"),
-        content_md5: None,
-    });
+    let http = match keep_source_props {
+        true => None,
+        false => Some(super::blob::http_props_from_blob_headers(&headers)?),
+    };
     let into = CopyInto {
         source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
         // Put Blob From URL sets the metadata given, none if none.
         metadata: Some(headers.metadata()?),
         http,
-        tier: tier(&headers)?,
+        tier: access_tier(&headers)?,
         as_block_blob: true,
         max_size: Some(MAX_SYNC_COPY),
         seal: None,

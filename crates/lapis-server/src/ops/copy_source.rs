@@ -3,10 +3,11 @@
 //! a URL on another host is refused (see docs/api-coverage.md, "Copy sources").
 
 use http::{HeaderMap, Method, Uri};
-use lapis_store::{Conditions, CopySource, EtagCondition};
+use lapis_store::{Conditions, CopySource};
 use lapis_wire::time_format::parse_iso8601;
 use lapis_wire::{AzureError, ErrorCode};
 
+use super::conditions::etag_condition;
 use crate::access::{self, RequestHead};
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
@@ -36,29 +37,11 @@ fn is_this_host(host: &str, request_host: Option<&str>) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "::1") || own.as_deref() == Some(host)
 }
 
-fn etags(v: &str) -> EtagCondition {
-    let tags: Vec<String> = v
-        .split(',')
-        .map(|t| {
-            t.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .to_string()
-        })
-        .filter(|t| !t.is_empty())
-        .collect();
-    if tags.iter().any(|t| t == "*") {
-        EtagCondition::Any
-    } else {
-        EtagCondition::Tags(tags)
-    }
-}
-
 /// The `x-ms-source-if-*` conditions and `x-ms-source-lease-id`.
 fn source_conditions(headers: &Headers) -> ApiResult<Conditions> {
     Ok(Conditions {
-        if_match: headers.get("x-ms-source-if-match").map(etags),
-        if_none_match: headers.get("x-ms-source-if-none-match").map(etags),
+        if_match: headers.get("x-ms-source-if-match").map(etag_condition),
+        if_none_match: headers.get("x-ms-source-if-none-match").map(etag_condition),
         if_modified_since: headers.http_date("x-ms-source-if-modified-since")?,
         if_unmodified_since: headers.http_date("x-ms-source-if-unmodified-since")?,
         lease_id: headers.owned("x-ms-source-lease-id"),

@@ -2,9 +2,10 @@
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
-use lapis_store::{AccessTier, TierChange};
+use lapis_store::TierChange;
 use lapis_wire::{AzureError, ErrorCode};
 
+use super::block_blob::access_tier;
 use super::{blocking, conditions, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
@@ -14,18 +15,9 @@ use crate::request::Headers;
 /// once), any other change 200.
 pub async fn set_blob_tier(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
-    let tier = match headers.get("x-ms-access-tier") {
-        Some(v) => AccessTier::from_name(v).ok_or_else(|| {
-            AzureError::new(ErrorCode::InvalidHeaderValue)
-                .detail("HeaderName", "x-ms-access-tier")
-                .detail("HeaderValue", v)
-        })?,
-        None => {
-            return Err(AzureError::new(ErrorCode::MissingRequiredHeader)
-                .detail("HeaderName", "x-ms-access-tier")
-                .into())
-        }
-    };
+    let tier = access_tier(&headers)?.ok_or_else(|| {
+        AzureError::new(ErrorCode::MissingRequiredHeader).detail("HeaderName", "x-ms-access-tier")
+    })?;
     let priority = match headers.get("x-ms-rehydrate-priority") {
         None => None,
         Some(p) if p.eq_ignore_ascii_case("High") => Some("High".to_string()),
