@@ -36,6 +36,15 @@ pub fn validate_container_name(name: &str) -> Result<(), AzureError> {
     Ok(())
 }
 
+/// Queue names follow the container rules (3-63 lowercase letters, digits and single dashes
+/// between them), without the system names.
+pub fn validate_queue_name(name: &str) -> Result<(), AzureError> {
+    if SYSTEM_CONTAINERS.contains(&name) {
+        return Err(invalid_name());
+    }
+    validate_container_name(name)
+}
+
 /// 1-1024 characters, counted as UTF-16 code units like Azure (an emoji counts twice).
 pub fn validate_blob_name(name: &str) -> Result<(), AzureError> {
     let units = name.encode_utf16().count();
@@ -106,6 +115,22 @@ mod tests {
         ];
         for (name, want) in cases {
             assert_eq!(code(validate_container_name(name)), *want, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn queue_names_are_container_names_without_the_system_ones() {
+        use ErrorCode::*;
+        for (name, want) in [
+            ("orders", None),
+            ("orders-poison", None),
+            ("q1", Some(OutOfRangeInput)),
+            ("Orders", Some(InvalidResourceName)),
+            ("a--b", Some(InvalidResourceName)),
+            ("$root", Some(InvalidResourceName)),
+            ("$logs", Some(InvalidResourceName)),
+        ] {
+            assert_eq!(code(validate_queue_name(name)), want, "{name:?}");
         }
     }
 

@@ -110,7 +110,11 @@ pub enum BlobListItem<'a> {
 }
 
 /// Azure's ServiceEndpoint attribute ends with a slash.
-fn push_enumeration_start(out: &mut String, service_endpoint: &str, container: Option<&str>) {
+pub(super) fn push_enumeration_start(
+    out: &mut String,
+    service_endpoint: &str,
+    container: Option<&str>,
+) {
     out.push_str(XML_DECLARATION);
     out.push_str("<EnumerationResults ServiceEndpoint=\"");
     out.push_str(&escape_attribute(service_endpoint));
@@ -127,7 +131,7 @@ fn push_enumeration_start(out: &mut String, service_endpoint: &str, container: O
 }
 
 /// The echoed request parameters, each only when the request carried it.
-fn push_echoed(
+pub(super) fn push_echoed(
     out: &mut String,
     prefix: Option<&str>,
     marker: Option<&str>,
@@ -144,7 +148,7 @@ fn push_echoed(
     }
 }
 
-fn push_metadata(out: &mut String, metadata: Option<&[(String, String)]>) {
+pub(super) fn push_metadata(out: &mut String, metadata: Option<&[(String, String)]>) {
     let Some(metadata) = metadata else { return };
     if metadata.is_empty() {
         out.push_str("<Metadata />");
@@ -157,7 +161,7 @@ fn push_metadata(out: &mut String, metadata: Option<&[(String, String)]>) {
     out.push_str("</Metadata>");
 }
 
-fn push_end(out: &mut String, next_marker: Option<&str>) {
+pub(super) fn push_end(out: &mut String, next_marker: Option<&str>) {
     push_optional(out, "NextMarker", next_marker);
     out.push_str("</EnumerationResults>");
 }

@@ -8,6 +8,7 @@ mod block_list;
 mod cors;
 mod listing;
 mod page_list;
+mod queue;
 mod service_properties;
 mod signed_identifiers;
 mod tags;
@@ -20,6 +21,10 @@ pub use listing::{
     LeaseEntry,
 };
 pub use page_list::{render_page_list, PageListEntry};
+pub use queue::{
+    parse_queue_message, render_list_queues, render_messages, MessageEntry, MessageView,
+    QueueEntry, NEVER_EXPIRES,
+};
 pub use service_properties::{Logging, Metrics, RetentionPolicy, ServiceProperties, StaticWebsite};
 pub use signed_identifiers::{
     parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml,
