@@ -46,6 +46,10 @@ impl From<StoreError> for ApiError {
             StoreError::EntityNotFound => ErrorCode::ResourceNotFound,
             StoreError::EntityAlreadyExists => ErrorCode::EntityAlreadyExists,
             StoreError::UpdateConditionNotSatisfied => ErrorCode::UpdateConditionNotSatisfied,
+            StoreError::QueueNotFound => ErrorCode::QueueNotFound,
+            StoreError::QueueAlreadyExists => ErrorCode::QueueAlreadyExists,
+            StoreError::MessageNotFound => ErrorCode::MessageNotFound,
+            StoreError::PopReceiptMismatch => ErrorCode::PopReceiptMismatch,
             StoreError::Refused(Refusal::CopySourceNotFound) => {
                 return ApiError(AzureError::new(ErrorCode::CannotVerifyCopySource).status(404))
             }

@@ -54,7 +54,7 @@ impl Cursor<'_> {
     }
 }
 
-pub(crate) fn encode_metadata(md: &Metadata) -> Vec<u8> {
+pub(crate) fn encode_metadata(md: &[(String, String)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (k, v) in md {
         put_str(&mut out, k);
@@ -115,9 +115,10 @@ pub(crate) fn access_from_i64(v: i64) -> PublicAccess {
     }
 }
 
-/// Timestamps are stored as Unix nanoseconds (fits i64 until 2262).
+/// Timestamps are stored as Unix nanoseconds (fits i64 until 2262; later times saturate).
 pub(crate) fn time_to_i64(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp_nanos() as i64
+    t.unix_timestamp_nanos()
+        .clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 pub(crate) fn time_from_i64(v: i64) -> OffsetDateTime {

@@ -1,5 +1,6 @@
-//! Garbage collection: expire old uncommitted blocks, compact sealed extents that are mostly
-//! garbage, delete extents nothing references.
+//! Garbage collection: expire old uncommitted blocks, delete expired queue messages
+//! (`messages.rs`), compact sealed extents that are mostly garbage, delete extents nothing
+//! references.
 //!
 //! Never races a reader: readers resolve and pin extents under `gc_lock` (shared); extents are
 //! only deleted while it is held exclusively and only when nothing but the registry holds them.
@@ -24,6 +25,7 @@ impl Core {
         let _one_pass = self.gc_pass.lock();
         let mut stats = GcStats::default();
         self.expire_blocks(&mut stats)?;
+        self.expire_messages(&mut stats)?;
         self.compact(&mut stats)?;
         self.delete_dead(&mut stats)?;
         self.reserve.replenish();
@@ -33,6 +35,7 @@ impl Core {
         totals.extents_compacted += stats.extents_compacted;
         totals.bytes_reclaimed += stats.bytes_reclaimed;
         totals.blocks_expired += stats.blocks_expired;
+        totals.messages_expired += stats.messages_expired;
         Ok(stats)
     }
 

@@ -1,10 +1,10 @@
 //! Lapis storage engine.
 //!
-//! Metadata (containers, blobs, blocks, ACLs, service properties, tables and their entities)
-//! lives in SQLite (WAL, one writer thread doing group commit, a pool of readers). Blob bytes live
-//! in append-only extents referenced from SQLite as `(extent, offset, len)` chunks, except small
-//! blobs put with `put_blob_inline`, whose bytes live in SQLite itself. The same
-//! engine runs on disk or in memory.
+//! Metadata (containers, blobs, blocks, ACLs, service properties, tables and their entities,
+//! queues and their messages) lives in SQLite (WAL, one writer thread doing group commit, a pool
+//! of readers). Blob bytes live in append-only extents referenced from SQLite as
+//! `(extent, offset, len)` chunks, except small blobs put with `put_blob_inline`, whose bytes
+//! live in SQLite itself. The same engine runs on disk or in memory.
 //!
 //! This crate knows nothing of HTTP, XML or authentication: the server maps `StoreError` to Azure
 //! error responses.
@@ -15,6 +15,8 @@ mod types;
 pub use types::*;
 mod types_table;
 pub use types_table::*;
+mod types_queue;
+pub use types_queue::*;
 
 mod append;
 mod blob_row;
@@ -34,10 +36,12 @@ mod inline;
 mod leases;
 mod listing;
 mod maintenance;
+mod messages;
 mod page_ranges;
 mod pages;
 mod pool;
 mod put;
+mod queues;
 mod refusal;
 mod reserve;
 mod schema;
@@ -113,6 +117,18 @@ pub enum StoreError {
     /// An entity write or delete whose If-Match does not match the stored version: 412.
     #[error("update condition not satisfied")]
     UpdateConditionNotSatisfied,
+    #[error("queue not found")]
+    QueueNotFound,
+    /// A queue of that name exists with other metadata (with the same metadata, Create Queue
+    /// answers `QueueCreated::Existed`).
+    #[error("queue already exists")]
+    QueueAlreadyExists,
+    /// No message of that id in the queue, or it has expired.
+    #[error("message not found")]
+    MessageNotFound,
+    /// The message exists but its current pop receipt is another one.
+    #[error("pop receipt mismatch")]
+    PopReceiptMismatch,
     /// The blob is encrypted with a customer-provided key and the request brought none.
     #[error("the blob uses a customer-provided key")]
     CustomerKeyRequired,

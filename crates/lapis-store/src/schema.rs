@@ -230,6 +230,38 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX blob_tags_by_value ON blob_tags (key, value, blob_id);
     "#,
+    // 6: Queue service. `message_count` is kept by the engine's writes (put adds one; delete,
+    // clear and the expiry purge subtract what they remove) so that Get Queue Metadata reads one
+    // row. `seq` (the rowid) is the insertion order. Times are Unix nanoseconds; `expires` NULL
+    // = never. Messages are found by (queue, visible_at, seq): the next visible ones are the
+    // start of an index range. `text` is the last column so that reading the others never
+    // touches a long message's overflow pages.
+    r#"
+    CREATE TABLE queues (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        metadata BLOB NOT NULL,
+        acl BLOB NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account, name)
+    );
+
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        queue_id INTEGER NOT NULL REFERENCES queues (id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        inserted INTEGER NOT NULL,
+        expires INTEGER,
+        visible_at INTEGER NOT NULL,
+        dequeue_count INTEGER NOT NULL,
+        pop_receipt TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_visibility ON messages (queue_id, visible_at, seq);
+    CREATE UNIQUE INDEX messages_by_id ON messages (queue_id, id);
+    CREATE INDEX messages_by_expiry ON messages (expires) WHERE expires IS NOT NULL;
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -303,8 +335,11 @@ mod tests {
             }
             tx.execute_batch(&format!("PRAGMA user_version = {from}"))
                 .unwrap();
+            // Columns named: later steps add some.
             tx.execute(
-                "INSERT INTO containers VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'')",
+                "INSERT INTO containers (id, account, name, etag, last_modified, created, metadata,
+                                         public_access, acl)
+                 VALUES (1, 'a', 'c', 'e', 0, 0, x'', 0, x'')",
                 [],
             )
             .unwrap();
@@ -320,7 +355,10 @@ mod tests {
                  INSERT INTO entities VALUES (1, 'p', 'r', 0, x'');
                  INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
                                     size, committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 1, 0, x'');
-                 INSERT INTO blob_inline (blob_id, data, iv) VALUES (1, x'00', NULL)",
+                 INSERT INTO blob_inline (blob_id, data, iv) VALUES (1, x'00', NULL);
+                 INSERT INTO queues (id, account, name, metadata, acl) VALUES (1, 'a', 'q', x'', x'');
+                 INSERT INTO messages (queue_id, id, inserted, expires, visible_at, dequeue_count,
+                                       pop_receipt, text) VALUES (1, 'm', 0, NULL, 0, 0, 'p', 't')",
             )
             .unwrap();
         }

@@ -454,6 +454,8 @@ pub struct GcStats {
     pub extents_compacted: u64,
     pub bytes_reclaimed: u64,
     pub blocks_expired: u64,
+    /// Queue messages deleted because they expired.
+    pub messages_expired: u64,
 }
 
 /// Counts for metrics.
@@ -478,6 +480,8 @@ pub struct GcTotals {
     pub extents_compacted: u64,
     pub bytes_reclaimed: u64,
     pub blocks_expired: u64,
+    /// Queue messages deleted because they expired.
+    pub messages_expired: u64,
 }
 
 /// Tuning of the engine.

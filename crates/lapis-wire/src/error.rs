@@ -142,6 +142,7 @@ error_codes! {
     InvalidBlobType => (409, "The blob type is invalid for this operation."),
     InvalidBlockId => (400, "The specified block ID is invalid. The block ID must be Base64-encoded."),
     InvalidBlockList => (400, "The specified block list is invalid."),
+    InvalidMarker => (400, "The specified marker is invalid."),
     InvalidOperation => (400, "Invalid operation against a blob snapshot."),
     InvalidPageRange => (416, "The page range specified is invalid."),
     InvalidSourceBlobType => (409, "The copy source blob type is invalid for this operation."),
@@ -185,6 +186,16 @@ error_codes! {
     // C++ BatchExceptions test); not in the spec's enum.
     AllBatchSubRequestsShouldBeSameApi => (400, "All batch subrequests should be the same api."),
     ExceedsMaxBatchRequestCount => (400, "The batch operation exceeds maximum number of allowed subrequests."),
+
+    // Queue service error codes.
+    MessageNotFound => (404, "The specified message does not exist."),
+    MessageTooLarge => (400, "The message exceeds the maximum allowed size."),
+    PopReceiptMismatch => (400, "The specified pop receipt did not match the pop receipt for a dequeued message."),
+    QueueAlreadyExists => (409, "The specified queue already exists."),
+    QueueBeingDeleted => (409, "The specified queue is being deleted."),
+    QueueDisabled => (409, "The specified queue has been disabled by the administrator."),
+    QueueNotEmpty => (409, "The specified queue is not empty."),
+    QueueNotFound => (404, "The specified queue does not exist."),
 
     // Table service error codes.
     AtomFormatNotSupported => (415, "Atom format is not supported."),
