@@ -72,6 +72,9 @@ pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, Au
         SasScope::Table { .. } => {
             fields::check_ordered_letters(&p.permissions, fields::TABLE_PERMISSIONS)?
         }
+        SasScope::Queue { .. } => {
+            fields::check_ordered_letters(&p.permissions, fields::QUEUE_PERMISSIONS)?
+        }
         SasScope::Container { .. } | SasScope::Blob { .. } => {
             fields::check_ordered_letters(&p.permissions, fields::BLOB_PERMISSIONS)?
         }
