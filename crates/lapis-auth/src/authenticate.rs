@@ -11,7 +11,7 @@ use crate::shared_key;
 
 /// Authenticates a request: the `Authorization` header ("SharedKey acct:sig" / "SharedKeyLite acct:sig"),
 /// else a SAS (the query has `sig`), else `Anonymous`. Signatures are checked in constant time against every
-/// key of the account. `policy(container_or_table, id)` resolves a stored access policy (`si`).
+/// key of the account. `policy(container_table_or_queue, id)` resolves a stored access policy (`si`).
 pub fn authenticate(
     accounts: &Accounts,
     req: &RequestInfo,

@@ -55,6 +55,8 @@ pub enum SasScope {
         end_pk: Option<String>,
         end_rk: Option<String>,
     },
+    /// A queue SAS: the queue named by the URL it was verified on.
+    Queue { queue: String },
 }
 
 /// Response header overrides of a service SAS; `None` when not given.
@@ -67,8 +69,8 @@ pub struct ResponseHeaderOverrides {
     pub content_type: Option<String>,
 }
 
-/// The resource a request addresses, as named by its URL: the container (or table) and the
-/// decoded blob name.
+/// The resource a request addresses, as named by its URL: the container (or table, or queue)
+/// and the decoded blob name.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SasTarget<'a> {
     pub container: Option<&'a str>,
@@ -142,6 +144,17 @@ impl SasGrant {
                     .container
                     .is_some_and(|c| c.eq_ignore_ascii_case(table))
                 {
+                    return Err(scope_mismatch());
+                }
+                rule.service_sas
+            }
+            // As for a table: what a queue SAS can never grant (service operations among them,
+            // whose URL names no queue) is refused before its queue is compared.
+            SasScope::Queue { queue } => {
+                if rule.service_sas == Needs::Never {
+                    return Err(not_grantable());
+                }
+                if target.container != Some(queue.as_str()) {
                     return Err(scope_mismatch());
                 }
                 rule.service_sas

@@ -150,6 +150,43 @@ fn table_sas_matches_table_case_insensitively() {
 }
 
 #[test]
+fn queue_sas_covers_its_queue_and_never_the_service() {
+    let g = grant(
+        SasScope::Queue {
+            queue: "orders".into(),
+        },
+        "rp",
+    );
+    assert_eq!(code(&g, Operation::GetMessages, Some("orders"), None), None);
+    assert_eq!(
+        code(&g, Operation::GetQueueMetadata, Some("orders"), None),
+        None
+    );
+    assert_eq!(
+        code(&g, Operation::GetMessages, Some("other"), None),
+        Some(AuthErrorCode::AuthenticationFailed)
+    );
+    assert_eq!(
+        code(&g, Operation::PutMessage, Some("orders"), None),
+        Some(AuthErrorCode::AuthorizationPermissionMismatch)
+    );
+    // Never grantable by a queue SAS, whatever its letters or the queue asked for.
+    for (op, queue) in [
+        (Operation::ListQueues, None),
+        (Operation::GetQueueServiceProperties, None),
+        (Operation::ClearMessages, Some("orders")),
+        (Operation::SetQueueMetadata, Some("orders")),
+        (Operation::SetQueueAcl, Some("other")),
+    ] {
+        assert_eq!(
+            code(&g, op, queue, None),
+            Some(AuthErrorCode::AuthorizationFailure),
+            "{op:?}"
+        );
+    }
+}
+
+#[test]
 fn table_key_ranges() {
     let scope = SasScope::Table {
         table: "t".into(),

@@ -78,6 +78,25 @@ pub enum Operation {
     DeleteEntity,
     /// `$batch`: each sub-request is authorised as its own operation.
     EntityGroupTransaction,
+    // Queue service, service level.
+    GetQueueServiceProperties,
+    SetQueueServiceProperties,
+    GetQueueServiceStats,
+    ListQueues,
+    // Queue service, queues.
+    CreateQueue,
+    DeleteQueue,
+    GetQueueMetadata,
+    SetQueueMetadata,
+    GetQueueAcl,
+    SetQueueAcl,
+    // Queue service, messages.
+    PutMessage,
+    GetMessages,
+    PeekMessages,
+    DeleteMessage,
+    UpdateMessage,
+    ClearMessages,
 }
 
 /// The level an operation acts on: an account SAS's signed resource type (`srt`).
@@ -195,6 +214,32 @@ pub fn sas_rule(op: Operation) -> SasRule {
         InsertOrReplaceEntity | InsertOrMergeEntity => (Service::Table, O, All("au"), All("au")),
         DeleteEntity => (Service::Table, O, Any("d"), Any("d")),
         EntityGroupTransaction => (Service::Table, O, EachSubRequest, EachSubRequest),
+        // Queue service. A queue SAS (r, a, u, p) reaches the queue's messages and reads its
+        // metadata, nothing more: "Queues can't be created, deleted, or listed", "Queues can't
+        // be cleared, and their metadata can't be written".
+        GetQueueServiceProperties | GetQueueServiceStats => (Service::Queue, S, Any("r"), Never),
+        SetQueueServiceProperties => (Service::Queue, S, Any("w"), Never),
+        ListQueues => (Service::Queue, S, Any("l"), Never),
+        // "Create(c) or Write (w)" at Container (c), although the same page says of `c`:
+        // "Valid for the following Object resource types only: blobs and files".
+        CreateQueue => (Service::Queue, C, Any("cw"), Never),
+        DeleteQueue => (Service::Queue, C, Any("d"), Never),
+        // "Read (r): Read metadata and properties, including message count."
+        GetQueueMetadata => (Service::Queue, C, Any("r"), Any("r")),
+        SetQueueMetadata => (Service::Queue, C, Any("w"), Never),
+        GetQueueAcl | SetQueueAcl => (Service::Queue, C, Never, Never),
+        // "Add (a): Add messages to the queue"; "Process (p): Get and delete messages".
+        PutMessage => (Service::Queue, O, Any("a"), Any("a")),
+        GetMessages | DeleteMessage => (Service::Queue, O, Any("p"), Any("p")),
+        PeekMessages => (Service::Queue, O, Any("r"), Any("r")),
+        // "Update (u): Update messages ... Use the Process permission with Update so that you can
+        // first get the message": Get Messages is its own operation; Update Message needs `u`.
+        UpdateMessage => (Service::Queue, O, Any("u"), Any("u")),
+        // The account SAS table gives Clear Messages as Object (o), Delete (d), although the
+        // same page says of `d`: "Valid for Container and Object resource types, except for
+        // queue messages". Azurite checks Delete Message, Update Message and Clear Messages at
+        // Container (c); we follow the reference.
+        ClearMessages => (Service::Queue, O, Any("d"), Never),
     };
     SasRule {
         service,

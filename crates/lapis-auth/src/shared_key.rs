@@ -147,6 +147,7 @@ fn build(
             out.push('\n');
             out.push_str(&resource_with_comp(req, path));
         }
+        // Blob, Queue and File share both remaining forms ("Blob, Queue, and File services").
         (_, true) => {
             for part in [
                 req.method.to_string(),

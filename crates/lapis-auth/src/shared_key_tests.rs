@@ -208,6 +208,69 @@ fn dev_key_signature_is_fixed() {
 const DEV_KEY_SIGNATURE: &str =
     "SharedKey devstoreaccount1:BjDUOhaTPo2c9wmLOM/msiEjQbJyFxWrr5CciV/jko8=";
 
+/// Shared Key and Shared Key Lite of a Queue request take the Blob service's forms ("Blob,
+/// Queue, and File services"). The signatures are HMAC-SHA256 of the hand-written strings under
+/// the well-known key, computed independently with Python's hmac.
+#[test]
+fn queue_requests_sign_as_blob_requests_do() {
+    let accounts = Accounts::dev();
+    let key = &accounts.get(DEV_ACCOUNT).unwrap().keys[0];
+    let put_message = [
+        ("Content-Type", "application/xml"),
+        ("Content-Length", "72"),
+        ("x-ms-version", "2026-10-06"),
+        ("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+        ("x-ms-client-request-id", "req-1"),
+    ];
+    let get_metadata = [
+        ("x-ms-version", "2026-10-06"),
+        ("x-ms-date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+    ];
+    for (method, path, query, headers, lite, sts, auth) in [
+        (
+            "POST",
+            "/devstoreaccount1/orders/messages",
+            "visibilitytimeout=0&messagettl=3600",
+            &put_message[..],
+            false,
+            "POST\n\n\n72\n\napplication/xml\n\n\n\n\n\n\n\
+             x-ms-client-request-id:req-1\nx-ms-date:Thu, 01 Jan 2026 00:00:00 GMT\nx-ms-version:2026-10-06\n\
+             /devstoreaccount1/devstoreaccount1/orders/messages\nmessagettl:3600\nvisibilitytimeout:0",
+            "SharedKey devstoreaccount1:EkdEn8h9XJPLGnRQxrjBJXpzlM/Kj0glYgDU9wF0YMY=",
+        ),
+        (
+            "GET",
+            "/devstoreaccount1/orders",
+            "comp=metadata&timeout=5",
+            &get_metadata[..],
+            true,
+            "GET\n\n\n\nx-ms-date:Thu, 01 Jan 2026 00:00:00 GMT\nx-ms-version:2026-10-06\n\
+             /devstoreaccount1/devstoreaccount1/orders?comp=metadata",
+            "SharedKeyLite devstoreaccount1:O694rrEEs9suL3lbhCRJ9ro7RRN+qbhoEAijGhiJIdk=",
+        ),
+    ] {
+        let mut r = req(method, path, Some(query), headers);
+        r.account = DEV_ACCOUNT;
+        assert_eq!(string_to_sign_shared_key(&r, Service::Queue, lite), sts);
+        assert_eq!(
+            sign_shared_key(DEV_ACCOUNT, key, &r, Service::Queue, lite),
+            auth
+        );
+        let mut with_auth = headers.to_vec();
+        with_auth.push(("Authorization", auth));
+        let mut sent = req(method, path, Some(query), &with_auth);
+        sent.account = DEV_ACCOUNT;
+        let now = datetime!(2026-01-01 0:05 UTC);
+        let principal = authenticate(&accounts, &sent, Service::Queue, now, &|_, _| None);
+        assert!(
+            matches!(principal, Ok(Principal::SharedKey { .. })),
+            "{principal:?}"
+        );
+        // The Table service signs another string.
+        assert!(authenticate(&accounts, &sent, Service::Table, now, &|_, _| None).is_err());
+    }
+}
+
 /// Signs as an SDK would, over `signed_path`, and sends `sent_path`.
 fn verifies(signed_path: &str, sent_path: &str) -> bool {
     let accounts = Accounts::dev();
@@ -435,6 +498,8 @@ fn shared_key_requests_must_be_dated_within_fifteen_minutes() {
         (Service::Blob, true),
         (Service::Table, false),
         (Service::Table, true),
+        (Service::Queue, false),
+        (Service::Queue, true),
     ] {
         let ok = |dates: &[(&str, &str)]| signed_with_dates(dates, service, lite);
         assert_eq!(

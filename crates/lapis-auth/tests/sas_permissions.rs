@@ -1,7 +1,7 @@
 //! The SAS permission table of the REST reference, operation by operation, as a test: every
 //! operation × every kind of SAS (account SAS with and without its resource type, container,
-//! blob and table SAS) × every permission letter alone and all together, allowed or refused
-//! with Azure's code.
+//! blob, table and queue SAS) × every permission letter alone and all together, allowed or
+//! refused with Azure's code.
 //!
 //! The expected rows below are written from the reference ("Create an account SAS": operations
 //! by `srt` and `sp`; "Create a service SAS": permissions by signed resource; the SAS error
@@ -14,10 +14,11 @@ use lapis_auth::{
 use strum::IntoEnumIterator;
 use time::macros::datetime;
 
-/// Every letter an account SAS may carry, and every letter of a blob service SAS and a table SAS.
+/// Every letter an account SAS may carry, and every letter of a blob, table and queue service SAS.
 const ACCOUNT_LETTERS: &str = "rwdxylacuptfi";
 const BLOB_LETTERS: &str = "racwdxyltfmeopi";
 const TABLE_LETTERS: &str = "raud";
+const QUEUE_LETTERS: &str = "raup";
 
 #[derive(Clone, Copy, Debug)]
 enum Level {
@@ -43,7 +44,8 @@ enum Grants {
 
 struct Row {
     op: Operation,
-    table_service: bool,
+    /// The service's letter in an account SAS `ss`.
+    service: char,
     level: Level,
     account: Grants,
     service_sas: Grants,
@@ -53,20 +55,16 @@ fn rows() -> Vec<Row> {
     use Grants::*;
     use Level::*;
     use Operation::*;
-    let blob = |op, level, account, service_sas| Row {
-        op,
-        table_service: false,
-        level,
-        account,
-        service_sas,
+    let row = |service| {
+        move |op, level, account, service_sas| Row {
+            op,
+            service,
+            level,
+            account,
+            service_sas,
+        }
     };
-    let table = |op, level, account, service_sas| Row {
-        op,
-        table_service: true,
-        level,
-        account,
-        service_sas,
-    };
+    let (blob, table, queue) = (row('b'), row('t'), row('q'));
     vec![
         blob(ListContainers, Service, AnyOf("l"), No),
         blob(GetBlobServiceProperties, Service, AnyOf("r"), No),
@@ -137,6 +135,28 @@ fn rows() -> Vec<Row> {
         table(DeleteEntity, Object, AnyOf("d"), AnyOf("d")),
         // Each sub-request is checked as its own operation.
         table(EntityGroupTransaction, Object, Anything, Anything),
+        // "Create an account SAS", Queue service table. A queue SAS: "Queues can't be created,
+        // deleted, or listed"; "Queues can't be cleared, and their metadata can't be written";
+        // "Read (r): Read metadata and properties, including message count. Peek at messages."
+        queue(GetQueueServiceProperties, Service, AnyOf("r"), No),
+        queue(SetQueueServiceProperties, Service, AnyOf("w"), No),
+        queue(GetQueueServiceStats, Service, AnyOf("r"), No),
+        queue(ListQueues, Service, AnyOf("l"), No),
+        queue(CreateQueue, Container, AnyOf("cw"), No),
+        queue(DeleteQueue, Container, AnyOf("d"), No),
+        queue(GetQueueMetadata, Container, AnyOf("r"), AnyOf("r")),
+        queue(SetQueueMetadata, Container, AnyOf("w"), No),
+        // No account SAS row; "For security reasons Account SAS does not enable access to
+        // permission related operations including ... Set Queue ACL".
+        queue(GetQueueAcl, Container, No, No),
+        queue(SetQueueAcl, Container, No, No),
+        queue(PutMessage, Object, AnyOf("a"), AnyOf("a")),
+        queue(GetMessages, Object, AnyOf("p"), AnyOf("p")),
+        queue(PeekMessages, Object, AnyOf("r"), AnyOf("r")),
+        queue(DeleteMessage, Object, AnyOf("p"), AnyOf("p")),
+        queue(UpdateMessage, Object, AnyOf("u"), AnyOf("u")),
+        // Object (o), Delete (d) for an account SAS, whatever `d`'s "except for queue messages".
+        queue(ClearMessages, Object, AnyOf("d"), No),
     ]
 }
 
@@ -210,11 +230,11 @@ fn every_operation_has_a_row() {
 #[test]
 fn account_sas() {
     for row in rows() {
-        let service = if row.table_service { "t" } else { "b" };
+        let service = row.service.to_string();
         for perms in permission_sets(ACCOUNT_LETTERS) {
             let all_types = grant(
                 SasScope::Account {
-                    services: service.into(),
+                    services: service.clone(),
                     resource_types: "sco".into(),
                 },
                 &perms,
@@ -234,7 +254,7 @@ fn account_sas() {
         };
         let other_types = grant(
             SasScope::Account {
-                services: service.into(),
+                services: service,
                 resource_types: others.into(),
             },
             ACCOUNT_LETTERS,
@@ -255,7 +275,7 @@ fn account_sas() {
 
 #[test]
 fn container_and_blob_sas() {
-    for row in rows().into_iter().filter(|r| !r.table_service) {
+    for row in rows().into_iter().filter(|r| r.service == 'b') {
         for perms in permission_sets(BLOB_LETTERS) {
             let container_sas = grant(
                 SasScope::Container {
@@ -299,7 +319,7 @@ fn container_and_blob_sas() {
 
 #[test]
 fn table_sas() {
-    for row in rows().into_iter().filter(|r| r.table_service) {
+    for row in rows().into_iter().filter(|r| r.service == 't') {
         for perms in permission_sets(TABLE_LETTERS) {
             let table_sas = grant(
                 SasScope::Table {
@@ -315,6 +335,21 @@ fn table_sas() {
                 outcome(&table_sas, row.op, row.level),
                 expected(row.service_sas, &perms),
                 "{:?} with a table SAS sp={perms}",
+                row.op
+            );
+        }
+    }
+}
+
+#[test]
+fn queue_sas() {
+    for row in rows().into_iter().filter(|r| r.service == 'q') {
+        for perms in permission_sets(QUEUE_LETTERS) {
+            let queue_sas = grant(SasScope::Queue { queue: "c".into() }, &perms);
+            assert_eq!(
+                outcome(&queue_sas, row.op, row.level),
+                expected(row.service_sas, &perms),
+                "{:?} with a queue SAS sp={perms}",
                 row.op
             );
         }
@@ -365,6 +400,16 @@ fn a_service_sas_for_another_resource_fails_authentication() {
     );
     assert_eq!(
         outcome(&table_sas, Operation::QueryEntities, Level::Object),
+        Err(AuthErrorCode::AuthenticationFailed)
+    );
+    let queue_sas = grant(
+        SasScope::Queue {
+            queue: "other".into(),
+        },
+        QUEUE_LETTERS,
+    );
+    assert_eq!(
+        outcome(&queue_sas, Operation::GetMessages, Level::Object),
         Err(AuthErrorCode::AuthenticationFailed)
     );
 }

@@ -110,6 +110,7 @@ pub(crate) const FIRST_SNAPSHOT_SAS: &str = "2018-11-09";
 /// Permission letters, in the order the reference requires them for a service SAS.
 pub(crate) const BLOB_PERMISSIONS: &str = "racwdxyltfmeopi";
 pub(crate) const TABLE_PERMISSIONS: &str = "raud";
+pub(crate) const QUEUE_PERMISSIONS: &str = "raup";
 /// An account SAS's letters; the reference sets them no order.
 pub(crate) const ACCOUNT_PERMISSIONS: &str = "rwdxylacuptfi";
 

@@ -13,18 +13,23 @@ const V_RESOURCE_SNAPSHOT: &str = "2018-11-09";
 /// `ses` joins the blob service SAS and the account SAS.
 const V_ENCRYPTION_SCOPE: &str = "2020-12-06";
 
-/// "/blob/account/container[/blob]" (blob name decoded); before 2015-02-21 without the service prefix.
+/// "/service/account/name"; before 2015-02-21 without the service prefix.
+fn resource(service: &str, version: &str, account: &str, name: &str) -> String {
+    if version >= V_SERVICE_PREFIX {
+        format!("/{service}/{account}/{name}")
+    } else {
+        format!("/{account}/{name}")
+    }
+}
+
+/// "/blob/account/container[/blob]" (blob name decoded).
 pub(crate) fn blob_resource(
     version: &str,
     account: &str,
     container: &str,
     blob: Option<&str>,
 ) -> String {
-    let mut out = if version >= V_SERVICE_PREFIX {
-        format!("/blob/{account}/{container}")
-    } else {
-        format!("/{account}/{container}")
-    };
+    let mut out = resource("blob", version, account, container);
     if let Some(blob) = blob {
         out.push('/');
         out.push_str(blob);
@@ -34,15 +39,17 @@ pub(crate) fn blob_resource(
 
 /// "/table/account/tablename", the table name lower-cased.
 pub(crate) fn table_resource(version: &str, account: &str, table: &str) -> String {
-    let table = table.to_lowercase();
-    if version >= V_SERVICE_PREFIX {
-        format!("/table/{account}/{table}")
-    } else {
-        format!("/{account}/{table}")
-    }
+    resource("table", version, account, &table.to_lowercase())
 }
 
-pub(crate) fn blob_service(p: &SasParams, canonical_resource: &str) -> String {
+/// "/queue/account/queuename". Queue names are lower-case by rule; the name is signed as given.
+pub(crate) fn queue_resource(version: &str, account: &str, queue: &str) -> String {
+    resource("queue", version, account, queue)
+}
+
+/// What every service SAS signs first: permissions, start, expiry, resource, policy id, from
+/// 2015-04-05 the source IP and protocol, then the signed version.
+fn service_fields<'a>(p: &'a SasParams, canonical_resource: &'a str) -> Vec<&'a str> {
     let v = p.version.as_str();
     let mut fields = vec![
         &*p.permissions,
@@ -55,6 +62,12 @@ pub(crate) fn blob_service(p: &SasParams, canonical_resource: &str) -> String {
         fields.extend([&*p.ip, &*p.protocol]);
     }
     fields.push(v);
+    fields
+}
+
+pub(crate) fn blob_service(p: &SasParams, canonical_resource: &str) -> String {
+    let v = p.version.as_str();
+    let mut fields = service_fields(p, canonical_resource);
     if v >= V_RESOURCE_SNAPSHOT {
         fields.extend([&*p.resource, &*p.snapshot]);
     }
@@ -74,19 +87,16 @@ pub(crate) fn blob_service(p: &SasParams, canonical_resource: &str) -> String {
 }
 
 pub(crate) fn table_service(p: &SasParams, canonical_resource: &str) -> String {
-    let v = p.version.as_str();
-    let mut fields = vec![
-        &*p.permissions,
-        &*p.start,
-        &*p.expiry,
-        canonical_resource,
-        &*p.identifier,
-    ];
-    if v >= V_IP_PROTOCOL {
-        fields.extend([&*p.ip, &*p.protocol]);
-    }
-    fields.extend([v, &*p.start_pk, &*p.start_rk, &*p.end_pk, &*p.end_rk]);
+    let mut fields = service_fields(p, canonical_resource);
+    fields.extend([&*p.start_pk, &*p.start_rk, &*p.end_pk, &*p.end_rk]);
     fields.join("\n")
+}
+
+/// A queue SAS signs nothing after its version: no `sr`, snapshot, encryption scope or
+/// response headers, in any version up to 2026-10-06 (the reference's queue layouts, and
+/// azure-storage-queue 12.18 signing with an account key).
+pub(crate) fn queue_service(p: &SasParams, canonical_resource: &str) -> String {
+    service_fields(p, canonical_resource).join("\n")
 }
 
 /// Account SAS: every field followed by "\n", so the string ends with one.

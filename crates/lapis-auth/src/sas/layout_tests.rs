@@ -138,3 +138,67 @@ fn account_layout_ends_with_newline() {
         "acc\nrwdlacup\nbt\nsco\n\n2026-01-02T00:00:00Z\n\n\n2020-12-06\nscope\n"
     );
 }
+
+fn queue_params(version: &str) -> SasParams {
+    SasParams {
+        version: version.into(),
+        permissions: "raup".into(),
+        start: "2026-01-01T00:00:00Z".into(),
+        expiry: "2026-01-02T00:00:00Z".into(),
+        identifier: "policy1".into(),
+        ip: "127.0.0.1".into(),
+        protocol: "https".into(),
+        // Fields of other kinds of SAS: a queue SAS signs none of them.
+        resource: "c".into(),
+        snapshot: "2026-01-01T00:00:00.0000000Z".into(),
+        encryption_scope: "scope".into(),
+        content_type: "text/plain".into(),
+        start_pk: "p1".into(),
+        ..SasParams::default()
+    }
+}
+
+#[test]
+fn queue_layouts_by_version() {
+    // 2015-04-05 and later, the newest included: IP and protocol before the version, nothing after.
+    for version in ["2015-04-05", "2020-12-06", "2026-10-06"] {
+        let p = queue_params(version);
+        let resource = queue_resource(&p.version, "acc", "orders");
+        assert_eq!(resource, "/queue/acc/orders");
+        assert_eq!(
+            queue_service(&p, &resource),
+            format!(
+                "raup\n2026-01-01T00:00:00Z\n2026-01-02T00:00:00Z\n/queue/acc/orders\npolicy1\n127.0.0.1\nhttps\n{version}"
+            )
+        );
+    }
+    // 2015-02-21: the service prefix, no IP or protocol.
+    let p = queue_params("2015-02-21");
+    let resource = queue_resource(&p.version, "acc", "orders");
+    assert_eq!(
+        queue_service(&p, &resource),
+        "raup\n2026-01-01T00:00:00Z\n2026-01-02T00:00:00Z\n/queue/acc/orders\npolicy1\n2015-02-21"
+    );
+    // Before 2015-02-21: "/account/queue".
+    let p = queue_params("2012-02-12");
+    let resource = queue_resource(&p.version, "acc", "orders");
+    assert_eq!(resource, "/acc/orders");
+    assert_eq!(
+        queue_service(&p, &resource),
+        "raup\n2026-01-01T00:00:00Z\n2026-01-02T00:00:00Z\n/acc/orders\npolicy1\n2012-02-12"
+    );
+}
+
+#[test]
+fn queue_layout_keeps_empty_fields() {
+    let p = SasParams {
+        version: "2026-10-06".into(),
+        permissions: "p".into(),
+        expiry: "2026-01-02".into(),
+        ..SasParams::default()
+    };
+    assert_eq!(
+        queue_service(&p, "/queue/acc/q"),
+        "p\n\n2026-01-02\n/queue/acc/q\n\n\n\n2026-10-06"
+    );
+}

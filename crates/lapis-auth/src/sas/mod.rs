@@ -13,7 +13,7 @@ pub(crate) use verify::{verify, SasContext};
 use crate::crypto;
 use crate::request::Service;
 
-/// A stored access policy (`<SignedIdentifier>` of a container or table ACL), as the store keeps it.
+/// A stored access policy (`<SignedIdentifier>` of a container, table or queue ACL), as the store keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredPolicy {
     pub start: Option<String>,
@@ -22,7 +22,8 @@ pub struct StoredPolicy {
 }
 
 /// The string to sign of a service SAS for a container (`blob` = None), a blob (decoded name) or, with
-/// `Service::Table`, a table (`container` = table name).
+/// `Service::Table`, a table (`container` = table name) or, with `Service::Queue`, a queue
+/// (`container` = queue name; `blob` is not used).
 pub fn string_to_sign_service_sas(
     account: &str,
     service: Service,
@@ -35,7 +36,11 @@ pub fn string_to_sign_service_sas(
             params,
             &layout::table_resource(&params.version, account, container),
         ),
-        _ => layout::blob_service(
+        Service::Queue => layout::queue_service(
+            params,
+            &layout::queue_resource(&params.version, account, container),
+        ),
+        Service::Blob | Service::File => layout::blob_service(
             params,
             &layout::blob_resource(&params.version, account, container, blob),
         ),

@@ -29,6 +29,10 @@ pub(super) fn blob_token(p: &SasParams, container: &str, blob: Option<&str>) -> 
     sign_service_sas(DEV_ACCOUNT, &key(), Service::Blob, container, blob, p)
 }
 
+pub(super) fn queue_token(p: &SasParams, queue: &str) -> String {
+    sign_service_sas(DEV_ACCOUNT, &key(), Service::Queue, queue, None, p)
+}
+
 pub(super) struct Call<'a> {
     pub(super) path: &'a str,
     pub(super) query: &'a str,
@@ -36,7 +40,9 @@ pub(super) struct Call<'a> {
     pub(super) now: OffsetDateTime,
     pub(super) https: bool,
     pub(super) ip: Option<IpAddr>,
+    /// The stored access policy `p1` of `policy_owner` (a container, table or queue).
     pub(super) policy: Option<StoredPolicy>,
+    pub(super) policy_owner: &'a str,
 }
 
 pub(super) fn call<'a>(path: &'a str, query: &'a str) -> Call<'a> {
@@ -48,6 +54,7 @@ pub(super) fn call<'a>(path: &'a str, query: &'a str) -> Call<'a> {
         https: false,
         ip: Some(IpAddr::from([127, 0, 0, 1])),
         policy: None,
+        policy_owner: "cont",
     }
 }
 
@@ -62,8 +69,8 @@ impl Call<'_> {
             client_ip: self.ip,
             https: self.https,
         };
-        let policy = |container: &str, id: &str| {
-            (container == "cont" && id == "p1")
+        let policy = |owner: &str, id: &str| {
+            (owner == self.policy_owner && id == "p1")
                 .then(|| self.policy.clone())
                 .flatten()
         };

@@ -72,6 +72,9 @@ pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, Au
         SasScope::Table { .. } => {
             fields::check_ordered_letters(&p.permissions, fields::TABLE_PERMISSIONS)?
         }
+        SasScope::Queue { .. } => {
+            fields::check_ordered_letters(&p.permissions, fields::QUEUE_PERMISSIONS)?
+        }
         SasScope::Container { .. } | SasScope::Blob { .. } => {
             fields::check_ordered_letters(&p.permissions, fields::BLOB_PERMISSIONS)?
         }
@@ -209,7 +212,20 @@ fn service_scope(
             };
             Ok((scope, p.table.clone(), sts))
         }
-        Service::Queue | Service::File => Err(AuthError::failed(
+        Service::Queue => {
+            // The queue is the URL's first segment after the account: a queue SAS signed for
+            // another queue, or used on the account itself (List Queues, service properties),
+            // does not match its signature.
+            let (queue, _) = req.resource_names();
+            let queue = queue.unwrap_or_default();
+            let resource = layout::queue_resource(&p.version, account, &queue);
+            let sts = layout::queue_service(p, &resource);
+            let scope = SasScope::Queue {
+                queue: queue.clone(),
+            };
+            Ok((scope, queue, sts))
+        }
+        Service::File => Err(AuthError::failed(
             "Service SAS is not supported for this service.",
         )),
     }
@@ -334,3 +350,7 @@ fn check_protocol(p: &SasParams, req: &RequestInfo) -> Result<(), AuthError> {
 #[cfg(test)]
 #[path = "verify_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "verify_queue_tests.rs"]
+mod queue_tests;
