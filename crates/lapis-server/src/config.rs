@@ -9,16 +9,19 @@ use clap::Parser;
 #[command(
     name = "lapis",
     version,
-    about = "Lapis: a durable, fast Azure Storage emulator (Blob and Table services)",
-    long_about = "Lapis serves the Azure Blob service and Table service on path-style URLs \
-(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10002/ACCOUNT/table) and keeps its data in a local folder (SQLite for metadata, \
-append-only extent files for bytes).\n\n\
+    about = "Lapis: a durable, fast Azure Storage emulator (Blob, Queue and Table services)",
+    long_about = "Lapis serves the Azure Blob, Queue and Table services on path-style URLs \
+(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table) and keeps its data in a \
+local folder (SQLite for metadata, append-only extent files for bytes).\n\n\
+Standard output: the bound address of each listener, one per line, in this order: Blob, Table, \
+admin (or `admin disabled`), Queue. Ports given as 0 are bound to free ports, so scripts read them there.\n\n\
 Accounts: devstoreaccount1 with the well-known development key, unless the AZURITE_ACCOUNTS environment \
 variable is set (\"name1:key1[:key2];name2:key1\", keys in base64), which then replaces it, as in Azurite.\n\n\
 Connection string for the SDKs: \
 DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
 AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;\
 BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\
+QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;\
 TableEndpoint=http://127.0.0.1:10002/devstoreaccount1; (or simply UseDevelopmentStorage=true)"
 )]
 pub struct Config {
@@ -28,6 +31,12 @@ pub struct Config {
     /// Port of the Blob service; 0 binds a free port and prints `http://HOST:PORT` as the first line of stdout.
     #[arg(long = "blobPort", default_value_t = 10000)]
     pub blob_port: u16,
+    /// Address the Queue service listens on.
+    #[arg(long = "queueHost", default_value = "127.0.0.1")]
+    pub queue_host: IpAddr,
+    /// Port of the Queue service; 0 binds a free port, printed as the fourth line of stdout.
+    #[arg(long = "queuePort", default_value_t = 10001)]
+    pub queue_port: u16,
     /// Address the Table service listens on.
     #[arg(long = "tableHost", default_value = "127.0.0.1")]
     pub table_host: IpAddr,

@@ -37,11 +37,12 @@ pub struct Ctx {
 }
 
 /// Which service a listener serves; the life of a request is the same, the dispatch and the
-/// error body (XML for Blob, JSON for Table) differ.
+/// error body (XML for Blob and Queue, JSON for Table) differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceKind {
     Blob,
     Table,
+    Queue,
 }
 
 pub async fn handle_blob(
@@ -50,6 +51,14 @@ pub async fn handle_blob(
     req: Request<Body>,
 ) -> Response<Body> {
     handle(state, peer, req, ServiceKind::Blob).await
+}
+
+pub async fn handle_queue(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response<Body> {
+    handle(state, peer, req, ServiceKind::Queue).await
 }
 
 pub async fn handle_table(
@@ -107,12 +116,17 @@ async fn handle(
         ServiceKind::Table => {
             crate::table::dispatch(&state, peer, req, now, &mut op_name, &mut account).await
         }
+        ServiceKind::Queue => {
+            crate::queue::dispatch(&state, peer, req, now, &mut op_name, &mut account).await
+        }
     };
     let mut resp = match outcome {
         Ok(resp) => resp,
         Err(ApiError(err)) => {
             let mut resp = match kind {
-                ServiceKind::Blob => error_response(&err, &request_id, now, &method),
+                ServiceKind::Blob | ServiceKind::Queue => {
+                    error_response(&err, &request_id, now, &method)
+                }
                 ServiceKind::Table => crate::table::error_response(&err, &request_id, now, &method),
             };
             if has_body {
@@ -140,8 +154,15 @@ async fn handle(
         http::header::SERVER,
         HeaderValue::from_static(concat!("Lapis/", env!("CARGO_PKG_VERSION"))),
     );
-    if kind == ServiceKind::Blob && !account.is_empty() && op_name != "Preflight" {
-        cors::decorate_actual_response(&state, &account, origin.as_ref(), &method, &mut resp).await;
+    if !account.is_empty() && op_name != "Preflight" {
+        let properties_key = match kind {
+            ServiceKind::Blob => Some(account.clone()),
+            ServiceKind::Queue => Some(crate::queue::service_properties_key(&account)),
+            ServiceKind::Table => None,
+        };
+        if let Some(key) = properties_key {
+            cors::decorate_actual_response(&state, &key, origin.as_ref(), &method, &mut resp).await;
+        }
     }
     let bytes_out = resp
         .headers()

@@ -10,6 +10,7 @@ mod handler;
 pub mod logging;
 mod metrics;
 mod ops;
+mod queue;
 mod request;
 mod router;
 mod state;
@@ -36,6 +37,9 @@ pub async fn serve(
             .with_state(state),
         ServiceKind::Table => axum::Router::new()
             .fallback(handler::handle_table)
+            .with_state(state),
+        ServiceKind::Queue => axum::Router::new()
+            .fallback(handler::handle_queue)
             .with_state(state),
     };
     conn::serve(listener, app, shutdown).await

@@ -1,4 +1,5 @@
-//! `lapis`: serves the Azure Blob service (path-style URLs) over a durable local store.
+//! `lapis`: serves the Azure Blob, Queue and Table services (path-style URLs) over a durable
+//! local store.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -85,8 +86,10 @@ async fn run(config: Config) -> Result<(), String> {
 
     let blob_addr = SocketAddr::new(config.blob_host, config.blob_port);
     let table_addr = SocketAddr::new(config.table_host, config.table_port);
+    let queue_addr = SocketAddr::new(config.queue_host, config.queue_port);
     let blob = bind(blob_addr).await?;
     let table = bind(table_addr).await?;
+    let queue = bind(queue_addr).await?;
     // Metrics are auxiliary: a busy admin port (two servers side by side in tests) must not stop
     // the storage services, so it is a warning, not a failure.
     let admin = match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
@@ -103,23 +106,28 @@ async fn run(config: Config) -> Result<(), String> {
             .map_err(|e| e.to_string())?,
         None => "disabled".to_string(),
     };
-    let (blob_bound, table_bound) = (
+    let (blob_bound, table_bound, queue_bound) = (
         blob.local_addr().map_err(|e| e.to_string())?,
         table.local_addr().map_err(|e| e.to_string())?,
+        queue.local_addr().map_err(|e| e.to_string())?,
     );
-    // The first lines of stdout are the bound addresses, Blob then Table: tests that ask for
-    // port 0 read them.
+    // The first lines of stdout are the bound addresses, Blob, Table, admin, then Queue (added
+    // last, so that scripts reading the first lines keep working): tests that ask for port 0
+    // read them.
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "http://{blob_bound}");
         let _ = writeln!(out, "http://{table_bound}");
-        if admin.is_some() {
-            let _ = writeln!(out, "http://{admin_bound}");
+        match admin {
+            Some(_) => writeln!(out, "http://{admin_bound}"),
+            None => writeln!(out, "admin disabled"),
         }
+        .ok();
+        let _ = writeln!(out, "http://{queue_bound}");
         let _ = out.flush();
     }
-    tracing::info!(blob = %blob_bound, table = %table_bound, admin = %admin_bound, data = %config.location.display(),
-        in_memory = config.in_memory, "Lapis listening");
+    tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
+        data = %config.location.display(), in_memory = config.in_memory, "Lapis listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -137,6 +145,12 @@ async fn run(config: Config) -> Result<(), String> {
         ServiceKind::Table,
         stopped(stop_rx.clone()),
     ));
+    let queue_task = tokio::spawn(lapis_server::serve(
+        queue,
+        state.clone(),
+        ServiceKind::Queue,
+        stopped(stop_rx.clone()),
+    ));
     let admin_task =
         admin.map(|l| tokio::spawn(lapis_server::serve_admin(l, state, stopped(stop_rx))));
     shutdown_signal().await;
@@ -144,11 +158,17 @@ async fn run(config: Config) -> Result<(), String> {
     if let Some(task) = admin_task {
         let _ = task.await;
     }
-    let served = match (blob_task.await, table_task.await) {
-        (Ok(Ok(())), Ok(Ok(()))) => Ok(()),
-        (Ok(Err(e)), _) | (_, Ok(Err(e))) => Err(e.to_string()),
-        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
-    };
+    let mut served = Ok(());
+    for task in [blob_task, table_task, queue_task] {
+        let outcome = match task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if served.is_ok() {
+            served = outcome;
+        }
+    }
     let closed = tokio::task::spawn_blocking(move || store.close()).await;
     served.map_err(|e| format!("server error: {e}"))?;
     match closed {

@@ -115,6 +115,7 @@ fn service_name(kind: ServiceKind) -> &'static str {
     match kind {
         ServiceKind::Blob => "blob",
         ServiceKind::Table => "table",
+        ServiceKind::Queue => "queue",
     }
 }
 

@@ -29,8 +29,11 @@ impl AppState {
         }
     }
 
-    /// The account's Blob service properties: stored ones merged over the defaults of a new account.
-    pub async fn service_properties(&self, account: &str) -> ApiResult<Arc<ServiceProperties>> {
+    /// A service's properties, stored ones merged over the defaults of a new account. `key` is
+    /// the account name for the Blob service, `table:account` or `queue:account` for the others,
+    /// which have no soft delete or static website sections.
+    pub async fn service_properties(&self, key: &str) -> ApiResult<Arc<ServiceProperties>> {
+        let account = key;
         if let Some(p) = self
             .service_properties
             .read()
@@ -44,6 +47,10 @@ impl AppState {
         let stored =
             tokio::task::spawn_blocking(move || store.get_service_properties(&name)).await??;
         let mut props = ServiceProperties::default_for_new_account();
+        if account.contains(':') {
+            props.delete_retention_policy = None;
+            props.static_website = None;
+        }
         if let Some(xml) = stored {
             // What was stored was validated when it was set; a document that no longer parses
             // (written by an older version) falls back to the defaults rather than failing reads.

@@ -16,6 +16,8 @@ fn lapis(folder: &std::path::Path) -> Command {
             "0",
             "--tablePort",
             "0",
+            "--queuePort",
+            "0",
             "--adminPort",
             "0",
         ])
