@@ -25,18 +25,22 @@ class Lapis:
         self.stderr_path = self.location.parent / f"{self.location.name}-stderr.log"
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [lapis_binary(), "--blobPort", "0", "--tablePort", "0", "--location", str(location)],
+            [lapis_binary(), "--blobPort", "0", "--tablePort", "0", "--queuePort", "0", "--adminPort", "0",
+             "--location", str(location)],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
         )
         blob = self.proc.stdout.readline().strip()
         table = self.proc.stdout.readline().strip()
-        if not blob.startswith("http://") or not table.startswith("http://"):
+        self.proc.stdout.readline()  # the admin listener
+        queue = self.proc.stdout.readline().strip()
+        if not all(u.startswith("http://") for u in (blob, table, queue)):
             self.proc.kill()
-            raise RuntimeError(f"lapis did not print its addresses: {blob!r} {table!r}, see {self.stderr_path}")
+            raise RuntimeError(f"lapis did not print its addresses: {blob!r} {table!r} {queue!r}, see {self.stderr_path}")
         self.blob_url = f"{blob}/{ACCOUNT}"
         self.table_url = f"{table}/{ACCOUNT}"
+        self.queue_url = f"{queue}/{ACCOUNT}"
         self.blob_port = int(blob.rsplit(":", 1)[1])
         self.table_port = int(table.rsplit(":", 1)[1])
         # Drain stdout so the server never blocks on a full pipe.
@@ -45,6 +49,10 @@ class Lapis:
     @property
     def blob_conn_str(self) -> str:
         return f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint={self.blob_url};"
+
+    @property
+    def queue_conn_str(self) -> str:
+        return f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};QueueEndpoint={self.queue_url};"
 
     @property
     def table_conn_str(self) -> str:

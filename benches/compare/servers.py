@@ -108,7 +108,7 @@ def lapis(binary):
         "Lapis",
         lambda s: [
             binary, "--blobPort", str(s.blob_port), "--tablePort", str(s.table_port),
-            "--location", os.path.join(s.data_dir, "data"), "--silent",
+            "--queuePort", str(s.queue_port), "--location", os.path.join(s.data_dir, "data"), "--silent",
         ],
     )
 

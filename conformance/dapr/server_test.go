@@ -1,4 +1,4 @@
-// Package dapr runs Dapr's own state store conformance suite, and a real daprd, against Lapis
+// Package dapr runs Dapr's own state store and binding conformance suites, and a real daprd, against Lapis
 // (or Azurite, with DAPR_TARGET=azurite), started by the test on free loopback ports.
 package dapr
 
@@ -24,6 +24,7 @@ type storage struct {
 	name    string
 	blobURL string // http://127.0.0.1:<port>, no account, as Dapr's blob `endpoint` wants it
 	tabURL  string // http://127.0.0.1:<port>, no account
+	qURL    string // http://127.0.0.1:<port>, no account
 	cmd     *exec.Cmd
 	dir     string
 }
@@ -47,7 +48,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "cannot start the storage server:", err)
 		os.Exit(2)
 	}
-	fmt.Printf("target %s: blob %s, table %s\n", target.name, target.blobURL, target.tabURL)
+	fmt.Printf("target %s: blob %s, table %s, queue %s\n", target.name, target.blobURL, target.tabURL, target.qURL)
 	code := m.Run()
 	target.stop()
 	os.Exit(code)
@@ -69,7 +70,7 @@ func (s *storage) stop() {
 	_ = os.RemoveAll(s.dir)
 }
 
-// startLapis runs lapis on port 0 and reads the two URLs it prints first: blob, then table.
+// startLapis runs lapis on port 0 and reads the four URLs it prints first: blob, table, admin, queue.
 func startLapis() (*storage, error) {
 	bin := os.Getenv("LAPIS_BIN")
 	if bin == "" {
@@ -80,7 +81,8 @@ func startLapis() (*storage, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", "0", "--tableHost", "127.0.0.1",
-		"--tablePort", "0", "--location", filepath.Join(dir, "data"), "--silent")
+		"--tablePort", "0", "--queueHost", "127.0.0.1", "--queuePort", "0", "--adminPort", "0",
+		"--location", filepath.Join(dir, "data"), "--silent")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -90,7 +92,7 @@ func startLapis() (*storage, error) {
 		return nil, fmt.Errorf("%s: %w (build it with cargo build --release, or set LAPIS_BIN)", bin, err)
 	}
 	s := &storage{name: "lapis", cmd: cmd, dir: dir}
-	lines := make(chan string, 2)
+	lines := make(chan string, 4)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -100,7 +102,8 @@ func startLapis() (*storage, error) {
 			}
 		}
 	}()
-	for _, dst := range []*string{&s.blobURL, &s.tabURL} {
+	var admin string
+	for _, dst := range []*string{&s.blobURL, &s.tabURL, &admin, &s.qURL} {
 		select {
 		case *dst = <-lines:
 		case <-time.After(20 * time.Second):
@@ -111,7 +114,7 @@ func startLapis() (*storage, error) {
 	return s, nil
 }
 
-// startAzurite runs Azurite on two ports picked here (Azurite does not report port 0's choice).
+// startAzurite runs Azurite on three ports picked here (Azurite does not report port 0's choice).
 func startAzurite() (*storage, error) {
 	bin := os.Getenv("AZURITE_BIN")
 	if bin == "" {
@@ -129,16 +132,22 @@ func startAzurite() (*storage, error) {
 	if err != nil {
 		return nil, err
 	}
+	qPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(blobPort),
-		"--tableHost", "127.0.0.1", "--tablePort", fmt.Sprint(tabPort), "--location", dir,
+		"--tableHost", "127.0.0.1", "--tablePort", fmt.Sprint(tabPort),
+		"--queueHost", "127.0.0.1", "--queuePort", fmt.Sprint(qPort), "--location", dir,
 		"--silent", "--skipApiVersionCheck", "--loose")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w (run npm ci in conformance/azurite, or set AZURITE_BIN)", bin, err)
 	}
 	s := &storage{name: "azurite", cmd: cmd, dir: dir,
-		blobURL: fmt.Sprintf("http://127.0.0.1:%d", blobPort), tabURL: fmt.Sprintf("http://127.0.0.1:%d", tabPort)}
-	for _, port := range []int{blobPort, tabPort} {
+		blobURL: fmt.Sprintf("http://127.0.0.1:%d", blobPort), tabURL: fmt.Sprintf("http://127.0.0.1:%d", tabPort),
+		qURL: fmt.Sprintf("http://127.0.0.1:%d", qPort)}
+	for _, port := range []int{blobPort, tabPort, qPort} {
 		if err := waitListening(port, 30*time.Second); err != nil {
 			s.stop()
 			return nil, err

@@ -18,6 +18,7 @@ from azure.storage.blob import BlobServiceClient
 
 import helpers
 
+pytest_plugins = ["queue_conftest_fixtures"]  # the Queue suite's fixtures, shared by test_queue_*.py
 REPO = Path(__file__).resolve().parents[2]
 AZURITE_BIN = REPO / "conformance" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 LAPIS_BIN = Path(os.environ.get("LAPIS_BIN", REPO / "target" / "release" / "lapis"))
@@ -92,7 +93,8 @@ class Server:
             if not LAPIS_BIN.exists():
                 raise RuntimeError(f"{LAPIS_BIN} missing: build with cargo build --release or set LAPIS_BIN")
             cmd = [str(LAPIS_BIN), "--blobHost", "127.0.0.1", "--blobPort", "0",
-                   "--tableHost", "127.0.0.1", "--tablePort", "0", "--location", self.location]
+                   "--tableHost", "127.0.0.1", "--tablePort", "0", "--queuePort", "0", "--adminPort", "0",
+                   "--location", self.location]
             # stderr (logs) goes to its own file so it can never be mistaken for the address line.
             self.log = open(os.path.join(self.location, "lapis-stderr.log"), "wb")
             self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=self.log)

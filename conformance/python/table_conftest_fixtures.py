@@ -39,7 +39,7 @@ class TableServer:
             if not LAPIS_BIN.exists():
                 raise RuntimeError(f"{LAPIS_BIN} missing: build with cargo build --release or set LAPIS_BIN")
             cmd = [str(LAPIS_BIN), "--blobHost", "127.0.0.1", "--blobPort", "0", "--tableHost", "127.0.0.1",
-                   "--tablePort", "0", "--location", self.location]
+                   "--tablePort", "0", "--queuePort", "0", "--adminPort", "0", "--location", self.location]
             self.log = open(os.path.join(self.location, "lapis-stderr.log"), "wb")
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log)
             # Lapis announces the blob address on line 1 and the table address on line 2.

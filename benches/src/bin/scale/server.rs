@@ -49,7 +49,7 @@ impl Server {
             .arg("--location")
             .arg(dir.path())
             .args(["--silent", "--blobPort", "0", "--tablePort", "0"])
-            .args(["--adminPort", "0"])
+            .args(["--adminPort", "0", "--queuePort", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
