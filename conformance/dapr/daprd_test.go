@@ -38,10 +38,10 @@ func daprdBinary() string {
 	return filepath.Join(cache, version, "daprd")
 }
 
-// resourcesFor copies the Components that deploy/dapr ships, changing only what a standalone daprd on
+// stateResources copies the Components that deploy/dapr ships, changing only what a standalone daprd on
 // loopback needs: the in-cluster hosts become the test's ports, and the accountKey secretKeyRef is
 // resolved through a local file secret store (standalone daprd has no Kubernetes secret store).
-func resourcesFor(t *testing.T, dir, secretsFile string) {
+func stateResources(t *testing.T, dir, secretsFile string) {
 	t.Helper()
 	replacer := strings.NewReplacer(
 		"http://lapis.default.svc:10000", target.blobURL,
@@ -59,6 +59,14 @@ func resourcesFor(t *testing.T, dir, secretsFile string) {
 		text += "auth:\n  secretStore: lapis-secrets\n"
 		writeFile(t, filepath.Join(dir, name), text)
 	}
+	secretStore(t, dir, secretsFile)
+}
+
+// secretStore writes the secret `lapis-storage` (key accountKey) into secretsFile and a
+// secretstores.local.file Component `lapis-secrets` serving it into dir, for the Components'
+// secretKeyRef.
+func secretStore(t *testing.T, dir, secretsFile string) {
+	t.Helper()
 	secrets, err := json.Marshal(map[string]map[string]string{"lapis-storage": {"accountKey": accountKey}})
 	if err != nil {
 		t.Fatal(err)
@@ -86,8 +94,10 @@ func writeFile(t *testing.T, path, text string) {
 	}
 }
 
-// startDaprd runs daprd in standalone mode (no app, placement or scheduler) and returns its HTTP API URL.
-func startDaprd(t *testing.T) string {
+// startDaprd runs daprd in standalone mode (no placement or scheduler) and returns its HTTP API URL.
+// resources writes the Components into the resources folder (its first argument; the second is a
+// path outside it for the secrets file). appPort is the port of the app on 127.0.0.1, 0 for none.
+func startDaprd(t *testing.T, resources func(dir, secretsFile string), appPort int) string {
 	t.Helper()
 	bin := daprdBinary()
 	if _, err := os.Stat(bin); err != nil {
@@ -95,12 +105,12 @@ func startDaprd(t *testing.T) string {
 			"or run conformance/dapr/run.sh with LAPIS_BUILD_DAPRD=1; set DAPRD_BIN to use another", bin, err)
 	}
 	dir := t.TempDir()
-	resources := filepath.Join(dir, "resources")
-	if err := os.Mkdir(resources, 0o700); err != nil {
+	resourcesDir := filepath.Join(dir, "resources")
+	if err := os.Mkdir(resourcesDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	// The secrets file lives outside the resources folder: daprd reads every file there as a resource.
-	resourcesFor(t, resources, filepath.Join(dir, "secrets.json"))
+	resources(resourcesDir, filepath.Join(dir, "secrets.json"))
 
 	ports := make([]int, 4)
 	for i := range ports {
@@ -115,11 +125,16 @@ func startDaprd(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--mode", "standalone", "--app-id", appID, "--resources-path", resources,
+	args := []string{"--mode", "standalone", "--app-id", appID, "--resources-path", resourcesDir,
 		"--dapr-listen-addresses", "127.0.0.1",
 		"--dapr-http-port", fmt.Sprint(ports[0]), "--dapr-grpc-port", fmt.Sprint(ports[1]),
 		"--dapr-internal-grpc-port", fmt.Sprint(ports[2]), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-port", fmt.Sprint(ports[3]),
-		"--enable-metrics=false", "--log-level", "info")
+		"--enable-metrics=false", "--log-level", "info"}
+	if appPort != 0 {
+		args = append(args, "--app-port", fmt.Sprint(appPort), "--app-protocol", "http",
+			"--app-channel-address", "127.0.0.1")
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

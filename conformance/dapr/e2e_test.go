@@ -19,7 +19,7 @@ import (
 // TestDaprdStateAPI drives a real daprd's HTTP state API over both Components of deploy/dapr, and reads
 // what it wrote back through the Azure SDK.
 func TestDaprdStateAPI(t *testing.T) {
-	base := startDaprd(t)
+	base := startDaprd(t, func(dir, secretsFile string) { stateResources(t, dir, secretsFile) }, 0)
 	t.Run("blob", func(t *testing.T) {
 		c := &daprClient{t: t, base: base, store: "statestore"}
 		stateAPIScenario(t, c, blobCreateLoser, func(key string) []byte { return blobValue(t, "dapr-state", appID+"||"+key) })

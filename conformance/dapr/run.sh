@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Dapr on Lapis: Dapr's own state conformance suite (state.azure.blobstorage v1 and v2,
-# state.azure.tablestorage) and a real daprd end-to-end test, against a lapis the tests start
-# themselves on free loopback ports.
+# state.azure.tablestorage), its bindings conformance suite (bindings.azure.storagequeues, on the
+# Queue service), and real daprd end-to-end tests (state API; queue binding as output and input
+# binding of an app), against a lapis the tests start themselves on free loopback ports.
 #
 #   conformance/dapr/run.sh                    lapis (LAPIS_BIN, default target/release/lapis)
 #   DAPR_TARGET=azurite conformance/dapr/run.sh   the same suites against Azurite (reference)
 #   LAPIS_BUILD_DAPRD=1 ...                    build daprd when it is not cached yet (long: see docs/dapr.md)
 #   DAPRD_BIN=/path/to/daprd ...               use that daprd
 #
-# The daprd e2e test runs when daprd is cached in ~/.cache/lapis/daprd/<version>/ (or DAPRD_BIN is set);
-# otherwise it is SKIPPED, and this script says so.
+# The daprd e2e tests run when daprd is cached in ~/.cache/lapis/daprd/<version>/ (or DAPRD_BIN is set);
+# otherwise they are SKIPPED, and this script says so.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,7 +33,7 @@ elif [ "${LAPIS_BUILD_DAPRD:-}" = 1 ]; then
   "$here/build-daprd.sh"
 else
   echo "daprd: not cached at $cached and LAPIS_BUILD_DAPRD is not 1:"
-  echo "       the daprd end-to-end test will be SKIPPED (build it with conformance/dapr/build-daprd.sh)"
+  echo "       the daprd end-to-end tests will be SKIPPED (build it with conformance/dapr/build-daprd.sh)"
 fi
 
 cd "$here"

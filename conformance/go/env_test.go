@@ -31,6 +31,9 @@ const (
 var (
 	// blobEndpoint is the Blob endpoint under test, account in the path, no trailing slash.
 	blobEndpoint string
+	// queueEndpoint is the Queue endpoint under test (LAPIS_QUEUE_ENDPOINT), account in the path, no
+	// trailing slash; empty when unset, and then the queue tests skip so a Blob-only run stays green.
+	queueEndpoint string
 	// targetIsAzurite skips only the assertions where Azurite is known to differ from Azure.
 	targetIsAzurite bool
 	// svc is a Shared Key client for the whole account.
@@ -46,6 +49,7 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	blobEndpoint = strings.TrimRight(raw, "/")
+	queueEndpoint = strings.TrimRight(os.Getenv("LAPIS_QUEUE_ENDPOINT"), "/")
 	targetIsAzurite = os.Getenv("LAPIS_TARGET") == "azurite"
 
 	connStr := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
@@ -70,7 +74,7 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// uniqueName is a container name unique to this run and call.
+// uniqueName is a container or queue name unique to this run and call.
 func uniqueName(prefix string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { QueueServiceClient } from "@azure/storage-queue";
 
 export const ACCOUNT_NAME = "devstoreaccount1";
 export const ACCOUNT_KEY =
@@ -29,12 +30,49 @@ export const CONNECTION_STRING =
 
 export const sharedKey = new StorageSharedKeyCredential(ACCOUNT_NAME, ACCOUNT_KEY);
 
+/**
+ * Queue endpoint with the account in the path, without a trailing slash (LAPIS_QUEUE_ENDPOINT, e.g.
+ * http://127.0.0.1:10001/devstoreaccount1), or undefined when it is not set: the queue tests then skip,
+ * so a Blob-only run stays green.
+ */
+export const QUEUE_ENDPOINT = process.env.LAPIS_QUEUE_ENDPOINT
+  ? process.env.LAPIS_QUEUE_ENDPOINT.replace(/\/+$/, "")
+  : undefined;
+
+/** Connection string for the Queue endpoint, or undefined without LAPIS_QUEUE_ENDPOINT. */
+export const QUEUE_CONNECTION_STRING = QUEUE_ENDPOINT
+  ? `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT_NAME};` +
+    `AccountKey=${ACCOUNT_KEY};QueueEndpoint=${QUEUE_ENDPOINT};`
+  : undefined;
+
 // No retries: a retried request would hide the first answer, which is the one we assert.
 export const serviceClient = BlobServiceClient.fromConnectionString(CONNECTION_STRING, {
   retryOptions: { maxTries: 1 },
 });
 
-/** A container name unique to this run and call (lowercase, 3-63 chars, as Azure requires). */
+/** The `skip` option of every queue test: a reason when LAPIS_QUEUE_ENDPOINT is not set, else false. */
+export const QUEUE_SKIP = QUEUE_ENDPOINT ? false : "LAPIS_QUEUE_ENDPOINT is not set";
+
+/** Shared Key client for the Queue service (no retries), or undefined without LAPIS_QUEUE_ENDPOINT. */
+export const queueServiceClient = QUEUE_CONNECTION_STRING
+  ? QueueServiceClient.fromConnectionString(QUEUE_CONNECTION_STRING, { retryOptions: { maxTries: 1 } })
+  : undefined;
+
+/**
+ * Creates a fresh queue, runs `body` with its client, and deletes the queue afterwards even when
+ * the body fails.
+ */
+export async function withQueue(prefix, body) {
+  const queue = queueServiceClient.getQueueClient(uniqueName(prefix));
+  await queue.create();
+  try {
+    return await body(queue);
+  } finally {
+    await queue.deleteIfExists();
+  }
+}
+
+/** A container or queue name unique to this run and call (lowercase, 3-63 chars, as Azure requires). */
 export function uniqueName(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`.slice(0, 63);
 }

@@ -75,8 +75,8 @@ fn message_list(
 pub async fn put(ctx: QueueCtx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let visibility = params::integer(&ctx.query, "visibilitytimeout", 0, SEVEN_DAYS, Some(0))?;
     let ttl = params::time_to_live(&ctx.query)?;
-    if ttl.is_some_and(|ttl| visibility >= ttl) {
-        // A message may not become visible only after it has expired.
+    if ttl.is_some_and(|ttl| visibility > ttl) {
+        // A message may not become visible after it has expired (the same time is allowed).
         return Err(AzureError::new(ErrorCode::InvalidQueryParameterValue)
             .detail("QueryParameterName", "visibilitytimeout")
             .detail("QueryParameterValue", visibility.to_string())
