@@ -137,6 +137,13 @@ pub async fn fetch(
     limit: u64,
 ) -> ApiResult<Fetched> {
     let req = source_request(url, headers, range)?;
+    // Every request Lapis sends on a client's behalf is on record (the query, which may hold
+    // a SAS, is left out as in the access log).
+    tracing::info!(
+        host = url.authority().map_or("", |a| a.as_str()),
+        path = url.path(),
+        "fetching a copy source on another host"
+    );
     let timeout = ctx.state.remote_copy_timeout;
     match tokio::time::timeout(timeout, exchange(req, timeout, range, limit)).await {
         Ok(answer) => answer,
