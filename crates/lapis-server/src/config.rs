@@ -61,6 +61,11 @@ pub struct Config {
     /// Accepted for Azurite compatibility: Lapis accepts every x-ms-version, known or newer, without it.
     #[arg(long = "skipApiVersionCheck")]
     pub skip_api_version_check: bool,
+    /// Let copies (Copy Blob, the "From URL" operations) read a source on another host over
+    /// http://. Off by default: Lapis then fetches nothing and refuses such a source with 401
+    /// CannotVerifyCopySource.
+    #[arg(long = "allowRemoteCopySources")]
+    pub allow_remote_copy_sources: bool,
     /// No access log.
     #[arg(long = "silent")]
     pub silent: bool,

@@ -82,7 +82,14 @@ async fn run(config: Config) -> Result<(), String> {
         );
     }
     let store = open_store(&config)?;
-    let state = AppState::new(store.clone(), accounts);
+    let state = AppState::new(store.clone(), accounts)
+        .with_remote_copy_sources(config.allow_remote_copy_sources);
+    if config.allow_remote_copy_sources {
+        tracing::warn!(
+            "--allowRemoteCopySources: copies fetch http:// sources on other hosts when asked; \
+             anyone who can write to Lapis can make it send GET requests on its network"
+        );
+    }
 
     let blob_addr = SocketAddr::new(config.blob_host, config.blob_port);
     let table_addr = SocketAddr::new(config.table_host, config.table_port);

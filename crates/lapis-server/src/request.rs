@@ -120,6 +120,11 @@ impl<'a> Headers<'a> {
         }
     }
 
+    /// Headers that are not a request's (a copy source's answer): metadata names as sent.
+    pub fn of_map(map: &'a HeaderMap) -> Headers<'a> {
+        Headers { map, names: None }
+    }
+
     pub fn of_parts(parts: &'a http::request::Parts) -> Headers<'a> {
         Headers {
             map: &parts.headers,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use lapis_auth::Accounts;
 use lapis_store::Store;
@@ -17,7 +18,16 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub metrics: Metrics,
     service_properties: Arc<RwLock<HashMap<String, Arc<ServiceProperties>>>>,
+    /// Whether a copy may read its source from another host over HTTP
+    /// (`--allowRemoteCopySources`; off by default).
+    pub(crate) remote_copy: bool,
+    /// How long fetching a remote copy source may take, connection to last byte.
+    pub(crate) remote_copy_timeout: Duration,
 }
+
+/// A remote copy source must answer in full within this time (Azure gives its own copies no
+/// documented bound; 30 s keeps a synchronous copy within the SDKs' default request timeouts).
+pub const REMOTE_COPY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl AppState {
     pub fn new(store: Store, accounts: Accounts) -> AppState {
@@ -26,7 +36,22 @@ impl AppState {
             accounts: Arc::new(accounts),
             metrics: Metrics::new(),
             service_properties: Arc::default(),
+            remote_copy: false,
+            remote_copy_timeout: REMOTE_COPY_TIMEOUT,
         }
+    }
+
+    /// Lets copies read sources on other hosts over HTTP (docs/api-coverage.md, "Copy
+    /// sources"); off by default.
+    pub fn with_remote_copy_sources(mut self, on: bool) -> Self {
+        self.remote_copy = on;
+        self
+    }
+
+    /// How long a remote copy source may take to answer in full (default 30 s); tests shorten it.
+    pub fn with_remote_copy_timeout(mut self, timeout: Duration) -> Self {
+        self.remote_copy_timeout = timeout;
+        self
     }
 
     /// A service's properties, stored ones merged over the defaults of a new account. `key` is

@@ -1,6 +1,8 @@
 //! Copy Blob, Copy Blob From URL and Put Blob From URL for sources on this Lapis: the
 //! destination's content rows are copies of the source's, pointing at the same extents, so a
-//! copy writes no content bytes and completes in the transaction that records it.
+//! copy writes no content bytes and completes in the transaction that records it. A source the
+//! server fetched from elsewhere arrives as written bytes and is stored as Put Blob stores them
+//! (`copy_fetched`).
 
 use time::OffsetDateTime;
 
@@ -8,11 +10,12 @@ use crate::blobs::{clear_content, find_blob, find_blob_at, upsert_blob};
 use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::find_container;
 use crate::cpk::check_key;
+use crate::put::PutTarget;
 use crate::snapshots::share_content;
 use crate::tags::{check_tags, write_tags};
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobType, Conditions, CopyProps, Metadata, Refusal, Result,
-    Store, StoreError,
+    Store, StoreError, WrittenData,
 };
 
 /// The blob a copy reads: a blob (or one of its snapshots) of an account this Lapis serves.
@@ -204,6 +207,41 @@ impl Store {
                 size: props.size,
                 content_md5: props.http.content_md5,
             })
+        })
+    }
+
+    /// A copy whose source was read outside the engine (a URL on another host, fetched by the
+    /// server): `data` is the source's bytes, already written, and `source_http` /
+    /// `source_metadata` the properties it came with, which `into.http` / `into.metadata`
+    /// replace when given. The destination becomes a block blob holding the bytes, with the
+    /// copy's `x-ms-copy-*` properties, in one transaction checked against `cond`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn copy_fetched(
+        &self,
+        data: WrittenData,
+        source_http: BlobHttpProps,
+        source_metadata: Metadata,
+        account: &str,
+        container: &str,
+        blob: &str,
+        into: CopyInto,
+        cond: &Conditions,
+    ) -> Result<CopyDone> {
+        let http = into.http.unwrap_or(source_http);
+        let metadata = into.metadata.unwrap_or(source_metadata);
+        let target = PutTarget::new(account, container, blob, &http, &metadata, into.tier, cond)
+            .tagged(&into.tags)
+            .copied_from(into.source_url);
+        let props = self
+            .put_blob_into(target, data)
+            .map_err(|e| recast(e, Refusal::TargetConditionNotMet))?;
+        let copy_id = props.copy.map(|c| c.id).unwrap_or_default();
+        Ok(CopyDone {
+            copy_id,
+            etag: props.etag,
+            last_modified: props.last_modified,
+            size: props.size,
+            content_md5: props.http.content_md5,
         })
     }
 

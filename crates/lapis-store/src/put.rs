@@ -11,8 +11,8 @@ use crate::blobs::Replacing;
 use crate::chunks::insert_blob_chunks;
 use crate::pool::Extent;
 use crate::{
-    AccessTier, BlobHttpProps, BlobProps, BlobTags, BlobType, Conditions, Metadata, Pending,
-    Result, Store, WrittenData,
+    AccessTier, BlobHttpProps, BlobProps, BlobTags, BlobType, Conditions, CopyProps, Metadata,
+    Pending, Result, Store, WrittenData,
 };
 
 /// The MD5 and CRC64 of a body held in memory: computed once by whoever reads the body (the
@@ -53,6 +53,9 @@ pub(crate) struct PutTarget {
     tier: Option<AccessTier>,
     cond: Conditions,
     tags: BlobTags,
+    /// The source URL when the bytes are a copy's (`copy_fetched`): the new version then
+    /// records a completed copy from it.
+    copied_from: Option<String>,
 }
 
 impl PutTarget {
@@ -75,12 +78,19 @@ impl PutTarget {
             tier,
             cond: cond.clone(),
             tags: Vec::new(),
+            copied_from: None,
         }
     }
 
     /// The index tags the blob is put with (`x-ms-tags`).
     pub(crate) fn tagged(mut self, tags: &[(String, String)]) -> PutTarget {
         self.tags = tags.to_vec();
+        self
+    }
+
+    /// The blob is the completed copy of `source_url` (`x-ms-copy-*` properties).
+    pub(crate) fn copied_from(mut self, source_url: String) -> PutTarget {
+        self.copied_from = Some(source_url);
         self
     }
 }
@@ -168,6 +178,7 @@ impl Store {
                 tier,
                 cond,
                 tags,
+                copied_from,
             } = target;
             let target = Replacing::open(c, &account, &container, &blob, &cond)?;
             let now = OffsetDateTime::now_utc();
@@ -189,6 +200,14 @@ impl Store {
                 cpk_sha256: summary.key_sha256,
                 ..BlobProps::new(String::new(), BlobType::BlockBlob, String::new(), now)
             };
+            props.copy = copied_from.map(|source| CopyProps {
+                id: uuid::Uuid::new_v4().to_string(),
+                status: "success".into(),
+                source,
+                progress: format!("{0}/{0}", summary.len),
+                completed: Some(now),
+                status_description: None,
+            });
             let id = target.write_row(c, &mut props, &tags)?;
             store_content(c, id)?;
             Ok(props)

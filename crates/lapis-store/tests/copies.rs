@@ -109,3 +109,89 @@ fn a_missing_source_and_failed_conditions_say_which_side() {
         assert_eq!(read(s, "c", "src", None).unwrap(), b"x");
     });
 }
+
+#[test]
+fn fetched_bytes_become_a_block_blob_that_records_its_copy() {
+    both(StoreOptions::default(), |s| {
+        container(s, "c");
+        let source_http = BlobHttpProps {
+            content_type: Some("text/plain".into()),
+            cache_control: Some("no-cache".into()),
+            ..Default::default()
+        };
+        let into = CopyInto {
+            source_url: "http://elsewhere.example/file.txt".into(),
+            tags: vec![("k".into(), "v".into())],
+            ..Default::default()
+        };
+        let done = s
+            .copy_fetched(
+                write(s, b"fetched"),
+                source_http.clone(),
+                md(&[("from", "source")]),
+                ACCOUNT,
+                "c",
+                "dst",
+                into,
+                &no_cond(),
+            )
+            .unwrap();
+        assert_eq!(read(s, "c", "dst", None).unwrap(), b"fetched");
+        let props = s
+            .get_blob_properties(ACCOUNT, "c", "dst", &no_cond(), Access::Read, None)
+            .unwrap();
+        assert_eq!(props.blob_type, BlobType::BlockBlob);
+        assert_eq!(props.http.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(props.http.cache_control.as_deref(), Some("no-cache"));
+        assert_eq!(props.metadata, md(&[("from", "source")]));
+        assert_eq!(props.tag_count, 1);
+        let copy = props.copy.unwrap();
+        assert_eq!(copy.id, done.copy_id);
+        assert_eq!(copy.status, "success");
+        assert_eq!(copy.source, "http://elsewhere.example/file.txt");
+        assert_eq!(copy.progress, "7/7");
+        assert!(copy.completed.is_some());
+
+        // What the request gives replaces the source's; a failed destination condition is
+        // the target's.
+        let into = CopyInto {
+            source_url: "http://elsewhere.example/file.txt".into(),
+            metadata: Some(md(&[("mine", "1")])),
+            ..Default::default()
+        };
+        s.copy_fetched(
+            write(s, b"again"),
+            source_http.clone(),
+            md(&[("from", "source")]),
+            ACCOUNT,
+            "c",
+            "dst",
+            into,
+            &no_cond(),
+        )
+        .unwrap();
+        let props = s
+            .get_blob_properties(ACCOUNT, "c", "dst", &no_cond(), Access::Read, None)
+            .unwrap();
+        assert_eq!(props.metadata, md(&[("mine", "1")]));
+        let dest_cond = Conditions {
+            if_match: Some(EtagCondition::Tags(vec!["nope".into()])),
+            ..Default::default()
+        };
+        let refused = s.copy_fetched(
+            write(s, b"no"),
+            source_http,
+            Metadata::default(),
+            ACCOUNT,
+            "c",
+            "dst",
+            CopyInto::default(),
+            &dest_cond,
+        );
+        assert!(matches!(
+            refused,
+            Err(StoreError::Refused(Refusal::TargetConditionNotMet))
+        ));
+        assert_eq!(read(s, "c", "dst", None).unwrap(), b"again");
+    });
+}

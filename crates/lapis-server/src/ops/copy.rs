@@ -1,6 +1,7 @@
 //! Copy Blob, Copy Blob From URL, Put Blob From URL, Put Block From URL and Abort Copy Blob.
-//! Every copy within Lapis completes in the request that starts it (`x-ms-copy-status:
-//! success`): the engine shares the source's stored bytes instead of moving them.
+//! Every copy completes in the request that starts it (`x-ms-copy-status: success`): within
+//! Lapis the engine shares the source's stored bytes instead of moving them; a source on another
+//! host (`--allowRemoteCopySources`) is fetched whole and written as a Put Blob's body.
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
@@ -9,13 +10,15 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use super::block_blob::access_tier;
 use super::body::{self, Expected, Md5Use};
-use super::copy_source::{self, SourceAuth};
-use super::{blocking, conditions, Reply};
+use super::copy_source::{self, Source, SourceAuth};
+use super::{blocking, conditions, remote_source, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 use crate::request::Headers;
 
-/// Copy Blob From URL takes sources of at most 256 MiB.
+/// Copy Blob From URL takes sources of at most 256 MiB; so does every fetch of a source on
+/// another host, which is held in memory (Copy Blob's too, though Azure's asynchronous Copy
+/// Blob takes larger ones).
 const MAX_SYNC_COPY: u64 = 256 * 1024 * 1024;
 /// Put Block From URL stages at most 4000 MiB, as Put Block.
 const MAX_BLOCK: u64 = 4000 * 1024 * 1024;
@@ -44,18 +47,62 @@ fn refuse_destination_key(headers: &Headers) -> ApiResult<()> {
     Ok(())
 }
 
+/// Copies the source into the request's blob. `source_md5` (`x-ms-source-content-md5`) is
+/// checked against the bytes of a source on another host; for one on this Lapis the caller
+/// checks it against the stored MD5 (`check_source_md5`).
 async fn copy(
     ctx: &Ctx,
     headers: &Headers<'_>,
     auth: SourceAuth,
     into: CopyInto,
+    source_md5: Option<Vec<u8>>,
 ) -> ApiResult<lapis_store::CopyDone> {
     refuse_destination_key(headers)?;
     let source = copy_source::resolve(ctx, headers, auth).await?;
     let cond = conditions::parse_write(headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    let source = match source {
+        Source::Here(source) => source,
+        Source::Remote(url) => {
+            return copy_remote(ctx, headers, &url, into, cond, source_md5).await;
+        }
+    };
     blocking(ctx, move |s| {
         s.copy_blob(&source, &account, &container, &blob, into, &cond)
+    })
+    .await
+}
+
+/// A copy of a source on another host: fetched (at most 256 MiB), then written as Put Blob
+/// writes a body, with the source's content headers and metadata unless `into` replaces them.
+async fn copy_remote(
+    ctx: &Ctx,
+    headers: &Headers<'_>,
+    url: &http::Uri,
+    into: CopyInto,
+    cond: lapis_store::Conditions,
+    source_md5: Option<Vec<u8>>,
+) -> ApiResult<lapis_store::CopyDone> {
+    let fetched = remote_source::fetch(ctx, url, headers, None, MAX_SYNC_COPY).await?;
+    let (http, metadata) = (fetched.http_props(), fetched.metadata()?);
+    let expected = Expected {
+        md5: source_md5,
+        crc64: None,
+    };
+    let data = body::receive(
+        &ctx.state.store,
+        Body::from(fetched.body),
+        &expected,
+        MAX_SYNC_COPY,
+        Md5Use::Keep,
+        None,
+    )
+    .await?;
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    blocking(ctx, move |s| {
+        s.copy_fetched(
+            data, http, metadata, &account, &container, &blob, into, &cond,
+        )
     })
     .await
 }
@@ -76,7 +123,7 @@ pub async fn copy_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>
         tags: super::tags::upload_tags(&headers)?,
         ..Default::default()
     };
-    let done = copy(&ctx, &headers, SourceAuth::SameAccountKey, into).await?;
+    let done = copy(&ctx, &headers, SourceAuth::SameAccountKey, into, None).await?;
     Ok(copied(StatusCode::ACCEPTED, &done).finish())
 }
 
@@ -93,7 +140,8 @@ pub async fn copy_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<B
         ..Default::default()
     };
     check_source_md5(&ctx, &headers).await?;
-    let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into).await?;
+    let source_md5 = headers.md5("x-ms-source-content-md5")?;
+    let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into, source_md5).await?;
     let mut reply = copied(StatusCode::ACCEPTED, &done);
     if let Some(md5) = &done.content_md5 {
         reply = reply.base64("content-md5", md5);
@@ -101,12 +149,16 @@ pub async fn copy_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<B
     Ok(reply.finish())
 }
 
-/// `x-ms-source-content-md5`: the source's stored MD5 must be the one given.
+/// `x-ms-source-content-md5`: the stored MD5 of a source on this Lapis must be the one given
+/// (a source on another host is checked on its bytes, in `copy`).
 async fn check_source_md5(ctx: &Ctx, headers: &Headers<'_>) -> ApiResult<()> {
     let Some(given) = headers.md5("x-ms-source-content-md5")? else {
         return Ok(());
     };
-    let source = copy_source::resolve(ctx, headers, SourceAuth::UrlOnly).await?;
+    let Source::Here(source) = copy_source::resolve(ctx, headers, SourceAuth::UrlOnly).await?
+    else {
+        return Ok(());
+    };
     let props = blocking(ctx, move |s| {
         s.get_blob_properties_at(
             &source.account,
@@ -163,7 +215,8 @@ pub async fn put_blob_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Respon
         tags: super::tags::upload_tags(&headers)?,
     };
     check_source_md5(&ctx, &headers).await?;
-    let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into).await?;
+    let source_md5 = headers.md5("x-ms-source-content-md5")?;
+    let done = copy(&ctx, &headers, SourceAuth::UrlOnly, into, source_md5).await?;
     let mut reply = Reply::new(StatusCode::CREATED)
         .etag(&done.etag)
         .date("last-modified", done.last_modified)
@@ -207,6 +260,15 @@ pub(super) async fn source_bytes(
     let expected = Expected {
         md5: headers.md5("x-ms-source-content-md5")?,
         crc64: headers.crc64("x-ms-source-content-crc64")?,
+    };
+    let source = match source {
+        Source::Here(source) => source,
+        Source::Remote(url) => {
+            let limit = limit.min(MAX_SYNC_COPY);
+            let fetched = remote_source::fetch(ctx, &url, headers, range, limit).await?;
+            let len = fetched.body.len() as u64;
+            return Ok((Body::from(fetched.body), expected, len));
+        }
     };
     let read = blocking(ctx, move |s| {
         s.read_blob_at(

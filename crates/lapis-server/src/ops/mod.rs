@@ -16,6 +16,7 @@ mod lease;
 mod listing;
 mod page_blob;
 mod refused;
+mod remote_source;
 mod reply;
 mod service;
 mod snapshot;
@@ -57,7 +58,7 @@ fn check(ctx: &Ctx, req: &Request<Body>) -> ApiResult<()> {
     if level == Level::Blob {
         versions::check(ctx.op, &ctx.query)?;
     }
-    refused::check(&Headers::of(req), &ctx.query)?;
+    refused::check(&Headers::of(req), &ctx.query, ctx.state.remote_copy)?;
     // A SAS's `ses` names the scope its writes are encrypted with; none exists but the
     // account's own key.
     let writes_content = matches!(

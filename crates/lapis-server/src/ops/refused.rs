@@ -13,6 +13,12 @@ fn not_implemented(feature: &str) -> AzureError {
         .message(format!("Lapis does not implement {feature} yet."))
 }
 
+/// `x-ms-copy-source-authorization`: a token for a source on another host, sent to it as
+/// `Authorization` when `--allowRemoteCopySources` is on; refused otherwise.
+pub(super) fn copy_source_authorization() -> AzureError {
+    not_implemented("OAuth authorization of copy sources (x-ms-copy-source-authorization)")
+}
+
 /// No encryption scope exists besides the account's key.
 fn no_scope() -> AzureError {
     AzureError::new(ErrorCode::EncryptionScopeNotAvailable)
@@ -32,9 +38,7 @@ fn header_refusal(name: &str, value: &str) -> Option<AzureError> {
             not_implemented("structured message bodies (x-ms-structured-body)")
         }
         "x-ms-source-if-tags" => not_implemented("blob index tags"),
-        "x-ms-copy-source-authorization" => {
-            not_implemented("OAuth authorization of copy sources (x-ms-copy-source-authorization)")
-        }
+        "x-ms-copy-source-authorization" => copy_source_authorization(),
         "x-ms-copy-source-tag-option" if value.eq_ignore_ascii_case("COPY") => {
             not_implemented("copying a source's index tags")
         }
@@ -58,9 +62,14 @@ fn query_refusal(name: &str) -> Option<AzureError> {
     })
 }
 
-/// Refuses a request that carries a parameter Lapis does not honour.
-pub fn check(headers: &Headers, query: &Query) -> ApiResult<()> {
+/// Refuses a request that carries a parameter Lapis does not honour. With remote copy sources
+/// allowed, `x-ms-copy-source-authorization` is left to the copy (ops/copy_source.rs), which
+/// forwards it to a source on another host and refuses it for one on this Lapis.
+pub fn check(headers: &Headers, query: &Query, remote_copy: bool) -> ApiResult<()> {
     for (name, value) in headers.all() {
+        if remote_copy && name == "x-ms-copy-source-authorization" {
+            continue;
+        }
         if let Some(err) = header_refusal(name, value) {
             return Err(err.into());
         }
