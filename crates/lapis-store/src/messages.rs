@@ -24,9 +24,10 @@ use crate::{GcStats, MessageUpdated, QueueMessage, Result, Store, StoreError};
 /// writer for long.
 const PURGE_BATCH: u32 = 1000;
 
-/// A fresh pop receipt: 16 random bytes in standard base64.
+/// A fresh pop receipt: 16 random bytes in URL-safe base64, so that it travels in a query
+/// string unchanged even when a client does not percent-encode it.
 fn pop_receipt() -> String {
-    base64::engine::general_purpose::STANDARD.encode(uuid::Uuid::new_v4().into_bytes())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().into_bytes())
 }
 
 /// The next messages a consumer may receive at `?2`, in the order they became visible: a range
@@ -374,10 +375,10 @@ mod tests {
     }
 
     #[test]
-    fn pop_receipts_are_base64_of_16_bytes_and_differ() {
+    fn pop_receipts_are_url_safe_base64_of_16_bytes_and_differ() {
         let (a, b) = (pop_receipt(), pop_receipt());
-        assert_eq!(a.len(), 24);
-        assert!(a.ends_with("=="));
+        assert_eq!(a.len(), 22);
+        assert!(!a.contains(['+', '/', '=']), "{a}");
         assert_ne!(a, b);
     }
 }

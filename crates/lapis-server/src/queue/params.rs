@@ -94,18 +94,16 @@ pub fn time_to_live(query: &Query) -> ApiResult<Option<i64>> {
     }
 }
 
-/// `popreceipt`, required by Delete and Update Message. Pop receipts are base64; anything else
-/// cannot be one Lapis gave out.
+/// `popreceipt`, required by Delete and Update Message. Pop receipts are base64 (Lapis gives out
+/// the URL-safe alphabet); anything else cannot be one.
 pub fn pop_receipt(query: &Query) -> ApiResult<String> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use base64::Engine as _;
     let value = query
         .get("popreceipt")
         .ok_or_else(|| missing("popreceipt"))?;
-    if value.is_empty()
-        || base64::engine::general_purpose::STANDARD
-            .decode(value)
-            .is_err()
-    {
+    let base64 = URL_SAFE_NO_PAD.decode(value).is_ok() || STANDARD.decode(value).is_ok();
+    if value.is_empty() || !base64 {
         return Err(invalid("popreceipt", value, "Invalid pop receipt format."));
     }
     Ok(value.to_owned())
@@ -165,6 +163,11 @@ mod tests {
     #[test]
     fn pop_receipts_are_required_base64() {
         assert_eq!(pop_receipt(&q("popreceipt=AAAA")).unwrap(), "AAAA");
+        assert_eq!(pop_receipt(&q("popreceipt=a-_b")).unwrap(), "a-_b");
+        assert_eq!(
+            pop_receipt(&q("popreceipt=a%2Bb%2F%3D%3D")).unwrap(),
+            "a+b/=="
+        );
         assert_eq!(
             code(pop_receipt(&q(""))),
             ErrorCode::MissingRequiredQueryParameter
