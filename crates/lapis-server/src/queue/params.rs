@@ -165,8 +165,8 @@ mod tests {
         assert_eq!(pop_receipt(&q("popreceipt=AAAA")).unwrap(), "AAAA");
         assert_eq!(pop_receipt(&q("popreceipt=a-_b")).unwrap(), "a-_b");
         assert_eq!(
-            pop_receipt(&q("popreceipt=a%2Bb%2F%3D%3D")).unwrap(),
-            "a+b/=="
+            pop_receipt(&q("popreceipt=ab%2B%2FAA%3D%3D")).unwrap(),
+            "ab+/AA=="
         );
         assert_eq!(
             code(pop_receipt(&q(""))),
