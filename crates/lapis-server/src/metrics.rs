@@ -60,16 +60,19 @@ struct StoredGauges {
     extent_bytes: Gauge,
     tables: Gauge,
     entities: Gauge,
+    queues: Gauge,
+    queue_messages: Gauge,
     gc_passes: Gauge,
     gc_extents_deleted: Gauge,
     gc_extents_compacted: Gauge,
     gc_bytes_reclaimed: Gauge,
     gc_blocks_expired: Gauge,
+    gc_messages_expired: Gauge,
 }
 
 impl StoredGauges {
     /// Each gauge with its metric name and help text, for registration.
-    fn described(&self) -> [(&'static str, &'static str, &Gauge); 12] {
+    fn described(&self) -> [(&'static str, &'static str, &Gauge); 15] {
         [
             ("containers", "Blob containers stored", &self.containers),
             ("blobs", "Committed blobs stored", &self.blobs),
@@ -82,6 +85,12 @@ impl StoredGauges {
             ),
             ("tables", "Tables stored", &self.tables),
             ("entities", "Entities stored", &self.entities),
+            ("queues", "Queues stored", &self.queues),
+            (
+                "queue_messages",
+                "Messages in all queues (expired ones until purged)",
+                &self.queue_messages,
+            ),
             (
                 "gc_passes",
                 "Garbage-collection passes since start",
@@ -106,6 +115,11 @@ impl StoredGauges {
                 "gc_blocks_expired",
                 "Uncommitted blocks expired since start",
                 &self.gc_blocks_expired,
+            ),
+            (
+                "gc_messages_expired",
+                "Expired queue messages removed since start",
+                &self.gc_messages_expired,
             ),
         ]
     }
@@ -211,6 +225,8 @@ impl Metrics {
                 (&s.extent_bytes, st.extent_bytes),
                 (&s.tables, st.tables),
                 (&s.entities, st.entities),
+                (&s.queues, st.queues),
+                (&s.queue_messages, st.queue_messages),
             ] {
                 set(g, v);
             }
@@ -222,6 +238,7 @@ impl Metrics {
             (&s.gc_extents_compacted, gc.extents_compacted),
             (&s.gc_bytes_reclaimed, gc.bytes_reclaimed),
             (&s.gc_blocks_expired, gc.blocks_expired),
+            (&s.gc_messages_expired, gc.messages_expired),
         ] {
             set(g, v);
         }

@@ -9,6 +9,8 @@ use lapis_store::Store;
 
 struct Server {
     base: String,
+    /// The Queue service of the same state (and so the same metrics).
+    queue_base: String,
     admin: String,
     client: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -33,6 +35,16 @@ async fn start() -> Server {
         state.clone(),
         std::future::pending(),
     ));
+    let queue_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind queue");
+    let queue_addr = queue_listener.local_addr().expect("queue addr");
+    tokio::spawn(lapis_server::serve(
+        queue_listener,
+        state.clone(),
+        lapis_server::ServiceKind::Queue,
+        std::future::pending(),
+    ));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(lapis_server::serve(
         listener,
@@ -44,6 +56,7 @@ async fn start() -> Server {
     ));
     Server {
         base: format!("http://{addr}/{DEV_ACCOUNT}"),
+        queue_base: format!("http://{queue_addr}/{DEV_ACCOUNT}"),
         admin,
         client: reqwest::Client::new(),
         _stop: tx,
@@ -66,7 +79,12 @@ fn standard_headers(headers: &[(&str, &str)], body_len: usize) -> Vec<(String, S
 }
 
 /// The Shared Key `Authorization` value for a request with these headers.
-fn authorization(method: &str, url: &reqwest::Url, headers: &[(String, String)]) -> String {
+fn authorization(
+    method: &str,
+    url: &reqwest::Url,
+    headers: &[(String, String)],
+    service: Service,
+) -> String {
     let pairs: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -83,7 +101,7 @@ fn authorization(method: &str, url: &reqwest::Url, headers: &[(String, String)])
     let key = base64::engine::general_purpose::STANDARD
         .decode(DEV_KEY)
         .expect("key");
-    sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false)
+    sign_shared_key(DEV_ACCOUNT, &key, &info, service, false)
 }
 
 impl Server {
@@ -97,10 +115,35 @@ impl Server {
         signed: bool,
     ) -> reqwest::Response {
         let url = format!("{}{}", self.base, path_and_query);
-        let parsed = reqwest::Url::parse(&url).expect("url");
+        self.send_to(Service::Blob, &url, method, headers, body, signed)
+            .await
+    }
+
+    /// A signed request to the Queue service.
+    async fn send_queue(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+    ) -> reqwest::Response {
+        let url = format!("{}{}", self.queue_base, path_and_query);
+        self.send_to(Service::Queue, &url, method, &[], body, true)
+            .await
+    }
+
+    async fn send_to(
+        &self,
+        service: Service,
+        url: &str,
+        method: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        signed: bool,
+    ) -> reqwest::Response {
+        let parsed = reqwest::Url::parse(url).expect("url");
         let mut all = standard_headers(headers, body.len());
         if signed {
-            let auth = authorization(method, &parsed, &all);
+            let auth = authorization(method, &parsed, &all, service);
             all.push(("authorization".into(), auth));
         }
         let mut req = self
@@ -162,7 +205,7 @@ async fn raw_exchange(
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let url = reqwest::Url::parse(&format!("{}{}", s.base, path)).expect("url");
     let all = standard_headers(headers, body.len());
-    let auth = authorization(method, &url, &all);
+    let auth = authorization(method, &url, &all, Service::Blob);
     let target = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -346,6 +389,7 @@ async fn metrics_count_requests_by_operation_and_status() {
     );
     assert!(text.contains("lapis_blobs 1"), "{text}");
     assert!(text.contains("lapis_blob_bytes 5"), "{text}");
+    assert!(text.contains("lapis_queues 0"), "{text}");
     let ready = s
         .client
         .get(format!("{}/readyz", s.admin))
@@ -353,6 +397,36 @@ async fn metrics_count_requests_by_operation_and_status() {
         .await
         .expect("readyz");
     assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn queue_requests_are_metered_under_their_own_service() {
+    let s = start().await;
+    assert_eq!(s.send_queue("PUT", "/metered", b"").await.status(), 201);
+    let message = b"<QueueMessage><MessageText>hi</MessageText></QueueMessage>";
+    let put = s.send_queue("POST", "/metered/messages", message).await;
+    assert_eq!(put.status(), 201);
+    let missing = s.send_queue("DELETE", "/missing", b"").await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(code(&missing), "QueueNotFound");
+    let text = s
+        .client
+        .get(format!("{}/metrics", s.admin))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"lapis_requests_total{service="queue",operation="CreateQueue",status="201"} 1"#,
+        r#"lapis_requests_total{service="queue",operation="PutMessage",status="201"} 1"#,
+        r#"lapis_requests_total{service="queue",operation="DeleteQueue",status="404"} 1"#,
+        "lapis_queues 1",
+        "lapis_queue_messages 1",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
 }
 
 #[tokio::test]

@@ -84,6 +84,12 @@ impl Store {
             )?;
             let tables: i64 = c.query_row("SELECT COUNT(*) FROM tables", [], |r| r.get(0))?;
             let entities: i64 = c.query_row("SELECT COUNT(*) FROM entities", [], |r| r.get(0))?;
+            // The stored counts, not COUNT(*) over messages: a scrape reads one row per queue.
+            let (queues, messages): (i64, i64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(message_count), 0) FROM queues",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             Ok(StoreStats {
                 containers: containers as u64,
                 blobs: blobs as u64,
@@ -92,6 +98,8 @@ impl Store {
                 extent_bytes,
                 tables: tables as u64,
                 entities: entities as u64,
+                queues: queues as u64,
+                queue_messages: messages as u64,
             })
         })
     }

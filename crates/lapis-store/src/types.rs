@@ -470,6 +470,9 @@ pub struct StoreStats {
     pub extent_bytes: u64,
     pub tables: u64,
     pub entities: u64,
+    pub queues: u64,
+    /// Messages in all queues, as their stored counts say (expired ones until purged).
+    pub queue_messages: u64,
 }
 
 /// What the garbage collector has done since the store was opened.
