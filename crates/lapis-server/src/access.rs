@@ -176,7 +176,7 @@ async fn anonymous(state: &AppState, target: &Target, op: Op) -> ApiResult<()> {
             ErrorCode::NoAuthenticationInformation,
         )));
     };
-    let access = crate::ops::point_read(&state.store, |s| {
+    let access = crate::common::point_read(&state.store, |s| {
         s.get_container(&target.account, &container)
     });
     match access {

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::request::{parse_path, Headers, Query, Target};
 use crate::router::{self, Level, Op};
 use crate::state::AppState;
-use crate::{access, cors, ops};
+use crate::{access, blob, cors};
 
 /// Newest API version Lapis knows; answered when a request names none. Requests naming any other
 /// version, older or newer, are served and answered with their own version.
@@ -242,7 +242,7 @@ async fn dispatch(
     )
     .await?;
     match routed {
-        Routed::Ready(ctx) => ops::run(*ctx, Request::from_parts(parts, body)).await,
+        Routed::Ready(ctx) => blob::run(*ctx, Request::from_parts(parts, body)).await,
         Routed::Answered(resp) => Ok(resp),
     }
 }

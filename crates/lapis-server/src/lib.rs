@@ -2,6 +2,8 @@
 //! module and the wire format. `main.rs` is only the command line around `serve`.
 
 mod access;
+mod blob;
+mod common;
 pub mod config;
 mod conn;
 mod cors;
@@ -9,7 +11,6 @@ mod error;
 mod handler;
 pub mod logging;
 mod metrics;
-mod ops;
 mod queue;
 mod request;
 mod router;

@@ -13,9 +13,9 @@ use time::Duration;
 use super::params::{self, SEVEN_DAYS};
 use super::queues::run;
 use super::QueueCtx;
+use crate::common::read_small_body;
+use crate::common::Reply;
 use crate::error::{ApiError, ApiResult};
-use crate::ops::body::read_small_body;
-use crate::ops::Reply;
 
 /// A message's text may be 64 KiB of UTF-8 (after XML decoding).
 const MAX_MESSAGE: usize = 64 * 1024;

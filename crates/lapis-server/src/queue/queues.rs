@@ -8,9 +8,9 @@ use lapis_wire::xml::{render_list_queues, QueueEntry, ServiceProperties};
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::{service_properties_key, QueueCtx};
+use crate::common::read_small_body;
+use crate::common::{acl, on_store, Reply};
 use crate::error::ApiResult;
-use crate::ops::body::read_small_body;
-use crate::ops::{acl, on_store, Reply};
 use crate::request::Headers;
 
 /// Service properties and ACL bodies are small; Azure refuses larger ones too.

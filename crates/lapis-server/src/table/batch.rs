@@ -17,9 +17,9 @@ use lapis_wire::{AzureError, ErrorCode};
 use super::entities::{if_match, merge_fn, render_record, MAX_ENTITY_BODY};
 use super::path::{self, entity_url, TablePath};
 use super::{sas_allows, sas_allows_entity, TableCtx};
+use crate::common::read_small_body;
+use crate::common::Reply;
 use crate::error::{ApiError, ApiResult};
-use crate::ops::body::read_small_body;
-use crate::ops::Reply;
 
 /// A batch body holds up to 100 entities of up to 1 MiB each, but Azure caps the whole at 4 MiB.
 const MAX_BATCH_BODY: usize = 4 * 1024 * 1024 + 64 * 1024;

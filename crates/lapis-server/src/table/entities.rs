@@ -19,9 +19,9 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use super::path::{entity_url, TablePath};
 use super::{metadata_level, sas_allows_entity, TableCtx};
+use crate::common::read_small_body;
+use crate::common::Reply;
 use crate::error::{ApiError, ApiResult};
-use crate::ops::body::read_small_body;
-use crate::ops::Reply;
 
 /// Azure's limit on an entity is 1 MiB; the JSON carrying it may be somewhat larger.
 pub const MAX_ENTITY_BODY: usize = 4 * 1024 * 1024;
@@ -32,12 +32,12 @@ where
     T: Send + 'static,
     F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
 {
-    crate::ops::on_store(&ctx.state.store, f).await
+    crate::common::on_store(&ctx.state.store, f).await
 }
 
 /// One entity write, queued on the engine's writer from this task (no blocking thread).
 async fn store_write(ctx: &TableCtx, table: &str, op: EntityOp) -> ApiResult<Option<EntityRecord>> {
-    crate::ops::queued(&ctx.state.store, |s| {
+    crate::common::queued(&ctx.state.store, |s| {
         s.queue_write_entity(&ctx.account, table, op, &merge_fn())
     })
     .await
@@ -237,7 +237,7 @@ pub async fn get(ctx: TableCtx, req: Request<Body>) -> ApiResult<Response<Body>>
     let (table, (pk, rk)) = keys(&ctx);
     sas_allows_entity(ctx.grant.as_ref(), &pk, &rk)?;
     let filter = ctx.query.get("$filter").map(parse_filter).transpose()?;
-    let rec = crate::ops::point_read(&ctx.state.store, |s| {
+    let rec = crate::common::point_read(&ctx.state.store, |s| {
         s.get_entity(&ctx.account, &table, &pk, &rk)
     })?;
     // A filter on a point query narrows it like any query: an entity it rejects is not found.

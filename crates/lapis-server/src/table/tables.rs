@@ -13,9 +13,9 @@ use lapis_wire::{AzureError, ErrorCode};
 use super::entities::{prefers_no_content, run};
 use super::path::TablePath;
 use super::{metadata_level, TableCtx};
+use crate::common::read_small_body;
+use crate::common::{acl, Reply};
 use crate::error::{ApiError, ApiResult};
-use crate::ops::body::read_small_body;
-use crate::ops::{acl, Reply};
 
 const MAX_TABLE_BODY: usize = 64 * 1024;
 

@@ -6,10 +6,11 @@ use lapis_store::{Conditions, ContainerProps, PublicAccess};
 use lapis_wire::names::validate_container_name;
 use lapis_wire::{AzureError, ErrorCode};
 
-use super::blob::lease_headers;
-use super::body::read_small_body;
+use super::any_blob::lease_headers;
 use super::service::access_name;
-use super::{acl, blocking, conditions, read_now, Reply};
+use super::{blocking, conditions, read_now, Reply};
+use crate::common::acl;
+use crate::common::read_small_body;
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 use crate::request::Headers;

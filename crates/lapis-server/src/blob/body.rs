@@ -5,10 +5,10 @@ use axum::body::Body;
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use http::Request;
 use lapis_store::{BlobReader, BodyDigest, CustomerKey, Store, WrittenData};
 use lapis_wire::{AzureError, ErrorCode};
 
+pub(crate) use crate::common::{client_gone, read_body, read_small_body};
 use crate::error::{ApiError, ApiResult};
 use crate::request::Headers;
 
@@ -26,38 +26,11 @@ pub const READ_NOW: u64 = 64 * 1024;
 /// Bodies up to this declared size are read whole and stored in one blocking call.
 pub const INLINE_WRITE: u64 = 1024 * 1024;
 
-fn client_gone() -> ApiError {
-    // The client stopped sending; nothing was stored. Azure reports a broken body this way.
-    ApiError(
-        AzureError::new(ErrorCode::InvalidInput)
-            .message("The request body could not be read completely."),
-    )
-}
-
-/// Reads a small body (XML documents), refusing more than `limit` bytes.
-pub async fn read_small_body(req: Request<Body>, limit: usize) -> ApiResult<Bytes> {
-    read_body(req.into_body(), limit).await
-}
-
 /// The body length the client declared, if it did.
 pub fn declared_length(headers: &Headers) -> Option<u64> {
     headers
         .get("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok())
-}
-
-/// Reads a whole body, refusing more than `limit` bytes.
-pub async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
-    let mut stream = body.into_data_stream();
-    let mut buf = BytesMut::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| client_gone())?;
-        if buf.len() + chunk.len() > limit {
-            return Err(AzureError::new(ErrorCode::RequestBodyTooLarge).into());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
 }
 
 /// The transactional checksums a client may send with its bytes.

@@ -6,8 +6,8 @@ use lapis_store::PublicAccess;
 use lapis_wire::xml::{render_list_containers, ContainerEntry, ServiceProperties};
 use lapis_wire::{AzureError, ErrorCode};
 
-use super::body::read_small_body;
 use super::{blocking, Reply};
+use crate::common::read_small_body;
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 
@@ -92,7 +92,7 @@ pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
             metadata: include_metadata.then_some(c.metadata.as_slice()),
             has_immutability_policy: c.has_immutability_policy,
             has_legal_hold: c.has_legal_hold,
-            lease: super::blob::lease_entry(&c.lease),
+            lease: super::any_blob::lease_entry(&c.lease),
         })
         .collect();
     let xml = render_list_containers(

@@ -5,7 +5,7 @@ use http::{Response, StatusCode};
 use lapis_store::{BlobType, ListBlobsItem, ListBlobsQuery};
 use lapis_wire::xml::{render_list_blobs, BlobEntry, BlobListItem, CopyEntry};
 
-use super::blob::{blob_type_name, lease_entry};
+use super::any_blob::{blob_type_name, lease_entry};
 use super::service::{includes, max_results};
 use super::{blocking, Reply};
 use crate::error::ApiResult;

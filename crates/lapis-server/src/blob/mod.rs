@@ -1,10 +1,9 @@
 //! Blob service operations, one file per family, dispatched by one `match`.
 
-pub mod acl;
+mod any_blob;
 mod append_blob;
 mod batch;
 mod batch_wire;
-mod blob;
 mod block_blob;
 pub mod body;
 mod conditions;
@@ -17,7 +16,6 @@ mod listing;
 mod page_blob;
 mod refused;
 mod remote_source;
-mod reply;
 mod service;
 mod snapshot;
 mod tag_filter;
@@ -27,7 +25,7 @@ mod versions;
 
 use axum::body::Body;
 use http::{Request, Response};
-use lapis_store::{Pending, Store};
+use lapis_store::Store;
 
 use crate::error::ApiResult;
 use crate::handler::Ctx;
@@ -35,7 +33,7 @@ use crate::request::Headers;
 use crate::router::{Level, Op};
 use lapis_wire::{AzureError, ErrorCode};
 
-pub use reply::Reply;
+pub use crate::common::{on_store, point_read, queued, Reply};
 
 pub async fn run(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     check(&ctx, &req)?;
@@ -104,12 +102,12 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::PutBlock => block_blob::put_block(ctx, req).await,
         Op::PutBlockList => block_blob::put_block_list(ctx, req).await,
         Op::GetBlockList => block_blob::get_block_list(ctx, req).await,
-        Op::GetBlob => blob::get_blob(ctx, req).await,
-        Op::GetBlobProperties => blob::get_properties(ctx, req).await,
-        Op::GetBlobMetadata => blob::get_metadata(ctx, req).await,
-        Op::SetBlobProperties => blob::set_properties(ctx, req).await,
-        Op::SetBlobMetadata => blob::set_metadata(ctx, req).await,
-        Op::DeleteBlob => blob::delete(ctx, req).await,
+        Op::GetBlob => any_blob::get_blob(ctx, req).await,
+        Op::GetBlobProperties => any_blob::get_properties(ctx, req).await,
+        Op::GetBlobMetadata => any_blob::get_metadata(ctx, req).await,
+        Op::SetBlobProperties => any_blob::set_properties(ctx, req).await,
+        Op::SetBlobMetadata => any_blob::set_metadata(ctx, req).await,
+        Op::DeleteBlob => any_blob::delete(ctx, req).await,
         Op::LeaseBlob => Box::pin(lease::lease_blob(ctx, req)).await,
         Op::LeaseContainer => Box::pin(lease::lease_container(ctx, req)).await,
         Op::SnapshotBlob => Box::pin(snapshot::snapshot_blob(ctx, req)).await,
@@ -145,40 +143,6 @@ where
     F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
 {
     on_store(&ctx.state.store, f).await
-}
-
-/// Runs a synchronous engine call on the blocking pool: the way async code reaches the engine
-/// for anything that writes or may take long (listings, queries, large reads), for both services.
-pub async fn on_store<T, F>(store: &Store, f: F) -> ApiResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&Store) -> lapis_store::Result<T> + Send + 'static,
-{
-    let store = store.clone();
-    Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
-}
-
-/// Runs a point read on the calling async worker. A point read is one indexed lookup in
-/// SQLite's page cache (a few microseconds, never waiting on the writer under WAL); the hand-off
-/// to the blocking pool would cost more than the read itself (two thread wake-ups and a
-/// contended pool lock: a third of the CPU of a 4 KiB GET, measured with perf). Only for
-/// lookups by key: nothing that scans, writes or reads more than `body::READ_NOW` bytes.
-pub fn point_read<T>(
-    store: &Store,
-    f: impl FnOnce(&Store) -> lapis_store::Result<T>,
-) -> ApiResult<T> {
-    Ok(f(store)?)
-}
-
-/// Queues a write on the engine's writer thread from the async worker and awaits its commit,
-/// with no blocking thread parked in between. Only for writes that touch no file before the
-/// writer takes them: inline blobs and entities (`Store::queue_*`).
-pub async fn queued<T>(
-    store: &Store,
-    f: impl FnOnce(&Store) -> lapis_store::Result<Pending<T>>,
-) -> ApiResult<T> {
-    let pending = f(store)?;
-    Ok(pending.await?)
 }
 
 /// `point_read` on the request's store.

@@ -12,7 +12,7 @@ use lapis_wire::names::validate_blob_name;
 use lapis_wire::xml::{parse_block_list, render_block_list, BlockListKind};
 use lapis_wire::{AzureError, ErrorCode};
 
-use super::blob::http_props_from_blob_headers;
+use super::any_blob::http_props_from_blob_headers;
 use super::body::{
     check_declared_length, checked_digest, declared_length, read_body, read_small_body, receive,
     Expected, Md5Use, INLINE_WRITE,

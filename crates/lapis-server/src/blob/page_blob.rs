@@ -13,7 +13,7 @@ use lapis_wire::time_format::parse_iso8601;
 use lapis_wire::xml::{render_page_list, PageListEntry};
 use lapis_wire::{AzureError, ErrorCode};
 
-use super::blob::http_props_from_blob_headers;
+use super::any_blob::http_props_from_blob_headers;
 use super::block_blob::{create_only, encrypted, map_store_write, put_blob_http_props};
 use super::body::{declared_length, receive, Expected, Md5Use};
 use super::cpk::{customer_key, KeyUse};

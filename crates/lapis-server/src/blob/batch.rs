@@ -16,9 +16,9 @@ use lapis_wire::{headers as h, AzureError, ErrorCode};
 use time::OffsetDateTime;
 
 use super::batch_wire::{self, SubRequest, SubResponse};
-use super::body::read_small_body;
 use super::Reply;
 use crate::access::Enclosing;
+use crate::common::read_small_body;
 use crate::error::{ApiError, ApiResult};
 use crate::handler::{self, Ctx, Routed, DEFAULT_API_VERSION};
 use crate::request::Headers;

@@ -201,7 +201,7 @@ pub async fn put_blob_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Respon
         .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
     let http = match keep_source_props {
         true => None,
-        false => Some(super::blob::http_props_from_blob_headers(&headers)?),
+        false => Some(super::any_blob::http_props_from_blob_headers(&headers)?),
     };
     let into = CopyInto {
         source_url: headers.owned("x-ms-copy-source").unwrap_or_default(),
