@@ -262,6 +262,29 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX messages_by_id ON messages (queue_id, id);
     CREATE INDEX messages_by_expiry ON messages (expires) WHERE expires IS NOT NULL;
     "#,
+    // 7: a queue deleted or cleared with many messages is detached rather than emptied in the
+    // request: its row loses its name (NULL) and keeps its id, which its messages still
+    // reference, and the collector deletes them in batches, then the row. No lookup by name and
+    // no listing ever sees a NULL name, and UNIQUE lets any number of them coexist with a live
+    // queue of the old name. SQLite cannot drop NOT NULL in place, so `queues` is rebuilt (a
+    // row per queue; foreign keys are off around this, as for step 5, so dropping the old table
+    // cascades into no message, and `messages` goes on naming `queues`).
+    r#"
+    CREATE TABLE queues_v7 (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        name TEXT,
+        metadata BLOB NOT NULL,
+        acl BLOB NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account, name)
+    );
+    INSERT INTO queues_v7 (id, account, name, metadata, acl, message_count)
+        SELECT id, account, name, metadata, acl, message_count FROM queues;
+    DROP TABLE queues;
+    ALTER TABLE queues_v7 RENAME TO queues;
+    CREATE INDEX queues_detached ON queues (id) WHERE name IS NULL;
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -282,8 +305,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     if current == schema_version() {
         return Ok(());
     }
-    // Step 5 rebuilds `blobs`; dropping the old table with foreign keys on would cascade into
-    // every chunk. The pragma is a no-op inside a transaction, so it goes around it.
+    // Steps 5 and 7 rebuild `blobs` and `queues`; dropping the old table with foreign keys on
+    // would cascade into every chunk or message. The pragma is a no-op inside a transaction, so
+    // it goes around it.
     let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     let tx = conn.transaction()?;
@@ -437,6 +461,52 @@ mod tests {
             .unwrap();
         assert_eq!(count("SELECT COUNT(*) FROM blob_chunks"), 0);
         assert_eq!(count("SELECT live_bytes FROM extents WHERE id = 5"), 0);
+    }
+
+    #[test]
+    fn detaching_queues_keeps_their_messages_through_the_upgrade() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.execute_batch(
+            "PRAGMA user_version = 6;
+             INSERT INTO queues (id, account, name, metadata, acl, message_count)
+                 VALUES (4, 'a', 'q', x'01', x'02', 2);
+             INSERT INTO messages (queue_id, id, inserted, expires, visible_at, dequeue_count,
+                                   pop_receipt, text)
+                 VALUES (4, 'm1', 0, NULL, 0, 0, 'p', 't'), (4, 'm2', 0, 9, 0, 0, 'p', 't');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM queues WHERE id = 4 AND name = 'q' AND message_count = 2"),
+            1
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM messages WHERE queue_id = 4"), 2);
+        // Any number of detached rows beside a live queue of the same name.
+        conn.execute_batch(
+            "UPDATE queues SET name = NULL WHERE id = 4;
+             INSERT INTO queues (id, account, name, metadata, acl) VALUES (5, 'a', 'q', x'', x'');
+             UPDATE queues SET name = NULL WHERE id = 5;
+             INSERT INTO queues (id, account, name, metadata, acl) VALUES (6, 'a', 'q', x'', x'');",
+        )
+        .unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM queues WHERE name IS NULL"), 2);
+        // The foreign key still points at the rebuilt table: it refuses an orphan and cascades.
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO messages (queue_id, id, inserted, visible_at, dequeue_count,
+                                       pop_receipt, text) VALUES (99, 'x', 0, 0, 0, 'p', 't')"
+            )
+            .is_err());
+        conn.execute_batch("DELETE FROM queues WHERE id = 4")
+            .unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM messages"), 0);
     }
 
     #[test]
