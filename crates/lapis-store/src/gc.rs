@@ -1,6 +1,6 @@
 //! Garbage collection: expire old uncommitted blocks, delete expired queue messages
-//! (`messages.rs`), compact sealed extents that are mostly garbage, delete extents nothing
-//! references.
+//! (`messages.rs`) and the messages of deleted or cleared queues (`queues.rs`), compact sealed
+//! extents that are mostly garbage, delete extents nothing references.
 //!
 //! Never races a reader: readers resolve and pin extents under `gc_lock` (shared); extents are
 //! only deleted while it is held exclusively and only when nothing but the registry holds them.
@@ -26,6 +26,7 @@ impl Core {
         let mut stats = GcStats::default();
         self.expire_blocks(&mut stats)?;
         self.expire_messages(&mut stats)?;
+        self.purge_detached(&mut stats)?;
         self.compact(&mut stats)?;
         self.delete_dead(&mut stats)?;
         self.reserve.replenish();
@@ -36,6 +37,7 @@ impl Core {
         totals.bytes_reclaimed += stats.bytes_reclaimed;
         totals.blocks_expired += stats.blocks_expired;
         totals.messages_expired += stats.messages_expired;
+        totals.messages_discarded += stats.messages_discarded;
         Ok(stats)
     }
 

@@ -85,8 +85,10 @@ impl Store {
             let tables: i64 = c.query_row("SELECT COUNT(*) FROM tables", [], |r| r.get(0))?;
             let entities: i64 = c.query_row("SELECT COUNT(*) FROM entities", [], |r| r.get(0))?;
             // The stored counts, not COUNT(*) over messages: a scrape reads one row per queue.
+            // Detached queues (name NULL, messages waiting for the collector) are gone.
             let (queues, messages): (i64, i64) = c.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(message_count), 0) FROM queues",
+                "SELECT COUNT(*), COALESCE(SUM(message_count), 0) FROM queues
+                 WHERE name IS NOT NULL",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;

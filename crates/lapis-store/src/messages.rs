@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::codec::{time_from_i64, time_to_i64};
 use crate::engine::Core;
-use crate::queues::queue_id;
+use crate::queues::{detach, queue_id, queue_id_and_count, small};
 use crate::{GcStats, MessageUpdated, QueueMessage, Result, Store, StoreError};
 
 /// Expired messages deleted per writer job by the collector, so a mass expiry never holds the
@@ -252,17 +252,32 @@ impl Store {
         })
     }
 
-    /// Deletes every message of the queue in one transaction, at `delete_queue`'s cost (in
-    /// proportion to the queue's length: 15 s for 1,000,000 messages).
+    /// Deletes every message of the queue; its count is 0 at once. A queue of at most
+    /// `DETACH_BATCH` messages is emptied in this job. A longer one would hold the writer in
+    /// proportion to its length (15 s for 1,000,000 messages), so instead the queue moves to a
+    /// new row, with its name, metadata and ACL, and the old row is detached with all the
+    /// messages (`queues::detach`): one job whatever the length, after which no operation can
+    /// reach an old message, and the collector deletes them in batches.
     pub fn clear_messages(&self, account: &str, queue: &str) -> Result<()> {
         self.freeing_space(|| {
             let (account, queue) = (account.to_owned(), queue.to_owned());
             self.core().writer.submit(Vec::new(), move |c| {
-                let qid = queue_id(c, &account, &queue)?;
-                c.prepare_cached("DELETE FROM messages WHERE queue_id = ?1")?
-                    .execute([qid])?;
-                c.prepare_cached("UPDATE queues SET message_count = 0 WHERE id = ?1")?
-                    .execute([qid])?;
+                let (qid, count) = queue_id_and_count(c, &account, &queue)?;
+                if small(count) {
+                    c.prepare_cached("DELETE FROM messages WHERE queue_id = ?1")?
+                        .execute([qid])?;
+                    c.prepare_cached("UPDATE queues SET message_count = 0 WHERE id = ?1")?
+                        .execute([qid])?;
+                    return Ok(());
+                }
+                detach(c, qid)?;
+                // Every column of the queue but its id and count (a column added to `queues`
+                // belongs here too).
+                c.prepare_cached(
+                    "INSERT INTO queues (account, name, metadata, acl)
+                     SELECT account, ?2, metadata, acl FROM queues WHERE id = ?1",
+                )?
+                .execute(params![qid, queue])?;
                 Ok(())
             })
         })

@@ -456,6 +456,9 @@ pub struct GcStats {
     pub blocks_expired: u64,
     /// Queue messages deleted because they expired.
     pub messages_expired: u64,
+    /// Queue messages deleted after their queue was deleted or cleared while long (see
+    /// `Store::delete_queue`).
+    pub messages_discarded: u64,
 }
 
 /// Counts for metrics.
@@ -485,6 +488,9 @@ pub struct GcTotals {
     pub blocks_expired: u64,
     /// Queue messages deleted because they expired.
     pub messages_expired: u64,
+    /// Queue messages deleted after their queue was deleted or cleared while long (see
+    /// `Store::delete_queue`).
+    pub messages_discarded: u64,
 }
 
 /// Tuning of the engine.

@@ -229,7 +229,214 @@ fn deleting_a_queue_deletes_its_messages() {
         let kept = s.peek_messages(ACCOUNT, "keep", 32, T0).unwrap();
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].text, "kept");
+        // A short queue is gone with its messages in the request itself.
+        assert_eq!(s.queue_table_rows().unwrap(), (2, 1));
     });
+}
+
+/// More messages than Delete Queue and Clear Messages remove in the request (10,000): the
+/// queue is detached and its messages left to the collector.
+const LONG: usize = 30_000;
+
+/// Far enough that the background pass never runs during a test: the tests run the collector.
+fn no_background_gc() -> StoreOptions {
+    StoreOptions {
+        gc_interval: std::time::Duration::from_secs(3600),
+        ..StoreOptions::default()
+    }
+}
+
+/// `n` messages "0".."n-1" from 8 threads (group commit folds them together).
+fn fill(s: &Store, queue: &str, n: usize) {
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            scope.spawn(move || {
+                for i in (t..n).step_by(8) {
+                    s.put_message(ACCOUNT, queue, &i.to_string(), T0, T0, None)
+                        .unwrap();
+                }
+            });
+        }
+    });
+}
+
+fn not_found<T: std::fmt::Debug>(r: Result<T>) {
+    assert!(matches!(r, Err(StoreError::QueueNotFound)), "{r:?}");
+}
+
+#[test]
+fn deleting_a_long_queue_detaches_it_at_once_and_the_collector_removes_its_messages() {
+    both(no_background_gc(), |s| {
+        s.create_queue(ACCOUNT, "long", &md(&[("k", "v")])).unwrap();
+        s.create_queue(ACCOUNT, "keep", &[]).unwrap();
+        fill(s, "long", LONG);
+        s.put_message(ACCOUNT, "keep", "kept", T0, T0, None)
+            .unwrap();
+        let received = s
+            .get_messages(ACCOUNT, "long", 1, T0, T0 + time::Duration::hours(1))
+            .unwrap()
+            .remove(0);
+
+        s.delete_queue(ACCOUNT, "long").unwrap();
+        // The request removed no message: it detached the queue.
+        assert_eq!(s.queue_table_rows().unwrap(), (2, LONG as u64 + 1));
+        // Gone for every operation, from the listing and from the metrics.
+        not_found(s.get_queue(ACCOUNT, "long"));
+        not_found(s.delete_queue(ACCOUNT, "long"));
+        not_found(s.set_queue_metadata(ACCOUNT, "long", &[]));
+        not_found(s.get_queue_acl(ACCOUNT, "long"));
+        not_found(s.set_queue_acl(ACCOUNT, "long", &[]));
+        not_found(s.put_message(ACCOUNT, "long", "x", T0, T0, None));
+        not_found(s.get_messages(ACCOUNT, "long", 32, T0, T0));
+        not_found(s.peek_messages(ACCOUNT, "long", 32, T0));
+        not_found(s.delete_message(ACCOUNT, "long", &received.id, &received.pop_receipt, T0));
+        not_found(s.update_message(
+            ACCOUNT,
+            "long",
+            &received.id,
+            &received.pop_receipt,
+            None,
+            T0,
+            T0,
+        ));
+        not_found(s.clear_messages(ACCOUNT, "long"));
+        assert_eq!(
+            names(&s.list_queues(ACCOUNT, None, None, 100).unwrap()),
+            ["keep"]
+        );
+        let stats = s.stats().unwrap();
+        assert_eq!((stats.queues, stats.queue_messages), (1, 1));
+
+        // The name is free at once, and none of the old messages shows in the new queue.
+        assert_eq!(
+            s.create_queue(ACCOUNT, "long", &[]).unwrap(),
+            QueueCreated::Created
+        );
+        let q = s.get_queue(ACCOUNT, "long").unwrap();
+        assert!(q.metadata.is_empty());
+        assert_eq!(q.approximate_message_count, 0);
+        assert!(s.peek_messages(ACCOUNT, "long", 32, T0).unwrap().is_empty());
+        s.put_message(ACCOUNT, "long", "new", T0, T0, None).unwrap();
+        assert!(matches!(
+            s.delete_message(ACCOUNT, "long", &received.id, &received.pop_receipt, T0),
+            Err(StoreError::MessageNotFound)
+        ));
+
+        let gc = s.collect_garbage().unwrap();
+        assert_eq!(gc.messages_discarded, LONG as u64);
+        assert_eq!(s.gc_totals().messages_discarded, LONG as u64);
+        assert_eq!(s.queue_table_rows().unwrap(), (2, 2));
+        assert_eq!(s.collect_garbage().unwrap().messages_discarded, 0);
+        // The new queue and the other one kept theirs.
+        let got = s
+            .get_messages(ACCOUNT, "long", 32, T0, T0 + time::Duration::hours(1))
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].text, "new");
+        assert_eq!(
+            s.peek_messages(ACCOUNT, "keep", 32, T0).unwrap()[0].text,
+            "kept"
+        );
+    });
+}
+
+#[test]
+fn clearing_a_long_queue_hides_every_message_at_once_and_keeps_the_queue() {
+    both(no_background_gc(), |s| {
+        let ids = vec![SignedIdentifier {
+            id: "p".into(),
+            permission: Some("r".into()),
+            ..Default::default()
+        }];
+        s.create_queue(ACCOUNT, "q", &md(&[("k", "v")])).unwrap();
+        s.set_queue_acl(ACCOUNT, "q", &ids).unwrap();
+        fill(s, "q", LONG);
+        let hour = T0 + time::Duration::hours(1);
+        let received = s.get_messages(ACCOUNT, "q", 32, T0, hour).unwrap();
+        assert_eq!(received.len(), 32);
+
+        s.clear_messages(ACCOUNT, "q").unwrap();
+        assert_eq!(s.queue_table_rows().unwrap(), (2, LONG as u64));
+        let q = s.get_queue(ACCOUNT, "q").unwrap();
+        assert_eq!(q.approximate_message_count, 0);
+        assert_eq!(q.metadata, md(&[("k", "v")]));
+        assert_eq!(s.get_queue_acl(ACCOUNT, "q").unwrap(), ids);
+        assert_eq!(
+            names(&s.list_queues(ACCOUNT, None, None, 100).unwrap()),
+            ["q"]
+        );
+        assert_eq!(s.stats().unwrap().queue_messages, 0);
+        // Neither the visible messages nor the received ones, at any time.
+        assert!(s.peek_messages(ACCOUNT, "q", 32, T0).unwrap().is_empty());
+        assert!(s
+            .get_messages(ACCOUNT, "q", 32, hour, hour)
+            .unwrap()
+            .is_empty());
+        for m in &received {
+            assert!(matches!(
+                s.delete_message(ACCOUNT, "q", &m.id, &m.pop_receipt, T0),
+                Err(StoreError::MessageNotFound)
+            ));
+            assert!(matches!(
+                s.update_message(ACCOUNT, "q", &m.id, &m.pop_receipt, Some("x"), T0, T0),
+                Err(StoreError::MessageNotFound)
+            ));
+        }
+        // Create Queue finds it as it was.
+        assert_eq!(
+            s.create_queue(ACCOUNT, "q", &md(&[("k", "v")])).unwrap(),
+            QueueCreated::Existed
+        );
+
+        let new = s.put_message(ACCOUNT, "q", "new", T0, T0, None).unwrap();
+        assert_eq!(s.collect_garbage().unwrap().messages_discarded, LONG as u64);
+        assert_eq!(s.queue_table_rows().unwrap(), (1, 1));
+        let got = s.get_messages(ACCOUNT, "q", 32, T0, hour).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].id, new.id);
+        assert_eq!(
+            s.get_queue(ACCOUNT, "q").unwrap().approximate_message_count,
+            1
+        );
+    });
+}
+
+#[test]
+fn a_reopen_in_the_middle_of_the_collector_s_work_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open_with(dir.path(), no_background_gc()).unwrap();
+        s.create_queue(ACCOUNT, "deleted", &[]).unwrap();
+        s.create_queue(ACCOUNT, "cleared", &[]).unwrap();
+        fill(&s, "deleted", 20_000);
+        fill(&s, "cleared", 12_000);
+        s.delete_queue(ACCOUNT, "deleted").unwrap();
+        s.clear_messages(ACCOUNT, "cleared").unwrap();
+        assert_eq!(s.queue_table_rows().unwrap(), (3, 32_000));
+        // Oldest detached first, never more than asked in one job.
+        assert_eq!(s.purge_detached_queues(15_000).unwrap(), 15_000);
+        assert_eq!(s.queue_table_rows().unwrap(), (3, 17_000));
+        s.close().unwrap();
+    }
+    let s = Store::open_with(dir.path(), no_background_gc()).unwrap();
+    not_found(s.get_queue(ACCOUNT, "deleted"));
+    assert_eq!(
+        s.get_queue(ACCOUNT, "cleared")
+            .unwrap()
+            .approximate_message_count,
+        0
+    );
+    assert!(s
+        .peek_messages(ACCOUNT, "cleared", 32, T0)
+        .unwrap()
+        .is_empty());
+    // One job finishes one queue (its row goes) and goes on into the next.
+    assert_eq!(s.purge_detached_queues(8_000).unwrap(), 8_000);
+    assert_eq!(s.queue_table_rows().unwrap(), (2, 9_000));
+    assert_eq!(s.collect_garbage().unwrap().messages_discarded, 9_000);
+    assert_eq!(s.queue_table_rows().unwrap(), (1, 0));
+    assert_eq!(s.purge_detached_queues(8_000).unwrap(), 0);
+    assert_eq!(s.integrity_check().unwrap(), "ok");
 }
 
 #[test]
