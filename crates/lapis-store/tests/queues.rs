@@ -234,8 +234,8 @@ fn deleting_a_queue_deletes_its_messages() {
     });
 }
 
-/// More messages than Delete Queue and Clear Messages remove in the request (10,000): the
-/// queue is detached and its messages left to the collector.
+/// Far more messages than Delete Queue and Clear Messages remove in the request (1,000): the
+/// queue is detached and its messages left to the collector, which needs 30 jobs.
 const LONG: usize = 30_000;
 
 /// Far enough that the background pass never runs during a test: the tests run the collector.
@@ -337,6 +337,30 @@ fn deleting_a_long_queue_detaches_it_at_once_and_the_collector_removes_its_messa
             s.peek_messages(ACCOUNT, "keep", 32, T0).unwrap()[0].text,
             "kept"
         );
+    });
+}
+
+#[test]
+fn a_queue_of_up_to_1000_messages_is_emptied_by_the_request_itself() {
+    both(no_background_gc(), |s| {
+        s.create_queue(ACCOUNT, "q", &[]).unwrap();
+        fill(s, "q", 1_000);
+        s.clear_messages(ACCOUNT, "q").unwrap();
+        assert_eq!(s.queue_table_rows().unwrap(), (1, 0));
+        fill(s, "q", 1_000);
+        s.delete_queue(ACCOUNT, "q").unwrap();
+        assert_eq!(s.queue_table_rows().unwrap(), (0, 0));
+        // One more is left to the collector.
+        s.create_queue(ACCOUNT, "q", &[]).unwrap();
+        fill(s, "q", 1_001);
+        s.clear_messages(ACCOUNT, "q").unwrap();
+        assert_eq!(s.queue_table_rows().unwrap(), (2, 1_001));
+        assert_eq!(
+            s.get_queue(ACCOUNT, "q").unwrap().approximate_message_count,
+            0
+        );
+        assert_eq!(s.collect_garbage().unwrap().messages_discarded, 1_001);
+        assert_eq!(s.queue_table_rows().unwrap(), (1, 0));
     });
 }
 
