@@ -68,11 +68,12 @@ struct StoredGauges {
     gc_bytes_reclaimed: Gauge,
     gc_blocks_expired: Gauge,
     gc_messages_expired: Gauge,
+    gc_messages_discarded: Gauge,
 }
 
 impl StoredGauges {
     /// Each gauge with its metric name and help text, for registration.
-    fn described(&self) -> [(&'static str, &'static str, &Gauge); 15] {
+    fn described(&self) -> [(&'static str, &'static str, &Gauge); 16] {
         [
             ("containers", "Blob containers stored", &self.containers),
             ("blobs", "Committed blobs stored", &self.blobs),
@@ -120,6 +121,11 @@ impl StoredGauges {
                 "gc_messages_expired",
                 "Expired queue messages removed since start",
                 &self.gc_messages_expired,
+            ),
+            (
+                "gc_messages_discarded",
+                "Messages of deleted or cleared queues removed since start",
+                &self.gc_messages_discarded,
             ),
         ]
     }
@@ -239,6 +245,7 @@ impl Metrics {
             (&s.gc_bytes_reclaimed, gc.bytes_reclaimed),
             (&s.gc_blocks_expired, gc.blocks_expired),
             (&s.gc_messages_expired, gc.messages_expired),
+            (&s.gc_messages_discarded, gc.messages_discarded),
         ] {
             set(g, v);
         }
