@@ -18,6 +18,7 @@ GO_DIR = os.path.join(HERE, "go")
 sys.path.insert(0, HERE)
 
 import blob_workloads  # noqa: E402
+import queue_workloads  # noqa: E402
 import wrk  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
@@ -65,6 +66,10 @@ TARGETS = {
     ("peak RSS (VmHWM)", "MiB"): ("≤ 1/5 of Azurite", at_least(5)),
     ("cold start to first 200", "ms"): ("≤ 50 ms", absolute(lambda v: v <= 50)),
     ("cold start, page cache dropped", "ms"): ("≤ 50 ms", absolute(lambda v: v <= 50)),
+    ("queue Put Message, 32 conn", "req/s"): ("≥ 10×", at_least(10)),
+    ("queue Put Message, 1 conn", "req/s"): ("≥ 8×", at_least(8)),
+    ("queue Get+Delete Message, 32 conn", "ops/s"): ("≥ 10×", at_least(10)),
+    ("queue Get+Delete Message, 1 conn", "ops/s"): ("≥ 8×", at_least(8)),
 }
 for _label in ("insert", "point get", "filtered query ({n} rows)", "100-entity batch"):
     _label = _label.format(n=table_workloads.FILTER_EXPECTED)
@@ -103,8 +108,13 @@ def build_go_sdk(out_dir):
     return run
 
 
-def run_server(server, data, digest, seconds, results, go_sdk):
+# The workload groups --workloads selects from. The cold start and RSS rows belong to a run of all.
+GROUPS = ("blob", "table", "queue")
+
+
+def run_server(server, data, digest, seconds, results, go_sdk, groups):
     figures = results.setdefault(server.name, {})
+    every = set(groups) == set(GROUPS)
 
     def record(label, values):
         figures[label] = values
@@ -113,23 +123,31 @@ def run_server(server, data, digest, seconds, results, go_sdk):
         print(f"  {server.name:8} {label:48} {shown}{errors}", flush=True)
 
     try:
-        if drop_page_cache():
-            record("cold start, page cache dropped", {"start_ms": server.start() * 1000})
-            server.stop()
-        record("cold start to first 200", {"start_ms": server.start() * 1000})
-        time.sleep(1)
-        record("idle RSS", {"mib": server.rss_mib()})
-        blob_workloads.small_blobs(server, seconds, record)
-        blob_workloads.large_blob(server, data, digest, record)
-        blob_workloads.large_blob_go(server, go_sdk, record)
-        blob_workloads.listing(server, record)
-        blob_workloads.batch_delete(server, record)
-        blob_workloads.blob_features(server, seconds, record)
-        table_workloads.sdk(server, record)
-        table_workloads.sdk_go(server, go_sdk, record)
-        table_workloads.load(server, max(3, seconds * 4 // 5), record)
-        record("RSS after workloads", {"mib": server.rss_mib()})
-        record("peak RSS (VmHWM)", {"mib": server.hwm_mib()})
+        if every:
+            if drop_page_cache():
+                record("cold start, page cache dropped", {"start_ms": server.start() * 1000})
+                server.stop()
+            record("cold start to first 200", {"start_ms": server.start() * 1000})
+            time.sleep(1)
+            record("idle RSS", {"mib": server.rss_mib()})
+        else:
+            server.start()
+        if "blob" in groups:
+            blob_workloads.small_blobs(server, seconds, record)
+            blob_workloads.large_blob(server, data, digest, record)
+            blob_workloads.large_blob_go(server, go_sdk, record)
+            blob_workloads.listing(server, record)
+            blob_workloads.batch_delete(server, record)
+            blob_workloads.blob_features(server, seconds, record)
+        if "table" in groups:
+            table_workloads.sdk(server, record)
+            table_workloads.sdk_go(server, go_sdk, record)
+            table_workloads.load(server, max(3, seconds * 4 // 5), record)
+        if "queue" in groups:
+            queue_workloads.load(server, seconds, record)
+        if every:
+            record("RSS after workloads", {"mib": server.rss_mib()})
+            record("peak RSS (VmHWM)", {"mib": server.hwm_mib()})
     finally:
         server.stop()
 
@@ -142,12 +160,21 @@ def main():
     p.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     p.add_argument("--doc", required=True, help="docs/performance.md to update")
     p.add_argument("--only", choices=["Lapis", "Azurite"], help="run one server (no ratios)")
+    p.add_argument("--workloads", default=",".join(GROUPS),
+                   help=f"comma-separated groups of {', '.join(GROUPS)} (default all); with some only, no cold "
+                        "start or RSS rows and no floor unless blob, and the rows go into the existing table")
     args = p.parse_args()
+    args.groups = [g for g in GROUPS if g in args.workloads.split(",")]
+    unknown = set(args.workloads.split(",")) - set(GROUPS)
+    if unknown or not args.groups:
+        p.error(f"--workloads: unknown group(s) {', '.join(sorted(unknown)) or '(none given)'}; "
+                f"choose from {', '.join(GROUPS)}")
     tune_client_allocator()
 
     go_dir = tempfile.mkdtemp(prefix="compare-go-")
     try:
-        go_sdk = build_go_sdk(go_dir)
+        sdk_rows = "blob" in args.groups or "table" in args.groups
+        go_sdk = build_go_sdk(go_dir) if sdk_rows else None
         run_all(args, go_sdk)
     finally:
         shutil.rmtree(go_dir, ignore_errors=True)
@@ -187,20 +214,20 @@ def measure_floor(binary, seconds):
 
 
 def run_all(args, go_sdk):
-    data = os.urandom(blob_workloads.LARGE_SIZE)
+    data = os.urandom(blob_workloads.LARGE_SIZE) if "blob" in args.groups else b""
     digest = hashlib.sha256(data).digest()
     results = {}
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     lapis_bin, azurite_bin = os.path.abspath(args.lapis), os.path.abspath(args.azurite)
-    if not args.only:
+    if not args.only and "blob" in args.groups:
         print("== floor", flush=True)
         results["floor"] = measure_floor(os.path.abspath(args.floor), args.seconds)
     for server in (servers.lapis(lapis_bin), servers.azurite(azurite_bin)):
         if args.only and server.name != args.only:
             continue
         print(f"== {server.name}", flush=True)
-        run_server(server, data, digest, args.seconds, results, go_sdk)
+        run_server(server, data, digest, args.seconds, results, go_sdk, args.groups)
 
     print("\n== Lapis advantage (>1 means Lapis is better)")
     for label, unit, lapis, azurite, r in report.rows(results):
@@ -210,10 +237,17 @@ def run_all(args, go_sdk):
         return
     info = report.machine()
     # Other work on the machine moves every figure: the load average says how quiet it was.
+    when = (f"wrk {args.seconds} s per run, one wrk thread; "
+            f"run took {time.perf_counter() - started:.0f} s on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after.")
+    if set(args.groups) != set(GROUPS):
+        key = f"Rows of `--workloads {','.join(args.groups)}`"
+        note = f"{key}: from a run of those workloads only, both servers on disk, {when}"
+        report.merge_results(args.doc, report.table_rows(results, TARGETS), key, note)
+        print(f"\nmerged the {', '.join(args.groups)} rows into {args.doc}")
+        return
     notes = (f"{go_sdk.version} (Go SDK rows: azcore 1.23.3, aztables 1.4.1, azblob 1.8.3); "
-             f"both on disk, wrk {args.seconds} s per run, one wrk thread; "
-             f"run took {time.perf_counter() - started:.0f} s on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-             f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after.")
+             f"both on disk, {when}")
     report.write_results(args.doc, report.markdown(results, TARGETS, info, notes))
     print(f"\nwrote {args.doc}")
 

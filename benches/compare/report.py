@@ -55,11 +55,12 @@ def fmt(v):
     return f"{v:.2f}" if v < 10 else f"{v:.1f}"
 
 
-def markdown(results, targets, info, notes):
-    lines = [
-        "| Workload | Unit | Lapis | Azurite | Lapis advantage | Target | Met |",
-        "|---|---|---:|---:|---:|---|---|",
-    ]
+TABLE_HEAD = "| Workload | Unit | Lapis | Azurite | Lapis advantage | Target | Met |"
+
+
+def table_rows(results, targets):
+    """The rows of the results table, one line each."""
+    lines = []
     for label, unit, lapis, azurite, r in rows(results):
         target = targets.get((label, unit))
         met = "–"
@@ -69,11 +70,17 @@ def markdown(results, targets, info, notes):
             f"| {label} | {unit} | {fmt(lapis)} | {fmt(azurite)} | {fmt(r) + '×' if r else '–'} "
             f"| {target[0] if target else ''} | {met} |"
         )
-    header = [
-        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['ram']} RAM, Linux {info['kernel']}; "
-        f"{info['wrk']}, Python {info['python']}, {notes}",
-        "",
-    ]
+    return lines
+
+
+def machine_line(info, notes):
+    return (f"Machine: {info['nproc']} cores ({info['cpu']}), {info['ram']} RAM, Linux {info['kernel']}; "
+            f"{info['wrk']}, Python {info['python']}, {notes}")
+
+
+def markdown(results, targets, info, notes):
+    lines = [TABLE_HEAD, "|---|---|---:|---:|---:|---|---|"] + table_rows(results, targets)
+    header = [machine_line(info, notes), ""]
     return "\n".join(header + lines) + "\n" + floor_markdown(results)
 
 
@@ -106,9 +113,12 @@ def floor_markdown(results):
     return "\n".join(lines) + "\n"
 
 
+BEGIN, END = "<!-- RESULTS BEGIN -->", "<!-- RESULTS END -->"
+
+
 def write_results(path, table_md):
     """Replaces the text between the RESULTS markers of docs/performance.md, keeping the prose."""
-    begin, end = "<!-- RESULTS BEGIN -->", "<!-- RESULTS END -->"
+    begin, end = BEGIN, END
     text = open(path).read() if os.path.exists(path) else f"# Performance\n\n{begin}\n{end}\n"
     if begin not in text or end not in text:
         text += f"\n{begin}\n{end}\n"
@@ -116,3 +126,41 @@ def write_results(path, table_md):
     _, tail = rest.split(end, 1)
     with open(path, "w") as f:
         f.write(f"{head}{begin}\n{table_md}{end}{tail}")
+
+
+def merge_results(path, new_rows, note_key, note):
+    """Puts the rows of a run of some workloads only (`--workloads`) into the results table of
+    docs/performance.md: they replace the rows of the same workloads, or, new, go before the
+    "RSS after workloads" row. `note` ("<note_key>: ...", what was run when) goes under the
+    machine line, in place of the note of an earlier such run; the rest stays as it was."""
+    text = open(path).read()
+    if BEGIN not in text or END not in text or TABLE_HEAD not in text:
+        raise RuntimeError(f"{path} has no results table to merge into: run every workload once")
+    head, rest = text.split(BEGIN, 1)
+    block, tail = rest.split(END, 1)
+    lines = block.strip("\n").split("\n")
+
+    def label(line):
+        return line.split("|")[1].strip()
+
+    labels = {label(row) for row in new_rows}
+    start = lines.index(TABLE_HEAD) + 2  # past the head and the |---| line
+    stop = start
+    while stop < len(lines) and lines[stop].startswith("|"):
+        stop += 1
+    table = lines[start:stop]
+    kept = [row for row in table if label(row) not in labels]
+    at = next((i for i, row in enumerate(table) if label(row) in labels), None)
+    if at is None:
+        at = next((i for i, row in enumerate(kept) if label(row) == "RSS after workloads"), len(kept))
+    else:
+        at -= sum(1 for row in table[:at] if label(row) in labels)
+    lines[start:stop] = kept[:at] + new_rows + kept[at:]
+
+    # Notes sit between the machine line and the table, each followed by a blank line.
+    lines = [line for line in lines if not line.startswith(note_key)]
+    while lines[1:3] == ["", ""]:
+        del lines[1]
+    lines[1:1] = ["", note]
+    with open(path, "w") as f:
+        f.write(f"{head}{BEGIN}\n" + "\n".join(lines) + f"\n{END}{tail}")

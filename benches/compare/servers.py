@@ -45,6 +45,7 @@ class Server:
         argv = self._argv_for(self)
         self.blob = f"http://127.0.0.1:{self.blob_port}/{ACCOUNT}"
         self.table = f"http://127.0.0.1:{self.table_port}/{ACCOUNT}"
+        self.queue = f"http://127.0.0.1:{self.queue_port}/{ACCOUNT}"
         probe = f"{self.blob}?restype=service&comp=properties"
         from sas import blob_account_sas  # local import: sas needs the SDK, servers does not
 
@@ -62,22 +63,23 @@ class Server:
                 r = session.get(f"{probe}&{self.blob_sas}", headers={"x-ms-version": "2021-08-06"}, timeout=2)
                 if r.status_code == 200:
                     started = time.perf_counter() - t0
-                    self._wait_for_port(self.table_port, deadline)
+                    self._wait_for_port("table", self.table_port, deadline)
+                    self._wait_for_port("queue", self.queue_port, deadline)
                     return started
             except requests.ConnectionError:
                 pass
             time.sleep(0.002)
         raise RuntimeError(f"{self.name} did not answer within 30 s")
 
-    def _wait_for_port(self, port, deadline):
-        """Azurite's Table service listens a while after its Blob service answers."""
+    def _wait_for_port(self, service, port, deadline):
+        """Azurite's Queue and Table services listen a while after its Blob service answers."""
         while time.perf_counter() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.01)
-        raise RuntimeError(f"{self.name}: nothing listens on table port {port}")
+        raise RuntimeError(f"{self.name}: nothing listens on {service} port {port}")
 
     def rss_mib(self):
         return read_status_kib(self.proc.pid, "VmRSS") / 1024

@@ -19,7 +19,7 @@ def _script(*names):
 
 def run(url, scripts, args, connections, seconds):
     """req/s, p50 and p99 in ms, and error counts of one wrk run (one thread: leaves the second
-    core to the server under test)."""
+    core to the server under test); ops/s too when the script counts operations itself."""
     script = _script(*scripts)
     try:
         out = subprocess.run(
@@ -33,10 +33,14 @@ def run(url, scripts, args, connections, seconds):
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
     r = json.loads(line[len("WRKJSON "):])
     seconds_run = r["duration_us"] / 1e6
-    return {
+    figures = {
         "rps": r["requests"] / seconds_run,
         "p50_ms": r["p50_us"] / 1000,
         "p99_ms": r["p99_us"] / 1000,
         "errors": r["status_errors"] + r["socket_errors"] + r["timeouts"],
         "requests": r["requests"],
     }
+    if "ops" in r:  # a script that counts its own operations (report_extra in its Lua)
+        figures["ops"] = r["ops"] / seconds_run
+        figures["empty"] = r["empty"]
+    return figures

@@ -47,15 +47,21 @@ pub fn payload(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
 }
 
-/// An account SAS of the dev account for every service, resource type and permission, valid
-/// until 2099: the query string a client appends to its URLs, so load needs no signing.
+/// An account SAS of the dev account for the Blob and Table services, every resource type and
+/// permission, valid until 2099: the query string a client appends to its URLs, so load needs no
+/// signing.
 pub fn dev_account_sas(version: &str) -> String {
+    dev_account_sas_for(version, "bt")
+}
+
+/// The same for the services named (`b`, `q`, `t`), e.g. `"bqt"`.
+pub fn dev_account_sas_for(version: &str, services: &str) -> String {
     let params = SasParams {
         version: version.into(),
         permissions: "rwdlacup".into(),
         expiry: "2099-01-01T00:00:00Z".into(),
         protocol: "https,http".into(),
-        services: "bt".into(),
+        services: services.into(),
         resource_types: "sco".into(),
         ..SasParams::default()
     };

@@ -8,10 +8,14 @@ use lapis_auth::DEV_ACCOUNT;
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, Url};
 
+use crate::server::Server;
+
 /// The Blob service version sent on every blob request (and the SAS's signed version).
 pub const BLOB_VERSION: &str = "2025-11-05";
 /// What the Python and JS Tables SDKs send.
 pub const TABLE_VERSION: &str = "2019-02-02";
+/// The Queue service version sent on every queue request.
+pub const QUEUE_VERSION: &str = "2025-11-05";
 
 /// Where the server listens and how to authenticate.
 pub struct Target {
@@ -19,19 +23,21 @@ pub struct Target {
     /// `http://127.0.0.1:PORT/devstoreaccount1`
     pub blob: String,
     pub table: String,
-    /// The whole account SAS query string (services b and t, every permission).
+    pub queue: String,
+    /// The whole account SAS query string (services b, q and t, every permission).
     pub sas: String,
     pub pid: u32,
 }
 
 impl Target {
-    pub fn new(blob_url: &str, table_url: &str, pid: u32) -> Target {
+    pub fn new(server: &Server) -> Target {
         Target {
             client: reqwest::Client::new(),
-            blob: format!("{blob_url}/{DEV_ACCOUNT}"),
-            table: format!("{table_url}/{DEV_ACCOUNT}"),
-            sas: lapis_benches::dev_account_sas(BLOB_VERSION),
-            pid,
+            blob: format!("{}/{DEV_ACCOUNT}", server.blob),
+            table: format!("{}/{DEV_ACCOUNT}", server.table),
+            queue: format!("{}/{DEV_ACCOUNT}", server.queue),
+            sas: lapis_benches::dev_account_sas_for(BLOB_VERSION, "bqt"),
+            pid: server.pid(),
         }
     }
 

@@ -123,7 +123,7 @@ async fn sample_rss(
         if samples.len() % 10 == 0 {
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
-                "scale: {label} {}/{jobs} after {secs:.0} s ({:.0}/s), lapis RSS {:.1} MiB",
+                "scale: {label} {}/{jobs} after {secs:.0} s ({:.0}/s), server RSS {:.1} MiB",
                 sample.done,
                 sample.done as f64 / secs.max(0.001),
                 sample.kib as f64 / 1024.0

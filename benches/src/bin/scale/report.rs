@@ -1,12 +1,13 @@
-//! The results: a Markdown table for stdout and for the SCALE markers of docs/performance.md,
-//! headed by what the machine was and how busy it was.
+//! The results: Markdown tables for stdout and for the SCALE and SCALE QUEUE markers of
+//! docs/performance.md, headed by what the machine was and how busy it was.
 
 use std::path::Path;
 
 use crate::load::LoadRun;
 
-const BEGIN: &str = "<!-- SCALE BEGIN -->";
-const END: &str = "<!-- SCALE END -->";
+/// The markers around the blob and table figures, and around the queue figures.
+pub const SCALE: (&str, &str) = ("<!-- SCALE BEGIN -->", "<!-- SCALE END -->");
+pub const SCALE_QUEUE: (&str, &str) = ("<!-- SCALE QUEUE BEGIN -->", "<!-- SCALE QUEUE END -->");
 
 #[derive(Default)]
 pub struct Report {
@@ -130,15 +131,16 @@ pub fn utc(t: time::OffsetDateTime) -> String {
     t.format(&format).unwrap_or_default()
 }
 
-/// Replaces the text between the SCALE markers of `doc`, keeping everything else.
-pub fn write_doc(doc: &Path, table: &str) -> Result<(), String> {
+/// Replaces the text between the `markers` of `doc`, keeping everything else.
+pub fn write_doc(doc: &Path, markers: (&str, &str), table: &str) -> Result<(), String> {
+    let (begin, end) = markers;
     let text = std::fs::read_to_string(doc).map_err(|e| format!("{}: {e}", doc.display()))?;
     let (head, rest) = text
-        .split_once(BEGIN)
-        .ok_or_else(|| format!("{} has no {BEGIN}", doc.display()))?;
+        .split_once(begin)
+        .ok_or_else(|| format!("{} has no {begin}", doc.display()))?;
     let (_, tail) = rest
-        .split_once(END)
-        .ok_or_else(|| format!("{} has no {END}", doc.display()))?;
-    let new = format!("{head}{BEGIN}\n{table}{END}{tail}");
+        .split_once(end)
+        .ok_or_else(|| format!("{} has no {end}", doc.display()))?;
+    let new = format!("{head}{begin}\n{table}{end}{tail}");
     std::fs::write(doc, new).map_err(|e| format!("{}: {e}", doc.display()))
 }

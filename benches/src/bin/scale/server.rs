@@ -1,5 +1,6 @@
-//! The `lapis` release binary under test: started on free loopback ports in a fresh data folder,
-//! watched through `/proc`, stopped at the end.
+//! The `lapis` release binary under test (and Azurite, for the queue figures it is compared on):
+//! started on free loopback ports in a fresh data folder, watched through `/proc`, stopped at the
+//! end.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -9,11 +10,15 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub struct Server {
+    /// "lapis" or "azurite", as the figures name it.
+    pub name: &'static str,
     child: Child,
     /// `http://127.0.0.1:PORT` of the Blob service.
     pub blob: String,
     /// `http://127.0.0.1:PORT` of the Table service.
     pub table: String,
+    /// `http://127.0.0.1:PORT` of the Queue service.
+    pub queue: String,
     /// The data folder; removed when this is dropped.
     pub dir: TempDir,
 }
@@ -64,10 +69,11 @@ impl Server {
                 )),
             }
         };
-        let urls = (next_url(), next_url(), next_url());
-        let (blob, table, _admin) = match urls {
-            (Ok(b), Ok(t), Ok(a)) => (b, t, a),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+        // Blob, Table, admin, Queue.
+        let urls: Result<Vec<String>, String> = (0..4).map(|_| next_url()).collect();
+        let urls = match urls {
+            Ok(urls) => urls,
+            Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(e);
@@ -75,10 +81,68 @@ impl Server {
         };
         // Drain whatever else it prints so it never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let [blob, table, _admin, queue] = <[String; 4]>::try_from(urls).expect("four URLs");
         Ok(Server {
+            name: "lapis",
             child,
             blob,
             table,
+            queue,
+            dir,
+        })
+    }
+
+    /// Starts Azurite (`node_modules/.bin/azurite`) on disk with every port 0, and reads the bound
+    /// URLs from its "... service is successfully listening at URL" lines.
+    pub fn start_azurite(binary: &Path) -> Result<Server, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("azurite-scale-")
+            .tempdir()
+            .map_err(|e| format!("temp folder: {e}"))?;
+        let mut child = Command::new(binary)
+            .arg("--location")
+            .arg(dir.path())
+            .args(["--blobPort", "0", "--queuePort", "0", "--tablePort", "0"])
+            .args([
+                "--silent",
+                "--skipApiVersionCheck",
+                "--loose",
+                "--disableTelemetry",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let (mut blob, mut table, mut queue) = (None, None, None);
+        while blob.is_none() || table.is_none() || queue.is_none() {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).map_or(true, |n| n == 0) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("Azurite stopped before it listened on every port".into());
+            }
+            let Some((head, url)) = line
+                .trim_end()
+                .split_once(" service is successfully listening at ")
+            else {
+                continue;
+            };
+            let slot = match head {
+                "Azurite Blob" => &mut blob,
+                "Azurite Table" => &mut table,
+                "Azurite Queue" => &mut queue,
+                _ => continue,
+            };
+            *slot = Some(url.to_owned());
+        }
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Ok(Server {
+            name: "azurite",
+            child,
+            blob: blob.unwrap_or_default(),
+            table: table.unwrap_or_default(),
+            queue: queue.unwrap_or_default(),
             dir,
         })
     }
@@ -87,7 +151,8 @@ impl Server {
         self.child.id()
     }
 
-    /// SIGTERM (a clean shutdown that closes the store), then SIGKILL after 30 s.
+    /// SIGTERM (a clean shutdown that closes the store), then SIGKILL after 30 s. Azurite dies of
+    /// the signal (exit 143); only lapis must exit with 0.
     pub fn stop(&mut self) -> Result<(), String> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
@@ -95,15 +160,18 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             match self.child.try_wait() {
-                Ok(Some(status)) if status.success() => return Ok(()),
-                Ok(Some(status)) => return Err(format!("lapis exited with {status}")),
+                Ok(Some(status)) if status.success() || self.name == "azurite" => return Ok(()),
+                Ok(Some(status)) => return Err(format!("{} exited with {status}", self.name)),
                 Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                Err(e) => return Err(format!("waiting for lapis: {e}")),
+                Err(e) => return Err(format!("waiting for {}: {e}", self.name)),
             }
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        Err("lapis did not stop within 30 s of SIGTERM; killed".into())
+        Err(format!(
+            "{} did not stop within 30 s of SIGTERM; killed",
+            self.name
+        ))
     }
 }
 
