@@ -1,5 +1,14 @@
 import sys
 from pathlib import Path
 
-# The launcher shared with the reliability tests.
+import pytest
+
+# The launcher shared with the reliability tests, and the temporary-folder hook.
 sys.path.insert(0, str(Path(__file__).parent.parent))
+
+from pytest_scratch import use_own_basetemp  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    use_own_basetemp(config)

@@ -132,6 +132,9 @@ fn run_under_callgrind() -> Result<BTreeMap<String, u64>, String> {
             out.path().join("callgrind.out").display()
         ))
         .arg("--quiet")
+        // No gdbserver: its FIFOs (vgdb-pipe-*) would stay in the temporary folder when the run
+        // is killed.
+        .arg("--vgdb=no")
         .arg(&exe)
         .arg("--measure")
         .status()
