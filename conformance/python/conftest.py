@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
         gap = item.get_closest_marker("azurite_gap")
         if gap is not None:
             reason = gap.args[0] if gap.args else gap.kwargs.get("reason", "Azurite gap")
-            item.add_marker(pytest.mark.xfail(reason=f"Azurite gap: {reason}", strict=False))
+            item.add_marker(pytest.mark.xfail(reason=f"Azurite gap: {reason}", strict=True))
 
 
 def _free_port():

@@ -95,7 +95,6 @@ def test_stage_and_commit_latest(container):
     assert uncommitted == []
 
 
-@pytest.mark.azurite_gap("BlockState.Committed picks the newer uncommitted block of the same id")
 def test_recommit_committed_blocks_and_mix(container):
     blob = container.get_blob_client("mix")
     blob.stage_block(bid("b1"), b"one-")
@@ -130,7 +129,6 @@ def test_commit_unknown_block_rejected(container):
     assert e.value.error_code == "InvalidBlockList"
 
 
-@pytest.mark.azurite_gap("Uncommitted state accepts a block that is only in the committed list")
 def test_commit_uncommitted_state_for_committed_block_rejected(container):
     blob = container.get_blob_client("wrong-state")
     blob.stage_block(bid("b1"), b"x")

@@ -44,7 +44,6 @@ def test_download_if_match(blob, props):
     _assert_412(e)
 
 
-@pytest.mark.azurite_gap("answers 412 ConditionNotMet instead of 304 on GET for an unmet read condition")
 def test_download_if_none_match(blob, props):
     assert blob.download_blob(etag=WRONG_ETAG, match_condition=MatchConditions.IfModified).readall() == b"content"
     # Azure answers 304 with x-ms-error-code ConditionNotMet, which the SDK maps to
@@ -54,7 +53,6 @@ def test_download_if_none_match(blob, props):
     assert e.value.status_code == 304
 
 
-@pytest.mark.azurite_gap("answers 412 ConditionNotMet instead of 304 on GET for an unmet read condition")
 def test_download_if_modified_since(blob, props):
     earlier = props.last_modified - timedelta(minutes=5)
     later = props.last_modified + timedelta(minutes=5)
