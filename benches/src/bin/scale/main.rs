@@ -2,12 +2,13 @@
 //! load in minutes, with paged listing and a PartitionKey query still answering in milliseconds
 //! and memory flat", and the same for 1,000,000 messages in one queue.
 //!
-//! Starts `target/release/lapis` on disk in a fresh temp folder, loads N blobs and M entities
-//! over loopback HTTP with an account SAS, times listings and queries against them, samples the
-//! server's RSS throughout, prints a table and, with `--write-doc`, rewrites the SCALE markers of
-//! docs/performance.md. Then, in a lapis of its own, fills one queue with Q messages, times Get
-//! and Delete Message at 1,000, 100,000 and Q messages, and writes the SCALE QUEUE markers; with
-//! `--azurite-messages A`, Azurite's queue too, up to A messages.
+//! Starts `release/lapis` of the target folder it was built in (`target/`, or `CARGO_TARGET_DIR`)
+//! on disk in a fresh temp folder, loads N blobs and M entities over loopback HTTP with an account
+//! SAS, times listings and queries against them, samples the server's RSS throughout, prints a
+//! table and, with `--write-doc`, rewrites the SCALE markers of docs/performance.md. Then, in a
+//! lapis of its own, fills one queue with Q messages, times Get and Delete Message at 1,000,
+//! 100,000 and Q messages, and writes the SCALE QUEUE markers; with `--azurite-messages A`,
+//! Azurite's queue too, up to A messages.
 //!
 //! `cargo run --release -p lapis-benches --bin scale -- [--blobs N] [--entities M] [--messages Q]
 //! [--azurite-messages A] [--write-doc]`
@@ -53,7 +54,8 @@ struct Args {
     /// Rewrite the SCALE markers of docs/performance.md with the results.
     #[arg(long)]
     write_doc: bool,
-    /// The server binary (default: target/release/lapis of this workspace, built if missing).
+    /// The server binary (default: release/lapis of the target folder this program was built in,
+    /// built there if missing).
     #[arg(long)]
     lapis: Option<PathBuf>,
 }

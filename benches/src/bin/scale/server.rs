@@ -23,16 +23,24 @@ pub struct Server {
     pub dir: TempDir,
 }
 
-/// `target/release/lapis` of this workspace, built first if it is missing.
+/// `release/lapis` in the target folder this program was built in (`target/` or wherever
+/// `CARGO_TARGET_DIR` or cargo's configuration put it), built there first if it is missing.
 pub fn release_binary() -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("the benches crate has no parent folder")?;
-    let binary = root.join("target/release/lapis");
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let (target_dir, binary) = lapis_in_target_dir_of(&exe).ok_or_else(|| {
+        format!(
+            "{} is not in a target folder (<target>/<profile>/scale)",
+            exe.display()
+        )
+    })?;
     if !binary.exists() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .ok_or("the benches crate has no parent folder")?;
         eprintln!("scale: {} is missing, building it", binary.display());
         let status = Command::new("cargo")
-            .args(["build", "--release", "-p", "lapis-server"])
+            .args(["build", "--release", "-p", "lapis-server", "--target-dir"])
+            .arg(&target_dir)
             .current_dir(root)
             .status()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -41,6 +49,15 @@ pub fn release_binary() -> Result<PathBuf, String> {
         }
     }
     Ok(binary)
+}
+
+/// For `<target dir>/<profile>/scale`: the target folder and its `release/lapis`.
+fn lapis_in_target_dir_of(exe: &Path) -> Option<(PathBuf, PathBuf)> {
+    let target_dir = exe.parent()?.parent()?;
+    let binary = target_dir
+        .join("release")
+        .join(format!("lapis{}", std::env::consts::EXE_SUFFIX));
+    Some((target_dir.to_path_buf(), binary))
 }
 
 impl Server {
@@ -199,4 +216,23 @@ pub fn folder_bytes(path: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lapis_binary_is_looked_for_in_this_programs_target_folder() {
+        let lapis = format!("lapis{}", std::env::consts::EXE_SUFFIX);
+        for exe in [
+            "/w/custom-target/release/scale",
+            "/w/custom-target/debug/scale",
+        ] {
+            let (dir, binary) = lapis_in_target_dir_of(Path::new(exe)).unwrap();
+            assert_eq!(dir, Path::new("/w/custom-target"));
+            assert_eq!(binary, Path::new("/w/custom-target/release").join(&lapis));
+        }
+        assert_eq!(lapis_in_target_dir_of(Path::new("scale")), None);
+    }
 }
