@@ -14,7 +14,7 @@ import helpers
 
 ACCOUNT = helpers.ACCOUNT
 KEY = helpers.KEY
-# The version the recordings in /work/shared/azure-recordings/table/ were made with.
+# The version the recordings in shared/azure-recordings/table/ (beside the checkout) were made with.
 API_VERSION = "2019-02-02"
 JSON_NO = "application/json;odata=nometadata"
 JSON_MINIMAL = "application/json;odata=minimalmetadata"

@@ -1,7 +1,7 @@
 """Prints Shared Key headers and SAS tokens that the Azure Python SDK generates for fixed inputs.
 
 Its output is pasted into ../sdk_vectors.rs; rerun to regenerate:
-    /work/main/.venv/bin/python crates/lapis-auth/tests/vectors/sdk_vectors.py
+    .venv/bin/python crates/lapis-auth/tests/vectors/sdk_vectors.py    (from the repository's root)
 """
 
 from datetime import datetime, timezone
