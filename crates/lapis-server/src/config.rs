@@ -14,7 +14,9 @@ use clap::Parser;
 (http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table) and keeps its data in a \
 local folder (SQLite for metadata, append-only extent files for bytes).\n\n\
 Standard output: the bound address of each listener, one per line, in this order: Blob, Table, \
-admin (or `admin disabled`), Queue. Ports given as 0 are bound to free ports, so scripts read them there.\n\n\
+admin (or `admin disabled`), Queue. Ports given as 0 are bound to free ports, so scripts read them there. \
+Every listener is bound and the data folder checked before anything is written to it: a start that \
+fails on a busy port or an unusable folder leaves no folder, database or reserve behind.\n\n\
 Accounts: devstoreaccount1 with the well-known development key, unless the AZURITE_ACCOUNTS environment \
 variable is set (\"name1:key1[:key2];name2:key1\", keys in base64), which then replaces it, as in Azurite.\n\n\
 Connection string for the SDKs: \
@@ -49,7 +51,7 @@ pub struct Config {
     /// Port of the admin listener; 0 binds a free port, printed as the third line of stdout.
     #[arg(long = "adminPort", default_value_t = 10010)]
     pub admin_port: u16,
-    /// Data folder (created if missing).
+    /// Data folder (created if missing; nothing is written to it when the start fails).
     #[arg(short = 'l', long = "location", default_value = "./.lapis")]
     pub location: PathBuf,
     /// Keep everything in memory (same engine, memory-backed); nothing is written to disk.

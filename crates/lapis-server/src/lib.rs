@@ -7,6 +7,7 @@ mod common;
 pub mod config;
 mod conn;
 mod cors;
+pub mod data_folder;
 mod error;
 mod handler;
 pub mod logging;

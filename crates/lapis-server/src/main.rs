@@ -10,7 +10,7 @@ use lapis_auth::Accounts;
 use lapis_store::Store;
 
 use lapis_server::config::Config;
-use lapis_server::{logging, AppState, ServiceKind};
+use lapis_server::{data_folder, logging, AppState, ServiceKind};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
 // consolidation were 10-15 % of a request's CPU under 32 connections; see docs/performance.md.
@@ -34,16 +34,13 @@ fn accounts_from_env() -> Result<Accounts, String> {
     }
 }
 
+/// Opens the store. Runs after every listener is bound, so that a start that fails on a busy
+/// port writes nothing; the folder is checked first, for errors that say what is wrong.
 fn open_store(config: &Config) -> Result<Store, String> {
     if config.in_memory {
         return Store::in_memory().map_err(|e| format!("cannot start the in-memory store: {e}"));
     }
-    std::fs::create_dir_all(&config.location).map_err(|e| {
-        format!(
-            "cannot create data folder {}: {e}",
-            config.location.display()
-        )
-    })?;
+    data_folder::prepare(&config.location)?;
     Store::open(&config.location)
         .map_err(|e| format!("cannot open data folder {}: {e}", config.location.display()))
 }
@@ -81,9 +78,6 @@ async fn run(config: Config) -> Result<(), String> {
              decode keys strictly, such as the Python SDK, cannot sign with it)"
         );
     }
-    let store = open_store(&config)?;
-    let state = AppState::new(store.clone(), accounts)
-        .with_remote_copy_sources(config.allow_remote_copy_sources);
     if config.allow_remote_copy_sources {
         tracing::warn!(
             "--allowRemoteCopySources: copies fetch http:// sources on other hosts when asked; \
@@ -91,12 +85,11 @@ async fn run(config: Config) -> Result<(), String> {
         );
     }
 
-    let blob_addr = SocketAddr::new(config.blob_host, config.blob_port);
-    let table_addr = SocketAddr::new(config.table_host, config.table_port);
-    let queue_addr = SocketAddr::new(config.queue_host, config.queue_port);
-    let blob = bind(blob_addr).await?;
-    let table = bind(table_addr).await?;
-    let queue = bind(queue_addr).await?;
+    // Everything that can fail is tried before anything is written: the listeners first, then
+    // the data folder; a busy port leaves no folder, reserve or database behind.
+    let blob = bind(SocketAddr::new(config.blob_host, config.blob_port)).await?;
+    let table = bind(SocketAddr::new(config.table_host, config.table_port)).await?;
+    let queue = bind(SocketAddr::new(config.queue_host, config.queue_port)).await?;
     // Metrics are auxiliary: a busy admin port (two servers side by side in tests) must not stop
     // the storage services, so it is a warning, not a failure.
     let admin = match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
@@ -106,6 +99,10 @@ async fn run(config: Config) -> Result<(), String> {
             None
         }
     };
+    let store = open_store(&config)?;
+    let state = AppState::new(store.clone(), accounts)
+        .with_remote_copy_sources(config.allow_remote_copy_sources);
+
     let admin_bound = match &admin {
         Some(l) => l
             .local_addr()
@@ -133,8 +130,13 @@ async fn run(config: Config) -> Result<(), String> {
         let _ = writeln!(out, "http://{queue_bound}");
         let _ = out.flush();
     }
+    let data = if config.in_memory {
+        "in memory".to_string()
+    } else {
+        config.location.display().to_string()
+    };
     tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
-        data = %config.location.display(), in_memory = config.in_memory, "Lapis listening");
+        data = %data, "Lapis listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
