@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -45,10 +46,15 @@ pub struct Config {
     /// Port of the Table service; 0 binds a free port, printed as the second line of stdout.
     #[arg(long = "tablePort", default_value_t = 10002)]
     pub table_port: u16,
-    /// Address of the admin listener: Prometheus `/metrics`, `/healthz`, `/readyz`.
+    /// Address of the admin listener: Prometheus `/metrics`, `/healthz`, `/readyz`. Given
+    /// explicitly, it must be bound or Lapis does not start (see --adminPort).
     #[arg(long = "adminHost", default_value = "127.0.0.1")]
     pub admin_host: IpAddr,
     /// Port of the admin listener; 0 binds a free port, printed as the third line of stdout.
+    /// Given explicitly (--adminPort or --adminHost), a port that cannot be bound stops the start
+    /// (exit 1), like the service ports. Left at the default and busy (a second server beside a
+    /// first), Lapis serves Blob, Queue and Table without /metrics, /healthz and /readyz: it warns
+    /// on stderr and prints `admin disabled` as the third line of stdout.
     #[arg(long = "adminPort", default_value_t = 10010)]
     pub admin_port: u16,
     /// Data folder (created if missing; nothing is written to it when the start fails).
@@ -77,4 +83,51 @@ pub struct Config {
     /// Log format of the access log on stderr: `text` for people, `json` for Loki.
     #[arg(long = "logFormat", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Whether --adminPort or --adminHost was given: then the admin listener is required.
+    #[arg(skip)]
+    pub admin_explicit: bool,
+}
+
+impl Config {
+    /// Parses the process's arguments (exits with clap's message and code on a bad command line).
+    pub fn from_command_line() -> Config {
+        Self::from_args(std::env::args_os())
+    }
+
+    /// Parses `args` (the first is the program name), noting which flags were given explicitly.
+    pub fn from_args<I, T>(args: I) -> Config
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Self::command()
+            .try_get_matches_from(args)
+            .unwrap_or_else(|e| e.exit());
+        let mut config = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        config.admin_explicit = given("admin_port") || given("admin_host");
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        Config::from_args(std::iter::once("lapis").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn an_admin_address_given_is_explicit() {
+        assert!(!parse(&[]).admin_explicit);
+        assert_eq!(parse(&[]).admin_port, 10010);
+        assert!(parse(&["--adminPort", "10010"]).admin_explicit);
+        assert!(parse(&["--adminHost", "127.0.0.1"]).admin_explicit);
+    }
 }

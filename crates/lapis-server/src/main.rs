@@ -5,7 +5,6 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::Parser;
 use lapis_auth::Accounts;
 use lapis_store::Store;
 
@@ -70,6 +69,24 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
+/// The admin listener. Asked for explicitly (--adminPort, --adminHost), it must be bound like
+/// the service ports; left at its default, a busy port (a second server beside a first) leaves
+/// the storage services running without it, which is said on stderr and stdout.
+async fn bind_admin(config: &Config) -> Result<Option<tokio::net::TcpListener>, String> {
+    match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if config.admin_explicit => Err(format!("admin listener: {e}")),
+        Err(e) => {
+            tracing::warn!(
+                "admin listener disabled: {e}; /metrics, /healthz and /readyz are not served \
+                 (the default admin port is optional: --adminPort 0 takes a free port, an \
+                 explicit --adminPort must be bound or Lapis does not start)"
+            );
+            Ok(None)
+        }
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
     let accounts = accounts_from_env()?;
     for key in accounts.lenient_keys() {
@@ -90,15 +107,7 @@ async fn run(config: Config) -> Result<(), String> {
     let blob = bind(SocketAddr::new(config.blob_host, config.blob_port)).await?;
     let table = bind(SocketAddr::new(config.table_host, config.table_port)).await?;
     let queue = bind(SocketAddr::new(config.queue_host, config.queue_port)).await?;
-    // Metrics are auxiliary: a busy admin port (two servers side by side in tests) must not stop
-    // the storage services, so it is a warning, not a failure.
-    let admin = match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::warn!("admin listener disabled: {e}");
-            None
-        }
-    };
+    let admin = bind_admin(&config).await?;
     let store = open_store(&config)?;
     let state = AppState::new(store.clone(), accounts)
         .with_remote_copy_sources(config.allow_remote_copy_sources);
@@ -188,7 +197,7 @@ async fn run(config: Config) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let config = Config::parse();
+    let config = Config::from_command_line();
     if let Err(e) = logging::init(&config) {
         eprintln!("lapis: {e}");
         return ExitCode::from(2);

@@ -1,11 +1,67 @@
-//! The `lapis` binary as users start it: the access log's duration is readable.
+//! The `lapis` binary as users start it: an explicitly asked admin port is required, and the
+//! access log's duration is readable.
 
 mod common;
 
-use common::{get, lapis, start};
+use std::net::TcpListener;
+
+use common::{get, lapis, run_to_exit, start};
 
 /// Free ports for the three services.
 const FREE_SERVICE_PORTS: [&str; 6] = ["--blobPort", "0", "--tablePort", "0", "--queuePort", "0"];
+
+#[test]
+fn an_explicit_admin_port_that_is_taken_stops_the_start() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.display().to_string();
+    let mut args = FREE_SERVICE_PORTS.to_vec();
+    args.extend(["--adminPort", &port, "--location", &data_arg]);
+    let exited = run_to_exit(lapis(dir.path(), &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(
+        exited.stderr.contains(&format!(
+            "admin listener: cannot listen on 127.0.0.1:{port}"
+        )),
+        "{}",
+        exited.stderr
+    );
+    assert!(exited.stdout.is_empty(), "{}", exited.stdout);
+    assert!(!data.exists(), "a failed start created the data folder");
+}
+
+/// The default admin port (10010) taken: by this test, or already by another server on this
+/// machine, which is just as taken.
+#[test]
+fn the_default_admin_port_taken_leaves_the_services_running() {
+    let _taken = TcpListener::bind("127.0.0.1:10010");
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = FREE_SERVICE_PORTS.to_vec();
+    args.push("--inMemoryPersistence");
+    let running = start(lapis(dir.path(), &args)).unwrap_or_else(|e| panic!("{}", e.stderr));
+    assert_eq!(running.lines[2], "admin disabled");
+    assert!(get(&running.addr(0), "/devstoreaccount1?comp=list").starts_with("HTTP/1.1 "));
+    let stderr = running.stop();
+    assert!(
+        stderr.contains("admin listener disabled: cannot listen on 127.0.0.1:10010"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("/healthz"), "{stderr}");
+
+    // Naming the admin address makes the listener required, even at the default port.
+    args.extend(["--adminHost", "127.0.0.1"]);
+    let exited = run_to_exit(lapis(dir.path(), &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(
+        exited
+            .stderr
+            .contains("admin listener: cannot listen on 127.0.0.1:10010"),
+        "{}",
+        exited.stderr
+    );
+}
 
 /// The `duration_ms` of the access line that follows `key` in `log`.
 fn logged_duration<'a>(log: &'a str, key: &str) -> &'a str {
