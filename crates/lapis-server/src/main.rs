@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use lapis_auth::Accounts;
-use lapis_store::Store;
+use lapis_store::{Store, StoreOptions};
 
 use lapis_server::config::Config;
 use lapis_server::{data_folder, logging, AppState, ServiceKind};
@@ -37,7 +37,12 @@ fn accounts_from_env() -> Result<Accounts, String> {
 /// port writes nothing; the folder is checked first, for errors that say what is wrong.
 fn open_store(config: &Config) -> Result<Store, String> {
     if config.in_memory {
-        return Store::in_memory().map_err(|e| format!("cannot start the in-memory store: {e}"));
+        let options = StoreOptions {
+            memory_capacity: config.memory_capacity(),
+            ..StoreOptions::default()
+        };
+        return Store::in_memory_with(options)
+            .map_err(|e| format!("cannot start the in-memory store: {e}"));
     }
     data_folder::prepare(&config.location)?;
     Store::open(&config.location)
@@ -88,6 +93,9 @@ async fn bind_admin(config: &Config) -> Result<Option<tokio::net::TcpListener>, 
 }
 
 async fn run(config: Config) -> Result<(), String> {
+    for notice in config.no_effect_notices() {
+        tracing::warn!("{notice}");
+    }
     let accounts = accounts_from_env()?;
     for key in accounts.lenient_keys() {
         tracing::warn!(
@@ -151,22 +159,25 @@ async fn run(config: Config) -> Result<(), String> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let blob_task = tokio::spawn(lapis_server::serve(
+    let blob_task = tokio::spawn(lapis_server::serve_with_keep_alive(
         blob,
         state.clone(),
         ServiceKind::Blob,
+        config.keep_alive(ServiceKind::Blob),
         stopped(stop_rx.clone()),
     ));
-    let table_task = tokio::spawn(lapis_server::serve(
+    let table_task = tokio::spawn(lapis_server::serve_with_keep_alive(
         table,
         state.clone(),
         ServiceKind::Table,
+        config.keep_alive(ServiceKind::Table),
         stopped(stop_rx.clone()),
     ));
-    let queue_task = tokio::spawn(lapis_server::serve(
+    let queue_task = tokio::spawn(lapis_server::serve_with_keep_alive(
         queue,
         state.clone(),
         ServiceKind::Queue,
+        config.keep_alive(ServiceKind::Queue),
         stopped(stop_rx.clone()),
     ));
     let admin_task =
