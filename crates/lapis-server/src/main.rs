@@ -132,6 +132,14 @@ async fn run(config: Config) -> Result<(), String> {
         table.local_addr().map_err(|e| e.to_string())?,
         queue.local_addr().map_err(|e| e.to_string())?,
     );
+    // Logged before the addresses are printed: whoever reads them finds this line written.
+    let data = if config.in_memory {
+        "in memory".to_string()
+    } else {
+        config.location.display().to_string()
+    };
+    tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
+        data = %data, "Lapis listening");
     // The first lines of stdout are the bound addresses, Blob, Table, admin, then Queue (added
     // last, so that scripts reading the first lines keep working): tests that ask for port 0
     // read them.
@@ -147,13 +155,6 @@ async fn run(config: Config) -> Result<(), String> {
         let _ = writeln!(out, "http://{queue_bound}");
         let _ = out.flush();
     }
-    let data = if config.in_memory {
-        "in memory".to_string()
-    } else {
-        config.location.display().to_string()
-    };
-    tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
-        data = %data, "Lapis listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
