@@ -7,7 +7,9 @@
 //!   Answers go the other way: a handler lists the metadata names of its answer in a
 //!   `ResponseMetadataCase` extension, and the connection writes those header names with that
 //!   case (same length, so only letters change, only inside the header block).
-//! - Slow clients cannot hold a connection forever: headers must arrive within a time limit.
+//! - Slow clients cannot hold a connection forever: a request's headers must arrive within a time
+//!   limit, counted from the end of the previous answer on a keep-alive connection (so it is
+//!   also the idle keep-alive timeout: `--blobKeepAliveTimeout` and its siblings set it).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,8 +28,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-/// How long a client may take to send a request's headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most header lines a request may carry.
 const MAX_HEADERS: usize = 1000;
 /// How long in-flight requests get to finish at shutdown.
@@ -230,16 +230,20 @@ impl AsyncWrite for ScannedStream {
 }
 
 /// Accepts connections until `shutdown` completes, then lets in-flight requests finish.
+/// `idle_timeout` bounds the wait for a request's headers: from the connection's start, and on
+/// a keep-alive connection from the end of the previous answer (hyper's header read timer
+/// starts when it waits for the next request), after which the connection is closed.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    idle_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(idle_timeout)
         // Azure bounds metadata by size (8 KiB), not by count: many small x-ms-meta-* headers
         // are legal, so allow far more than hyper's default of 100 headers.
         .max_headers(MAX_HEADERS);

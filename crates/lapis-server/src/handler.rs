@@ -188,7 +188,7 @@ async fn handle(
         method = %method,
         path = %path,
         status = resp.status().as_u16(),
-        duration_ms = elapsed * 1000.0,
+        duration_ms = crate::logging::millis(elapsed),
     );
     resp
 }

@@ -7,6 +7,7 @@ mod common;
 pub mod config;
 mod conn;
 mod cors;
+pub mod data_folder;
 mod error;
 mod handler;
 pub mod logging;
@@ -25,11 +26,23 @@ pub use handler::ServiceKind;
 pub use metrics::serve_admin;
 
 /// Serves one service on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish.
+/// finish. Idle keep-alive connections are closed after [`config::DEFAULT_KEEP_ALIVE`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     kind: ServiceKind,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_keep_alive(listener, state, kind, config::DEFAULT_KEEP_ALIVE, shutdown).await
+}
+
+/// [`serve`], with the time a connection may wait for a request's headers (idle keep-alive time
+/// included) before it is closed: Azurite's `--blobKeepAliveTimeout` and its siblings.
+pub async fn serve_with_keep_alive(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    kind: ServiceKind,
+    keep_alive: std::time::Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = match kind {
@@ -43,5 +56,5 @@ pub async fn serve(
             .fallback(handler::handle_queue)
             .with_state(state),
     };
-    conn::serve(listener, app, shutdown).await
+    conn::serve(listener, app, keep_alive, shutdown).await
 }

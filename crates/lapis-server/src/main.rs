@@ -5,12 +5,11 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::Parser;
 use lapis_auth::Accounts;
-use lapis_store::Store;
+use lapis_store::{Store, StoreOptions};
 
 use lapis_server::config::Config;
-use lapis_server::{logging, AppState, ServiceKind};
+use lapis_server::{data_folder, logging, AppState, ServiceKind};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
 // consolidation were 10-15 % of a request's CPU under 32 connections; see docs/performance.md.
@@ -34,16 +33,18 @@ fn accounts_from_env() -> Result<Accounts, String> {
     }
 }
 
+/// Opens the store. Runs after every listener is bound, so that a start that fails on a busy
+/// port writes nothing; the folder is checked first, for errors that say what is wrong.
 fn open_store(config: &Config) -> Result<Store, String> {
     if config.in_memory {
-        return Store::in_memory().map_err(|e| format!("cannot start the in-memory store: {e}"));
+        let options = StoreOptions {
+            memory_capacity: config.memory_capacity(),
+            ..StoreOptions::default()
+        };
+        return Store::in_memory_with(options)
+            .map_err(|e| format!("cannot start the in-memory store: {e}"));
     }
-    std::fs::create_dir_all(&config.location).map_err(|e| {
-        format!(
-            "cannot create data folder {}: {e}",
-            config.location.display()
-        )
-    })?;
+    data_folder::prepare(&config.location)?;
     Store::open(&config.location)
         .map_err(|e| format!("cannot open data folder {}: {e}", config.location.display()))
 }
@@ -73,7 +74,28 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
+/// The admin listener. Asked for explicitly (--adminPort, --adminHost), it must be bound like
+/// the service ports; left at its default, a busy port (a second server beside a first) leaves
+/// the storage services running without it, which is said on stderr and stdout.
+async fn bind_admin(config: &Config) -> Result<Option<tokio::net::TcpListener>, String> {
+    match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if config.admin_explicit => Err(format!("admin listener: {e}")),
+        Err(e) => {
+            tracing::warn!(
+                "admin listener disabled: {e}; /metrics, /healthz and /readyz are not served \
+                 (the default admin port is optional: --adminPort 0 takes a free port, an \
+                 explicit --adminPort must be bound or Lapis does not start)"
+            );
+            Ok(None)
+        }
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
+    for notice in config.no_effect_notices() {
+        tracing::warn!("{notice}");
+    }
     let accounts = accounts_from_env()?;
     for key in accounts.lenient_keys() {
         tracing::warn!(
@@ -81,9 +103,6 @@ async fn run(config: Config) -> Result<(), String> {
              decode keys strictly, such as the Python SDK, cannot sign with it)"
         );
     }
-    let store = open_store(&config)?;
-    let state = AppState::new(store.clone(), accounts)
-        .with_remote_copy_sources(config.allow_remote_copy_sources);
     if config.allow_remote_copy_sources {
         tracing::warn!(
             "--allowRemoteCopySources: copies fetch http:// sources on other hosts when asked; \
@@ -91,21 +110,16 @@ async fn run(config: Config) -> Result<(), String> {
         );
     }
 
-    let blob_addr = SocketAddr::new(config.blob_host, config.blob_port);
-    let table_addr = SocketAddr::new(config.table_host, config.table_port);
-    let queue_addr = SocketAddr::new(config.queue_host, config.queue_port);
-    let blob = bind(blob_addr).await?;
-    let table = bind(table_addr).await?;
-    let queue = bind(queue_addr).await?;
-    // Metrics are auxiliary: a busy admin port (two servers side by side in tests) must not stop
-    // the storage services, so it is a warning, not a failure.
-    let admin = match bind(SocketAddr::new(config.admin_host, config.admin_port)).await {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::warn!("admin listener disabled: {e}");
-            None
-        }
-    };
+    // Everything that can fail is tried before anything is written: the listeners first, then
+    // the data folder; a busy port leaves no folder, reserve or database behind.
+    let blob = bind(SocketAddr::new(config.blob_host, config.blob_port)).await?;
+    let table = bind(SocketAddr::new(config.table_host, config.table_port)).await?;
+    let queue = bind(SocketAddr::new(config.queue_host, config.queue_port)).await?;
+    let admin = bind_admin(&config).await?;
+    let store = open_store(&config)?;
+    let state = AppState::new(store.clone(), accounts)
+        .with_remote_copy_sources(config.allow_remote_copy_sources);
+
     let admin_bound = match &admin {
         Some(l) => l
             .local_addr()
@@ -118,6 +132,14 @@ async fn run(config: Config) -> Result<(), String> {
         table.local_addr().map_err(|e| e.to_string())?,
         queue.local_addr().map_err(|e| e.to_string())?,
     );
+    // Logged before the addresses are printed: whoever reads them finds this line written.
+    let data = if config.in_memory {
+        "in memory".to_string()
+    } else {
+        config.location.display().to_string()
+    };
+    tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
+        data = %data, "Lapis listening");
     // The first lines of stdout are the bound addresses, Blob, Table, admin, then Queue (added
     // last, so that scripts reading the first lines keep working): tests that ask for port 0
     // read them.
@@ -133,29 +155,30 @@ async fn run(config: Config) -> Result<(), String> {
         let _ = writeln!(out, "http://{queue_bound}");
         let _ = out.flush();
     }
-    tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
-        data = %config.location.display(), in_memory = config.in_memory, "Lapis listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let blob_task = tokio::spawn(lapis_server::serve(
+    let blob_task = tokio::spawn(lapis_server::serve_with_keep_alive(
         blob,
         state.clone(),
         ServiceKind::Blob,
+        config.keep_alive(ServiceKind::Blob),
         stopped(stop_rx.clone()),
     ));
-    let table_task = tokio::spawn(lapis_server::serve(
+    let table_task = tokio::spawn(lapis_server::serve_with_keep_alive(
         table,
         state.clone(),
         ServiceKind::Table,
+        config.keep_alive(ServiceKind::Table),
         stopped(stop_rx.clone()),
     ));
-    let queue_task = tokio::spawn(lapis_server::serve(
+    let queue_task = tokio::spawn(lapis_server::serve_with_keep_alive(
         queue,
         state.clone(),
         ServiceKind::Queue,
+        config.keep_alive(ServiceKind::Queue),
         stopped(stop_rx.clone()),
     ));
     let admin_task =
@@ -186,7 +209,7 @@ async fn run(config: Config) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let config = Config::parse();
+    let config = Config::from_command_line();
     if let Err(e) = logging::init(&config) {
         eprintln!("lapis: {e}");
         return ExitCode::from(2);

@@ -1,5 +1,6 @@
 //! One server per data folder: a second `lapis` on the same folder stops at once with a clear
 //! message, and the first keeps serving. (The engine's SQLite VFS takes a process-wide lock.)
+//! A folder Lapis cannot use is named with the reason, and a start that fails writes nothing.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -99,4 +100,147 @@ fn a_second_server_on_the_same_folder_is_refused() {
     assert!(answers(&endpoint));
     third.kill().unwrap();
     third.wait().unwrap();
+}
+
+mod common;
+
+/// Free ports for every listener.
+const FREE_PORTS: [&str; 8] = [
+    "--blobPort",
+    "0",
+    "--tablePort",
+    "0",
+    "--queuePort",
+    "0",
+    "--adminPort",
+    "0",
+];
+
+/// Runs a start that must fail, with `--location location` and `extra` (a port flag there
+/// replaces the free one), and returns its stderr.
+fn failed_start(cwd: &std::path::Path, location: &std::path::Path, extra: &[&str]) -> String {
+    let location = location.display().to_string();
+    let mut args: Vec<&str> = Vec::new();
+    for pair in FREE_PORTS.chunks(2) {
+        if !extra.contains(&pair[0]) {
+            args.extend(pair);
+        }
+    }
+    args.extend(["--location", &location]);
+    args.extend(extra);
+    let exited = common::run_to_exit(common::lapis(cwd, &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(exited.stdout.is_empty(), "{}", exited.stdout);
+    exited.stderr
+}
+
+#[test]
+fn a_busy_port_stops_the_start_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for flag in ["--blobPort", "--tablePort", "--queuePort"] {
+        // A folder to be created, and an empty one: neither gets anything.
+        let missing = tmp.path().join("missing");
+        let stderr = failed_start(tmp.path(), &missing, &[flag, &port]);
+        assert!(
+            stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+            "{flag}: {stderr}"
+        );
+        assert!(!missing.exists(), "{flag}: the data folder was created");
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        failed_start(tmp.path(), &empty, &[flag, &port]);
+        assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0, "{flag}");
+    }
+}
+
+#[test]
+fn a_file_as_the_data_folder_is_not_a_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("passwd");
+    std::fs::write(&file, "root:x:0:0\n").unwrap();
+    let stderr = failed_start(tmp.path(), &file, &[]);
+    assert!(
+        stderr.contains(&format!("data folder {}: not a directory", file.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("File exists"), "{stderr}");
+    let stderr = failed_start(tmp.path(), &file.join("data"), &[]);
+    assert!(
+        stderr.contains(&format!("{} is a file, not a directory", file.display())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "root:x:0:0\n");
+}
+
+/// Makes a folder unwritable for this process: by its mode for a user, by the immutable
+/// attribute for root (who ignores modes); undone on drop.
+struct Unwritable(std::path::PathBuf, bool);
+
+impl Unwritable {
+    fn new(dir: &std::path::Path) -> Option<Unwritable> {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = dir.join("probe");
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        if std::fs::write(&probe, "").is_err() {
+            return Some(Unwritable(dir.to_path_buf(), false));
+        }
+        // Root: the mode did not stop it.
+        std::fs::remove_file(&probe).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let chattr = Command::new("chattr").arg("+i").arg(dir).status();
+        if !matches!(chattr, Ok(s) if s.success()) {
+            return None;
+        }
+        Some(Unwritable(dir.to_path_buf(), true))
+    }
+}
+
+impl Drop for Unwritable {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.1 {
+            let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        } else {
+            let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+#[test]
+fn an_unwritable_data_folder_is_named_with_permission_denied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("readonly");
+    std::fs::create_dir(&dir).unwrap();
+    let Some(_guard) = Unwritable::new(&dir) else {
+        eprintln!(
+            "skipped: running as root, and `chattr +i` is not available to make a folder \
+             root cannot write"
+        );
+        return;
+    };
+    let stderr = failed_start(tmp.path(), &dir, &[]);
+    assert!(
+        stderr.contains(&format!(
+            "data folder {} is not writable: permission denied",
+            dir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unable to open database file"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn in_memory_says_so_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = FREE_PORTS.to_vec();
+    args.push("--inMemoryPersistence");
+    let running =
+        common::start(common::lapis(tmp.path(), &args)).unwrap_or_else(|e| panic!("{}", e.stderr));
+    let stderr = running.stop();
+    assert!(stderr.contains("data=in memory"), "{stderr}");
+    assert!(!stderr.contains(".lapis"), "{stderr}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
