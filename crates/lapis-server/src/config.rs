@@ -66,6 +66,16 @@ pub struct Config {
     /// CannotVerifyCopySource.
     #[arg(long = "allowRemoteCopySources")]
     pub allow_remote_copy_sources: bool,
+    /// Serve Blob, Queue and Table over HTTPS with this certificate: a PEM file (with `--key`)
+    /// or a PKCS#12/PFX file (with `--pwd`). The admin listener stays plain http.
+    #[arg(long = "cert")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key of the `--cert` PEM certificate.
+    #[arg(long = "key")]
+    pub key: Option<PathBuf>,
+    /// Password of the `--cert` PKCS#12/PFX file (empty when it has none).
+    #[arg(long = "pwd")]
+    pub pwd: Option<String>,
     /// No access log.
     #[arg(long = "silent")]
     pub silent: bool,

@@ -16,6 +16,7 @@ mod request;
 mod router;
 mod state;
 mod table;
+pub mod tls;
 
 use std::future::Future;
 
@@ -23,6 +24,7 @@ pub use state::AppState;
 
 pub use handler::ServiceKind;
 pub use metrics::serve_admin;
+pub use tls::TlsConfig;
 
 /// Serves one service on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish.
@@ -30,6 +32,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     kind: ServiceKind,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, state, kind, None, shutdown).await
+}
+
+/// `serve`, over TLS when `tls` is given (`--cert`): the same service on the same port, with
+/// https in the URLs it writes.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    kind: ServiceKind,
+    tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = match kind {
@@ -43,5 +57,5 @@ pub async fn serve(
             .fallback(handler::handle_queue)
             .with_state(state),
     };
-    conn::serve(listener, app, shutdown).await
+    conn::serve(listener, app, tls, shutdown).await
 }

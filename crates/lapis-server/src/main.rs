@@ -10,7 +10,7 @@ use lapis_auth::Accounts;
 use lapis_store::Store;
 
 use lapis_server::config::Config;
-use lapis_server::{logging, AppState, ServiceKind};
+use lapis_server::{logging, AppState, ServiceKind, TlsConfig};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
 // consolidation were 10-15 % of a request's CPU under 32 connections; see docs/performance.md.
@@ -73,7 +73,19 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
+/// The TLS configuration of `--cert`/`--key`/`--pwd`, or `None` for plain http.
+fn tls_from_flags(config: &Config) -> Result<Option<TlsConfig>, String> {
+    match (&config.cert, &config.key, &config.pwd) {
+        (Some(cert), key, pwd) => TlsConfig::load(cert, key.as_deref(), pwd.as_deref()).map(Some),
+        (None, Some(_), _) => Err("--key needs --cert (the PEM certificate it belongs to)".into()),
+        (None, None, Some(_)) => Err("--pwd needs --cert (the PKCS#12/PFX file it opens)".into()),
+        (None, None, None) => Ok(None),
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
+    // Before anything else: a bad certificate stops Lapis before it touches the data folder.
+    let tls = tls_from_flags(&config)?;
     let accounts = accounts_from_env()?;
     for key in accounts.lenient_keys() {
         tracing::warn!(
@@ -120,42 +132,46 @@ async fn run(config: Config) -> Result<(), String> {
     );
     // The first lines of stdout are the bound addresses, Blob, Table, admin, then Queue (added
     // last, so that scripts reading the first lines keep working): tests that ask for port 0
-    // read them.
+    // read them. The admin listener is plain http even when the services are https.
+    let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "http://{blob_bound}");
-        let _ = writeln!(out, "http://{table_bound}");
+        let _ = writeln!(out, "{scheme}://{blob_bound}");
+        let _ = writeln!(out, "{scheme}://{table_bound}");
         match admin {
             Some(_) => writeln!(out, "http://{admin_bound}"),
             None => writeln!(out, "admin disabled"),
         }
         .ok();
-        let _ = writeln!(out, "http://{queue_bound}");
+        let _ = writeln!(out, "{scheme}://{queue_bound}");
         let _ = out.flush();
     }
     tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
-        data = %config.location.display(), in_memory = config.in_memory, "Lapis listening");
+        scheme, data = %config.location.display(), in_memory = config.in_memory, "Lapis listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let blob_task = tokio::spawn(lapis_server::serve(
+    let blob_task = tokio::spawn(lapis_server::serve_with(
         blob,
         state.clone(),
         ServiceKind::Blob,
+        tls.clone(),
         stopped(stop_rx.clone()),
     ));
-    let table_task = tokio::spawn(lapis_server::serve(
+    let table_task = tokio::spawn(lapis_server::serve_with(
         table,
         state.clone(),
         ServiceKind::Table,
+        tls.clone(),
         stopped(stop_rx.clone()),
     ));
-    let queue_task = tokio::spawn(lapis_server::serve(
+    let queue_task = tokio::spawn(lapis_server::serve_with(
         queue,
         state.clone(),
         ServiceKind::Queue,
+        tls.clone(),
         stopped(stop_rx.clone()),
     ));
     let admin_task =

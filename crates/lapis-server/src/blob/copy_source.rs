@@ -180,6 +180,10 @@ pub async fn resolve(ctx: &Ctx, headers: &Headers<'_>, auth: SourceAuth) -> ApiR
             method: &Method::GET,
             uri: &path_and_query,
             headers: &empty,
+            // The source is read as its URL says: over https it meets a SAS's `spr=https`.
+            https: uri
+                .scheme_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("https")),
             enclosing: Default::default(),
         };
         let checked = access::check(
