@@ -283,6 +283,8 @@ pub async fn serve(
         // Azure bounds metadata by size (8 KiB), not by count: many small x-ms-meta-* headers
         // are legal, so allow far more than hyper's default of 100 headers.
         .max_headers(MAX_HEADERS);
+    // Shared by every connection (an Arc: a connection task needs its own handle).
+    let builder = Arc::new(builder);
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // Tells handshakes still under way at shutdown to give up (they are not connections yet).
@@ -357,7 +359,7 @@ pub async fn serve(
 
 /// What serving one accepted connection needs.
 struct Connection {
-    builder: auto::Builder<TokioExecutor>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
     router: axum::Router,
     peer: SocketAddr,
 }
@@ -390,7 +392,10 @@ impl Connection {
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             req.extensions_mut().insert(names.clone());
-            req.extensions_mut().insert(scheme);
+            if scheme.is_https() {
+                // Absent means http (`Scheme::of`): plain requests skip the insert.
+                req.extensions_mut().insert(scheme);
+            }
             let (router, respell) = (router.clone(), respell.clone());
             async move {
                 let mut resp = router.oneshot(req.map(Body::new)).await?;
