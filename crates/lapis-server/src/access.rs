@@ -24,6 +24,8 @@ pub struct RequestHead<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
+    /// Came over TLS (or, for a copy source, names an https URL): satisfies a SAS's `spr=https`.
+    pub https: bool,
     pub enclosing: Enclosing<'a>,
 }
 
@@ -94,7 +96,7 @@ pub async fn check(
         headers: &header_pairs,
         account: &target.account,
         client_ip: Some(peer.ip()),
-        https: false,
+        https: req.https,
     };
     let store = state.store.clone();
     let account = target.account.clone();

@@ -30,7 +30,7 @@ admin (or `admin disabled`), Queue. Ports given as 0 are bound to free ports, so
 Every listener is bound and the data folder checked before anything is written to it: a start that \
 fails on a busy port or an unusable folder leaves no folder, database or reserve behind.\n\n\
 Every flag of Azurite 3.37 is accepted with the same spelling, short forms included. Those that \
-cannot apply here (--cert, --key, --pwd, --oauth; --extentMemoryLimit without --inMemoryPersistence; \
+cannot apply here (--oauth; --extentMemoryLimit without --inMemoryPersistence; \
 --location with --inMemoryPersistence) are named once on stderr at start, with the reason.\n\n\
 Accounts: devstoreaccount1 with the well-known development key, unless the AZURITE_ACCOUNTS environment \
 variable is set (\"name1:key1[:key2];name2:key1\", keys in base64), which then replaces it, as in Azurite.\n\n\
@@ -111,21 +111,21 @@ pub struct Config {
     /// request authorized with `Authorization: Bearer` is refused (403 AuthenticationFailed).
     #[arg(long = "oauth", value_name = "LEVEL")]
     pub oauth: Option<String>,
-    /// Certificate for HTTPS (a .pem, with --key; or a .pfx, with --pwd). No effect yet: Lapis
-    /// serves plain HTTP only.
-    #[arg(long = "cert", value_name = "PATH")]
-    pub cert: Option<PathBuf>,
-    /// Private key (.pem) of --cert. No effect yet: Lapis serves plain HTTP only.
-    #[arg(long = "key", value_name = "PATH")]
-    pub key: Option<PathBuf>,
-    /// Password of a .pfx --cert. No effect yet: Lapis serves plain HTTP only.
-    #[arg(long = "pwd", value_name = "PASSWORD")]
-    pub pwd: Option<String>,
     /// Let copies (Copy Blob, the "From URL" operations) read a source on another host over
     /// http://. Off by default: Lapis then fetches nothing and refuses such a source with 401
     /// CannotVerifyCopySource.
     #[arg(long = "allowRemoteCopySources")]
     pub allow_remote_copy_sources: bool,
+    /// Serve Blob, Queue and Table over HTTPS with this certificate: a PEM file (with `--key`)
+    /// or a PKCS#12/PFX file (with `--pwd`). The admin listener stays plain http.
+    #[arg(long = "cert", value_name = "PATH")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key of the `--cert` PEM certificate.
+    #[arg(long = "key", value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Password of the `--cert` PKCS#12/PFX file (empty when it has none).
+    #[arg(long = "pwd", value_name = "PASSWORD")]
+    pub pwd: Option<String>,
     /// No access log (warnings and errors still go to stderr).
     #[arg(short = 's', long = "silent")]
     pub silent: bool,
@@ -216,23 +216,7 @@ impl Config {
     /// One sentence per flag that was given but cannot take effect, with the reason: said once
     /// at start-up, so that nobody believes a flag is honoured when it is not.
     pub fn no_effect_notices(&self) -> Vec<String> {
-        const HTTP_ONLY: &str = "Lapis serves plain HTTP only, HTTPS is not implemented yet";
         let mut notices = Vec::new();
-        if let Some(cert) = &self.cert {
-            notices.push(format!(
-                "--cert {} has no effect: {HTTP_ONLY}",
-                cert.display()
-            ));
-        }
-        if let Some(key) = &self.key {
-            notices.push(format!(
-                "--key {} has no effect: {HTTP_ONLY}",
-                key.display()
-            ));
-        }
-        if self.pwd.is_some() {
-            notices.push(format!("--pwd has no effect: {HTTP_ONLY}"));
-        }
         if let Some(level) = &self.oauth {
             notices.push(format!(
                 "--oauth {level} has no effect: Lapis does not verify OAuth bearer tokens yet, and \
@@ -322,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn https_and_oauth_flags_are_kept_and_named() {
+    fn https_flags_are_kept_and_oauth_is_named() {
         let c = parse(&[
             "--cert", "c.pem", "--key", "k.pem", "--pwd", "secret", "--oauth", "basic",
         ]);
@@ -331,8 +315,9 @@ mod tests {
         assert_eq!(c.pwd.as_deref(), Some("secret"));
         assert_eq!(c.oauth.as_deref(), Some("basic"));
         let notices = c.no_effect_notices().join("\n");
-        for flag in ["--cert", "--key", "--pwd", "--oauth"] {
-            assert!(notices.contains(flag), "{flag}: {notices}");
+        assert!(notices.contains("--oauth"), "{notices}");
+        for flag in ["--cert", "--key", "--pwd"] {
+            assert!(!notices.contains(flag), "{flag} takes effect: {notices}");
         }
         assert!(!notices.contains("secret"), "the password is never shown");
     }

@@ -10,6 +10,11 @@
 //! - Slow clients cannot hold a connection forever: a request's headers must arrive within a time
 //!   limit, counted from the end of the previous answer on a keep-alive connection (so it is
 //!   also the idle keep-alive timeout: `--blobKeepAliveTimeout` and its siblings set it).
+//!
+//! With `--cert`, TLS ends here too: each socket's handshake runs in the connection's own task
+//! (a slow client holds up no one), then the decrypted stream is served as above. Every request
+//! carries the connection's `Scheme`, which decides the URLs Lapis writes and a SAS's `spr`.
+//! A plain-http request to a TLS port is answered with a plain-text 400 and the socket closed.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,9 +29,11 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
+
+use crate::tls::TlsConfig;
 
 /// Most header lines a request may carry.
 const MAX_HEADERS: usize = 1000;
@@ -37,6 +44,37 @@ const MAX_REMEMBERED_NAMES: usize = 4096;
 const META_PREFIX: &[u8] = b"x-ms-meta-";
 /// Longest unfinished line kept between reads; a longer one cannot be a metadata header line.
 const MAX_CARRIED_LINE: usize = 1024;
+/// How long a client may take over the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The first byte of a TLS record carrying a handshake message (the ClientHello).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// How the connection a request came on is carried. Every request has it as an extension.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scheme {
+    #[default]
+    Http,
+    Https,
+}
+
+impl Scheme {
+    /// The scheme of the connection a request came on (`Http` when none is set, as in tests
+    /// that call a router directly).
+    pub fn of(extensions: &http::Extensions) -> Scheme {
+        extensions.get::<Scheme>().copied().unwrap_or_default()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    pub fn is_https(self) -> bool {
+        self == Scheme::Https
+    }
+}
 
 /// Metadata names as the client spelled them, keyed by their lowercase form.
 #[derive(Clone, Default)]
@@ -122,8 +160,8 @@ pub struct ResponseMetadataCase(pub Vec<String>);
 
 /// A socket whose incoming bytes are scanned for metadata header names, and whose outgoing
 /// header blocks get the stored spelling of metadata names.
-struct ScannedStream {
-    inner: tokio::net::TcpStream,
+struct ScannedStream<S> {
+    inner: S,
     names: MetadataNameCase,
     carry: Vec<u8>,
     /// Names to respell in the next answer's header block; emptied when that block ends.
@@ -160,7 +198,7 @@ fn respell_header_block(data: &mut [u8], names: &[String]) -> bool {
     end.is_some()
 }
 
-impl AsyncRead for ScannedStream {
+impl<S: AsyncRead + Unpin> AsyncRead for ScannedStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -179,7 +217,7 @@ impl AsyncRead for ScannedStream {
     }
 }
 
-impl AsyncWrite for ScannedStream {
+impl<S: AsyncWrite + Unpin> AsyncWrite for ScannedStream<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -229,13 +267,15 @@ impl AsyncWrite for ScannedStream {
     }
 }
 
-/// Accepts connections until `shutdown` completes, then lets in-flight requests finish.
-/// `idle_timeout` bounds the wait for a request's headers: from the connection's start, and on
-/// a keep-alive connection from the end of the previous answer (hyper's header read timer
-/// starts when it waits for the next request), after which the connection is closed.
+/// Accepts connections until `shutdown` completes, then lets in-flight requests finish. With
+/// `tls`, each connection is a TLS one. `idle_timeout` bounds the wait for a request's headers:
+/// from the connection's start, and on a keep-alive connection from the end of the previous
+/// answer (hyper's header read timer starts when it waits for the next request), after which
+/// the connection is closed.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    tls: Option<TlsConfig>,
     idle_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -247,7 +287,12 @@ pub async fn serve(
         // Azure bounds metadata by size (8 KiB), not by count: many small x-ms-meta-* headers
         // are legal, so allow far more than hyper's default of 100 headers.
         .max_headers(MAX_HEADERS);
+    // Shared by every connection (an Arc: a connection task needs its own handle).
+    let builder = Arc::new(builder);
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Tells handshakes still under way at shutdown to give up (they are not connections yet).
+    let (stopping, stop_rx) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (socket, peer) = tokio::select! {
@@ -263,18 +308,98 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = socket.set_nodelay(true);
+        let connection = Connection {
+            builder: builder.clone(),
+            router: router.clone(),
+            peer,
+        };
+        match &acceptor {
+            None => {
+                let served = connection.serve(socket, Scheme::Http);
+                let served = graceful.watch(served);
+                tokio::spawn(async move {
+                    if let Err(e) = served.await {
+                        tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+                    }
+                });
+            }
+            Some(acceptor) => {
+                let (acceptor, watcher) = (acceptor.clone(), graceful.watcher());
+                let mut stop = stop_rx.clone();
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(
+                        TLS_HANDSHAKE_TIMEOUT,
+                        tls_handshake(&acceptor, socket, peer),
+                    );
+                    let stream = tokio::select! {
+                        done = handshake => match done {
+                            Ok(Some(stream)) => stream,
+                            Ok(None) => return,
+                            Err(_) => {
+                                tracing::debug!(peer = %peer, "TLS handshake timed out");
+                                return;
+                            }
+                        },
+                        _ = stop.wait_for(|stopping| *stopping) => return,
+                    };
+                    let served = watcher.watch(connection.serve(stream, Scheme::Https));
+                    if let Err(e) = served.await {
+                        tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some requests did not finish within the shutdown grace period");
+    }
+    Ok(())
+}
+
+/// What serving one accepted connection needs.
+struct Connection {
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    router: axum::Router,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    /// Serves HTTP on `stream` (a socket, or a TLS stream over one) until the client leaves.
+    fn serve<S>(
+        self,
+        stream: S,
+        scheme: Scheme,
+    ) -> impl hyper_util::server::graceful::GracefulConnection<
+        Error = Box<dyn std::error::Error + Send + Sync>,
+    >
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            builder,
+            router,
+            peer,
+        } = self;
         let names = MetadataNameCase::default();
         let respell = Arc::new(Mutex::new(Vec::new()));
         let stream = ScannedStream {
-            inner: socket,
+            inner: stream,
             names: names.clone(),
             carry: Vec::new(),
             respell: respell.clone(),
         };
-        let router = router.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             req.extensions_mut().insert(names.clone());
+            if scheme.is_https() {
+                // Absent means http (`Scheme::of`): plain requests skip the insert.
+                req.extensions_mut().insert(scheme);
+            }
             let (router, respell) = (router.clone(), respell.clone());
             async move {
                 let mut resp = router.oneshot(req.map(Body::new)).await?;
@@ -286,22 +411,73 @@ pub async fn serve(
                 Ok::<_, std::convert::Infallible>(resp)
             }
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn.into_owned());
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+        builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned()
+    }
+}
+
+/// The TLS handshake of a new connection; `None` when it fails (logged), or when the client
+/// spoke plain HTTP (answered with a 400 that says to use https).
+async fn tls_handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    socket: TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut first = [0u8; 1];
+    match socket.peek(&mut first).await {
+        Ok(1) => {}
+        _ => return None,
+    }
+    if first[0] != TLS_HANDSHAKE_RECORD && first[0].is_ascii_alphabetic() {
+        tracing::debug!(peer = %peer, "plain HTTP on a TLS port");
+        answer_plain_http(socket).await;
+        return None;
+    }
+    match acceptor.accept(socket).await {
+        Ok(stream) => Some(stream),
+        Err(e) => {
+            tracing::debug!(error = %e, peer = %peer, "TLS handshake failed");
+            None
+        }
+    }
+}
+
+/// Most bytes of a plain-HTTP request read before answering it (so that closing the socket does
+/// not reset it before the client reads the answer).
+const PLAIN_HTTP_DRAIN: usize = 64 * 1024;
+
+/// Tells a client that spoke plain HTTP to a TLS port to use https, then closes.
+async fn answer_plain_http(mut socket: TcpStream) {
+    const BODY: &str = "This port serves HTTPS (Lapis was started with --cert): use https://.\n";
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let mut buf = vec![0u8; 8192];
+    let mut seen = Vec::new();
+    // The request head first, then the answer, then whatever body follows, briefly.
+    while memchr::memmem::find(&seen, b"\r\n\r\n").is_none() && seen.len() < PLAIN_HTTP_DRAIN {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    if socket.write_all(answer.as_bytes()).await.is_err() {
+        return;
+    }
+    let _ = socket.shutdown().await;
+    let drain = async {
+        let mut drained = 0;
+        while drained < PLAIN_HTTP_DRAIN {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
             }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some requests did not finish within the shutdown grace period");
-    }
-    Ok(())
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }
 
 #[cfg(test)]

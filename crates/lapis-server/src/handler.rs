@@ -11,6 +11,7 @@ use http::{HeaderValue, Request, Response};
 use lapis_wire::{headers as h, AzureError};
 use time::OffsetDateTime;
 
+use crate::conn::Scheme;
 use crate::error::{ApiError, ApiResult};
 use crate::request::{parse_path, Headers, Query, Target};
 use crate::router::{self, Level, Op};
@@ -30,8 +31,11 @@ pub struct Ctx {
     /// What the credentials allow the operation, and how a SAS shapes it.
     pub granted: access::Granted,
     pub now: OffsetDateTime,
-    /// `http://host/account`, for the ServiceEndpoint attribute of listings.
+    /// `http://host/account` (`https://` over TLS), for the ServiceEndpoint attribute of
+    /// listings.
     pub service_endpoint: String,
+    /// Whether the request came over TLS: a Blob Batch's sub-requests inherit it.
+    pub scheme: Scheme,
     /// The client's address, for the SAS `sip` check of a batch's sub-requests.
     pub peer: SocketAddr,
 }
@@ -305,10 +309,12 @@ pub(crate) async fn route_and_authorize(
         ));
     }
 
+    let scheme = Scheme::of(&req.extensions);
     let head = access::RequestHead {
         method: &req.method,
         uri: &req.uri,
         headers: &req.headers,
+        https: scheme.is_https(),
         enclosing,
     };
     let granted = access::check(state, &head, &target, &query, op, peer, now).await?;
@@ -316,7 +322,8 @@ pub(crate) async fn route_and_authorize(
     let host = headers.get("host").unwrap_or("127.0.0.1:10000");
     Ok(Routed::Ready(Box::new(Ctx {
         state: state.clone(),
-        service_endpoint: format!("http://{host}/{}", target.account),
+        service_endpoint: format!("{}://{host}/{}", scheme.as_str(), target.account),
+        scheme,
         target,
         query,
         op,

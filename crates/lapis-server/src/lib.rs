@@ -17,6 +17,7 @@ mod request;
 mod router;
 mod state;
 mod table;
+pub mod tls;
 
 use std::future::Future;
 
@@ -24,6 +25,7 @@ pub use state::AppState;
 
 pub use handler::ServiceKind;
 pub use metrics::serve_admin;
+pub use tls::TlsConfig;
 
 /// Serves one service on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish. Idle keep-alive connections are closed after [`config::DEFAULT_KEEP_ALIVE`].
@@ -33,16 +35,34 @@ pub async fn serve(
     kind: ServiceKind,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with_keep_alive(listener, state, kind, config::DEFAULT_KEEP_ALIVE, shutdown).await
+    serve_with(listener, state, kind, ServeOptions::default(), shutdown).await
 }
 
-/// [`serve`], with the time a connection may wait for a request's headers (idle keep-alive time
-/// included) before it is closed: Azurite's `--blobKeepAliveTimeout` and its siblings.
-pub async fn serve_with_keep_alive(
+/// How one service is served beyond its listener and state.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// TLS (`--cert`): the same service on the same port, with https in the URLs it writes.
+    pub tls: Option<TlsConfig>,
+    /// How long a connection may wait for a request's headers (idle keep-alive time included)
+    /// before it is closed: Azurite's `--blobKeepAliveTimeout` and its siblings.
+    pub keep_alive: std::time::Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tls: None,
+            keep_alive: config::DEFAULT_KEEP_ALIVE,
+        }
+    }
+}
+
+/// [`serve`] with [`ServeOptions`].
+pub async fn serve_with(
     listener: tokio::net::TcpListener,
     state: AppState,
     kind: ServiceKind,
-    keep_alive: std::time::Duration,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = match kind {
@@ -56,5 +76,5 @@ pub async fn serve_with_keep_alive(
             .fallback(handler::handle_queue)
             .with_state(state),
     };
-    conn::serve(listener, app, keep_alive, shutdown).await
+    conn::serve(listener, app, options.tls, options.keep_alive, shutdown).await
 }

@@ -9,7 +9,7 @@ use lapis_auth::Accounts;
 use lapis_store::{Store, StoreOptions};
 
 use lapis_server::config::Config;
-use lapis_server::{data_folder, logging, AppState, ServiceKind};
+use lapis_server::{data_folder, logging, AppState, ServeOptions, ServiceKind, TlsConfig};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
 // consolidation were 10-15 % of a request's CPU under 32 connections; see docs/performance.md.
@@ -92,10 +92,22 @@ async fn bind_admin(config: &Config) -> Result<Option<tokio::net::TcpListener>, 
     }
 }
 
+/// The TLS configuration of `--cert`/`--key`/`--pwd`, or `None` for plain http.
+fn tls_from_flags(config: &Config) -> Result<Option<TlsConfig>, String> {
+    match (&config.cert, &config.key, &config.pwd) {
+        (Some(cert), key, pwd) => TlsConfig::load(cert, key.as_deref(), pwd.as_deref()).map(Some),
+        (None, Some(_), _) => Err("--key needs --cert (the PEM certificate it belongs to)".into()),
+        (None, None, Some(_)) => Err("--pwd needs --cert (the PKCS#12/PFX file it opens)".into()),
+        (None, None, None) => Ok(None),
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
     for notice in config.no_effect_notices() {
         tracing::warn!("{notice}");
     }
+    // Before anything else: a bad certificate stops Lapis before it touches the data folder.
+    let tls = tls_from_flags(&config)?;
     let accounts = accounts_from_env()?;
     for key in accounts.lenient_keys() {
         tracing::warn!(
@@ -142,17 +154,18 @@ async fn run(config: Config) -> Result<(), String> {
         data = %data, "Lapis listening");
     // The first lines of stdout are the bound addresses, Blob, Table, admin, then Queue (added
     // last, so that scripts reading the first lines keep working): tests that ask for port 0
-    // read them.
+    // read them. The admin listener is plain http even when the services are https.
+    let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "http://{blob_bound}");
-        let _ = writeln!(out, "http://{table_bound}");
+        let _ = writeln!(out, "{scheme}://{blob_bound}");
+        let _ = writeln!(out, "{scheme}://{table_bound}");
         match admin {
             Some(_) => writeln!(out, "http://{admin_bound}"),
             None => writeln!(out, "admin disabled"),
         }
         .ok();
-        let _ = writeln!(out, "http://{queue_bound}");
+        let _ = writeln!(out, "{scheme}://{queue_bound}");
         let _ = out.flush();
     }
 
@@ -160,25 +173,29 @@ async fn run(config: Config) -> Result<(), String> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
-    let blob_task = tokio::spawn(lapis_server::serve_with_keep_alive(
+    let serve_options = |kind| ServeOptions {
+        tls: tls.clone(),
+        keep_alive: config.keep_alive(kind),
+    };
+    let blob_task = tokio::spawn(lapis_server::serve_with(
         blob,
         state.clone(),
         ServiceKind::Blob,
-        config.keep_alive(ServiceKind::Blob),
+        serve_options(ServiceKind::Blob),
         stopped(stop_rx.clone()),
     ));
-    let table_task = tokio::spawn(lapis_server::serve_with_keep_alive(
+    let table_task = tokio::spawn(lapis_server::serve_with(
         table,
         state.clone(),
         ServiceKind::Table,
-        config.keep_alive(ServiceKind::Table),
+        serve_options(ServiceKind::Table),
         stopped(stop_rx.clone()),
     ));
-    let queue_task = tokio::spawn(lapis_server::serve_with_keep_alive(
+    let queue_task = tokio::spawn(lapis_server::serve_with(
         queue,
         state.clone(),
         ServiceKind::Queue,
-        config.keep_alive(ServiceKind::Queue),
+        serve_options(ServiceKind::Queue),
         stopped(stop_rx.clone()),
     ));
     let admin_task =

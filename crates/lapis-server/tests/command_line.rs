@@ -16,16 +16,16 @@ const FREE_SERVICE_PORTS: [&str; 6] = ["--blobPort", "0", "--tablePort", "0", "-
 /// Every option of `azurite --help`, Azurite 3.37.0 (`azurite-blob`, `azurite-queue` and
 /// `azurite-table --help` list subsets of it), in its order, each short form as its own entry,
 /// with a sample value, and the notice Lapis must print for it when it has no effect here.
-/// `DIR` stands for a fresh folder, `FILE` for a file in one. `-h`/`--help` and `-v`/`--version`
+/// `DIR` stands for a fresh folder, `FILE` for a file in one, `CERT`, `KEY` and `PFX` for a
+/// self-signed certificate for 127.0.0.1 written there (PEM, and PKCS#12 with password `secret`). `-h`/`--help` and `-v`/`--version`
 /// exit at once: see `help_and_version_exit_at_once`.
 const AZURITE_FLAGS: &[(&[&str], Option<&str>)] = &[
     (&["--blobHost", "127.0.0.1"], None),
     (&["--blobKeepAliveTimeout", "5"], None),
     (&["--blobPort", "0"], None),
-    (
-        &["--cert", "cert.pem"],
-        Some("--cert cert.pem has no effect"),
-    ),
+    // HTTPS: a PEM certificate and key, or a PKCS#12 file and its password.
+    (&["--cert", "CERT", "--key", "KEY"], None),
+    (&["--pwd", "secret", "--cert", "PFX"], None),
     (&["-d", "FILE"], None),
     (&["--debug", "FILE"], None),
     (&["--disableProductStyleUrl"], None),
@@ -49,13 +49,11 @@ const AZURITE_FLAGS: &[(&[&str], Option<&str>)] = &[
         &["--inMemoryPersistence", "--location", "DIR"],
         Some("has no effect with --inMemoryPersistence"),
     ),
-    (&["--key", "key.pem"], Some("--key key.pem has no effect")),
     (&["-l", "DIR"], None),
     (&["--location", "DIR"], None),
     (&["-L"], None),
     (&["--loose"], None),
     (&["--oauth", "basic"], Some("--oauth basic has no effect")),
-    (&["--pwd", "secret"], Some("--pwd has no effect")),
     (&["--queueHost", "127.0.0.1"], None),
     (&["--queueKeepAliveTimeout", "5"], None),
     (&["--queuePort", "0"], None),
@@ -93,10 +91,45 @@ fn arguments(sample: &[&str], dir: &std::path::Path) -> Vec<String> {
         args.push(match *a {
             "DIR" => dir.join("given").display().to_string(),
             "FILE" => dir.join("debug.log").display().to_string(),
+            "CERT" | "KEY" | "PFX" => write_certificate(dir, a),
             other => other.to_string(),
         });
     }
     args
+}
+
+/// The path `which` names in a sample: `CERT` writes a self-signed certificate for 127.0.0.1
+/// and its key (`KEY`, named after it in the samples); `PFX` writes the same kind of pair as a
+/// PKCS#12 file with password `secret`.
+fn write_certificate(dir: &std::path::Path, which: &str) -> String {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let (cert, key, pfx) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("cert.pfx"),
+    );
+    let made = || rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    match which {
+        "CERT" => {
+            let made = made();
+            std::fs::write(&cert, made.cert.pem()).unwrap();
+            std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+            cert.display().to_string()
+        }
+        "KEY" => key.display().to_string(),
+        _ => {
+            let made = made();
+            let chain = PrivateKeyChain::new(
+                b"lapis".as_slice(),
+                PrivateKey::from_der(&made.signing_key.serialize_der()).unwrap(),
+                [Certificate::from_der(made.cert.der()).unwrap()],
+            );
+            let mut store = KeyStore::new();
+            store.add_entry("lapis", KeyStoreEntry::PrivateKeyChain(chain));
+            std::fs::write(&pfx, store.writer("secret").write().unwrap()).unwrap();
+            pfx.display().to_string()
+        }
+    }
 }
 
 #[test]
@@ -109,10 +142,13 @@ fn every_azurite_flag_starts_lapis_and_the_ineffective_ones_say_so() {
             Ok(r) => r,
             Err(e) => panic!("lapis {sample:?} did not start: {}\n{}", e.status, e.stderr),
         };
-        // Blob, Table, admin, Queue: all four bound.
-        for line in &running.lines {
+        // Blob, Table, admin, Queue: all four bound; the services over https with a
+        // certificate, the admin listener always plain http.
+        let tls = sample.contains(&"--cert");
+        for (i, line) in running.lines.iter().enumerate() {
+            let scheme = if tls && i != 2 { "https" } else { "http" };
             assert!(
-                line.starts_with("http://127.0.0.1:"),
+                line.starts_with(&format!("{scheme}://127.0.0.1:")),
                 "{sample:?}: {:?}",
                 running.lines
             );
@@ -168,8 +204,7 @@ fn help_and_version_exit_at_once() {
         assert!(out.status.success(), "{args:?}");
         let help = String::from_utf8(out.stdout).unwrap();
         for (sample, _) in AZURITE_FLAGS {
-            let flag = sample[0];
-            if flag.starts_with("--") {
+            for flag in sample.iter().filter(|a| a.starts_with("--")) {
                 assert!(help.contains(flag), "{args:?} does not list {flag}");
             }
         }

@@ -125,7 +125,11 @@ fn route(ctx: &Ctx, sub: SubRequest) -> Result<(Planned, Op), AzureError> {
     let (routed, signed_path) = routed_url(&account, &sub.url).ok_or_else(invalid)?;
     let method = Method::from_bytes(sub.method.as_bytes()).map_err(|_| invalid())?;
     let uri: Uri = routed.parse().map_err(|_| invalid())?;
-    let mut builder = Request::builder().method(method).uri(uri);
+    // A sub-request came over the batch's connection.
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .extension(ctx.scheme);
     for (name, value) in &sub.headers {
         // Every batch is 2018-11-09 or later and its sub-requests take the batch's version,
         // under which an empty body's Content-Length is signed as "", not "0"; the

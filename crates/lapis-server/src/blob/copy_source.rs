@@ -10,6 +10,7 @@ use lapis_wire::{AzureError, ErrorCode};
 
 use super::conditions::etag_condition;
 use crate::access::{self, RequestHead};
+use crate::conn::Scheme;
 use crate::error::{ApiError, ApiResult};
 use crate::handler::Ctx;
 use crate::request::{parse_path, Headers, Query};
@@ -54,7 +55,8 @@ enum Place {
 /// Where `uri` points. Without remote sources, any URL naming this host (whatever its port)
 /// is this Lapis, as it always was; with them, only one that names this host and the port the
 /// client reached: another port on this host is another server, fetched like any other host.
-fn place(uri: &Uri, request_host: Option<&str>, remote_allowed: bool) -> Place {
+/// `served` is the scheme the request came over, whose default port a `Host` without one means.
+fn place(uri: &Uri, request_host: Option<&str>, remote_allowed: bool, served: Scheme) -> Place {
     let host = uri.host().unwrap_or_default();
     let this_host = is_this_host(host, request_host);
     if !remote_allowed {
@@ -71,7 +73,8 @@ fn place(uri: &Uri, request_host: Option<&str>, remote_allowed: bool) -> Place {
     };
     let port = uri.port_u16().or(scheme_port);
     // A request without Host (HTTP/1.0) names no port: any port of this host is this Lapis.
-    let own_port = request_host.map(|h| host_port(h).unwrap_or(80));
+    let default_port = if served.is_https() { 443 } else { 80 };
+    let own_port = request_host.map(|h| host_port(h).unwrap_or(default_port));
     if this_host && (own_port.is_none() || port == own_port) {
         return Place::Here;
     }
@@ -123,7 +126,7 @@ pub async fn resolve(ctx: &Ctx, headers: &Headers<'_>, auth: SourceAuth) -> ApiR
     let (Some(_), Some(_)) = (uri.host(), uri.scheme()) else {
         return Err(invalid());
     };
-    match place(&uri, headers.get("host"), ctx.state.remote_copy) {
+    match place(&uri, headers.get("host"), ctx.state.remote_copy, ctx.scheme) {
         Place::Here => {}
         Place::Refused => {
             return Err(cannot_verify(
@@ -180,6 +183,10 @@ pub async fn resolve(ctx: &Ctx, headers: &Headers<'_>, auth: SourceAuth) -> ApiR
             method: &Method::GET,
             uri: &path_and_query,
             headers: &empty,
+            // The source is read as its URL says: over https it meets a SAS's `spr=https`.
+            https: uri
+                .scheme_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("https")),
             enclosing: Default::default(),
         };
         let checked = access::check(
@@ -225,7 +232,14 @@ mod tests {
     }
 
     fn place_of(url: &str, host: Option<&str>, remote: bool) -> Place {
-        place(&url.parse().unwrap(), host, remote)
+        place(&url.parse().unwrap(), host, remote, Scheme::Http)
+    }
+
+    #[test]
+    fn over_tls_a_host_without_a_port_is_port_443() {
+        let over_tls = |url: &str| place(&url.parse().unwrap(), Some("lapis"), true, Scheme::Https);
+        assert_eq!(over_tls("https://lapis/a/c/b"), Place::Here);
+        assert_eq!(over_tls("http://lapis/a/c/b"), Place::Remote);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use lapis_auth::{Operation, Principal, RequestInfo, SasTarget, Service, StoredPo
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
+use crate::conn::Scheme;
 use crate::error::{ApiError, ApiResult};
 use crate::request::Query;
 use crate::state::AppState;
@@ -187,7 +188,7 @@ pub struct QueueCtx {
     pub path: QueuePath,
     pub query: Query,
     pub now: OffsetDateTime,
-    /// `http://host/account`, the ServiceEndpoint of List Queues.
+    /// `http://host/account` (`https://` over TLS), the ServiceEndpoint of List Queues.
     pub service_endpoint: String,
 }
 
@@ -230,7 +231,10 @@ pub async fn dispatch(
         .unwrap_or("127.0.0.1:10001");
     let ctx = QueueCtx {
         state: state.clone(),
-        service_endpoint: format!("http://{host}/{account}"),
+        service_endpoint: format!(
+            "{}://{host}/{account}",
+            Scheme::of(req.extensions()).as_str()
+        ),
         account,
         path,
         query,
@@ -287,7 +291,7 @@ fn authenticate(
         headers: &header_pairs,
         account,
         client_ip: Some(peer.ip()),
-        https: false,
+        https: Scheme::of(req.extensions()).is_https(),
     };
     let store = state.store.clone();
     let acct = account.to_string();

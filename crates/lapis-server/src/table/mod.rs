@@ -16,6 +16,7 @@ use lapis_odata::Metadata;
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
 
+use crate::conn::Scheme;
 use crate::error::{ApiError, ApiResult};
 use crate::request::Query;
 use crate::state::AppState;
@@ -76,7 +77,8 @@ pub struct TableCtx {
     pub path: TablePath,
     pub query: Query,
     pub grant: Option<SasGrant>,
-    /// `http://host/account`, the base of `odata.metadata`, `odata.id` and `Location`.
+    /// `http://host/account` (`https://` over TLS), the base of `odata.metadata`, `odata.id`
+    /// and `Location`.
     pub base_url: String,
 }
 
@@ -206,7 +208,10 @@ pub async fn dispatch(
         .unwrap_or("127.0.0.1:10002");
     let ctx = TableCtx {
         state: state.clone(),
-        base_url: format!("http://{host}/{account}"),
+        base_url: format!(
+            "{}://{host}/{account}",
+            Scheme::of(req.extensions()).as_str()
+        ),
         account,
         path,
         query,
@@ -255,7 +260,7 @@ fn authenticate(
         headers: &header_pairs,
         account,
         client_ip: Some(peer.ip()),
-        https: false,
+        https: Scheme::of(req.extensions()).is_https(),
     };
     let store = state.store.clone();
     let acct = account.to_string();

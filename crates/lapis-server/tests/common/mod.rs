@@ -111,10 +111,11 @@ pub fn run_to_exit(cmd: Command) -> Exited {
 }
 
 impl Running {
-    /// `host:port` of the line `i` (0 Blob, 1 Table, 2 admin, 3 Queue).
+    /// `host:port` of the line `i` (0 Blob, 1 Table, 2 admin, 3 Queue), http or https.
     pub fn addr(&self, i: usize) -> String {
-        self.lines[i]
-            .strip_prefix("http://")
+        let line = &self.lines[i];
+        line.strip_prefix("http://")
+            .or_else(|| line.strip_prefix("https://"))
             .unwrap_or_else(|| panic!("line {i} is {:?}", self.lines[i]))
             .to_string()
     }
