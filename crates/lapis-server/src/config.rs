@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -22,9 +22,14 @@ DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
 AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;\
 BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\
 QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;\
-TableEndpoint=http://127.0.0.1:10002/devstoreaccount1; (or simply UseDevelopmentStorage=true)"
+TableEndpoint=http://127.0.0.1:10002/devstoreaccount1; (or simply UseDevelopmentStorage=true)\n\n\
+Without a subcommand, `lapis` serves; `lapis import-azurite AZURITE_FOLDER` moves an Azurite data \
+folder into the Lapis data folder instead."
 )]
 pub struct Config {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address the Blob service listens on.
     #[arg(long = "blobHost", default_value = "127.0.0.1")]
     pub blob_host: IpAddr,
@@ -75,4 +80,31 @@ pub struct Config {
     /// Log format of the access log on stderr: `text` for people, `json` for Loki.
     #[arg(long = "logFormat", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+}
+
+/// The subcommands; none means serve.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Move an Azurite data folder (its --location) into a Lapis data folder: containers, blobs
+    /// of every type with their snapshots, blocks, tags and leases, tables and entities, queues
+    /// and messages, service properties, under every account found. Azurite's folder is only
+    /// read. Running it again changes nothing that is already there. Stop Azurite first (it
+    /// saves its databases on exit), and not Lapis: a Lapis running on the folder is refused.
+    #[command(name = "import-azurite")]
+    ImportAzurite(ImportAzurite),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportAzurite {
+    /// Azurite's data folder: the one holding __azurite_db_blob__.json, __blobstorage__ ...
+    #[arg(value_name = "AZURITE_FOLDER")]
+    pub source: PathBuf,
+    /// The Lapis data folder to import into (created if missing); default: the --location
+    /// given before the subcommand, ./.lapis if none.
+    #[arg(short = 'l', long = "location", value_name = "LAPIS_FOLDER")]
+    pub location: Option<PathBuf>,
+    /// When the Azurite folder is damaged (a database cut short, a missing extent file),
+    /// import everything else and list what was left out, instead of importing nothing.
+    #[arg(long = "best-effort")]
+    pub best_effort: bool,
 }
