@@ -169,7 +169,7 @@ fn typed(edm: &str, value: &Value) -> Result<Option<EdmValue>, String> {
 /// A GUID as Azurite stored it: base64 of its text (decoded when it decodes to text), or the
 /// text itself as older versions kept it.
 fn guid_text(stored: &str) -> String {
-    if stored.len() % 4 == 0 && !stored.contains('-') {
+    if stored.len().is_multiple_of(4) && !stored.contains('-') {
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(stored) {
             if let Ok(text) = String::from_utf8(bytes) {
                 return text;

@@ -77,9 +77,9 @@ impl Progress {
         if self.terminal {
             let template = match unit {
                 Unit::Bytes => {
-                    "{prefix:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}"
+                    "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}"
                 }
-                Unit::Items => "{prefix:>10} [{bar:40}] {pos}/{len} {msg}",
+                Unit::Items => "{prefix:>10} [{bar:30}] {pos}/{len} {wide_msg}",
             };
             let bar = ProgressBar::new(total).with_prefix(phase.to_string());
             if let Ok(style) = ProgressStyle::with_template(template) {

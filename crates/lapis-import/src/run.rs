@@ -297,7 +297,9 @@ impl Runner<'_> {
             _ => None,
         };
         if same_version {
-            self.progress.advance(b.bytes());
+            // The kept content counts as done; copied blocks counted themselves.
+            let copied: u64 = uncommitted.iter().flatten().map(|b| b.data.len).sum();
+            self.progress.advance(b.bytes() - copied);
         }
         self.store
             .import_blob(

@@ -83,6 +83,10 @@ impl Extents {
     }
 }
 
+/// What `Source::read_db` hands each document to: its collection, index, raw JSON, and the
+/// list its problems go to.
+type EachDocument<'a> = &'a mut dyn FnMut(&str, usize, &RawValue, &mut Vec<Problem>);
+
 /// An entity ready for the engine, or why it is not.
 pub struct EntityRead {
     pub record: EntityRecord,
@@ -179,11 +183,7 @@ impl Source {
         Ok(src)
     }
 
-    fn read_db(
-        &mut self,
-        file: &'static str,
-        each: &mut dyn FnMut(&str, usize, &RawValue, &mut Vec<Problem>),
-    ) {
+    fn read_db(&mut self, file: &'static str, each: EachDocument<'_>) {
         let mut problems = Vec::new();
         let read = loki::read_file(&self.folder.join(file), &mut |c, i, raw| {
             each(c, i, raw, &mut problems)
