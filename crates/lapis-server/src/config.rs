@@ -108,3 +108,59 @@ pub struct ImportAzurite {
     #[arg(long = "best-effort")]
     pub best_effort: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_subcommand_the_flags_serve_as_before() {
+        let c = Config::try_parse_from([
+            "lapis",
+            "--blobPort",
+            "0",
+            "--tablePort",
+            "0",
+            "--location",
+            "/data",
+            "--silent",
+        ])
+        .unwrap();
+        assert!(c.command.is_none());
+        assert_eq!((c.blob_port, c.table_port), (0, 0));
+        assert_eq!(c.location, PathBuf::from("/data"));
+        assert!(c.silent);
+        let defaults = Config::try_parse_from(["lapis"]).unwrap();
+        assert!(defaults.command.is_none());
+        assert_eq!(defaults.location, PathBuf::from("./.lapis"));
+        assert!(Config::try_parse_from(["lapis", "stray"]).is_err());
+    }
+
+    #[test]
+    fn import_azurite_takes_its_folder_and_options() {
+        let c = Config::try_parse_from([
+            "lapis",
+            "import-azurite",
+            "/azurite",
+            "--location",
+            "/lapis",
+            "--best-effort",
+        ])
+        .unwrap();
+        let Some(Command::ImportAzurite(args)) = c.command else {
+            panic!("no subcommand");
+        };
+        assert_eq!(args.source, PathBuf::from("/azurite"));
+        assert_eq!(args.location, Some(PathBuf::from("/lapis")));
+        assert!(args.best_effort);
+        // The folder may also be given before the subcommand, as for serving.
+        let c = Config::try_parse_from(["lapis", "-l", "/lapis", "import-azurite", "/azurite"])
+            .unwrap();
+        let Some(Command::ImportAzurite(args)) = c.command else {
+            panic!("no subcommand");
+        };
+        assert_eq!((args.location, c.location), (None, PathBuf::from("/lapis")));
+        assert!(!args.best_effort);
+        assert!(Config::try_parse_from(["lapis", "import-azurite"]).is_err());
+    }
+}
