@@ -85,11 +85,12 @@ pub struct Config {
 /// The subcommands; none means serve.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Move an Azurite data folder (its --location) into a Lapis data folder: containers, blobs
-    /// of every type with their snapshots, blocks, tags and leases, tables and entities, queues
-    /// and messages, service properties, under every account found. Azurite's folder is only
-    /// read. Running it again changes nothing that is already there. Stop Azurite first (it
-    /// saves its databases on exit), and not Lapis: a Lapis running on the folder is refused.
+    /// Move an Azurite data folder (its --location) into a Lapis data folder
+    ///
+    /// Containers, blobs of every type with their snapshots, blocks, tags and leases, tables and
+    /// entities, queues and messages, service properties, under every account found. Azurite's
+    /// folder is only read. Running it again changes nothing that is already there. Stop Azurite
+    /// first (it saves its databases on exit); a Lapis running on the target folder is refused.
     #[command(name = "import-azurite")]
     ImportAzurite(ImportAzurite),
 }
