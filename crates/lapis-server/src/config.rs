@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::parser::ValueSource;
-use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::ServiceKind;
 
@@ -21,6 +21,7 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
     name = "lapis",
     version,
     disable_version_flag = true,
+    disable_help_subcommand = true,
     about = "Lapis: a durable, fast Azure Storage emulator (Blob, Queue and Table services)",
     long_about = "Lapis serves the Azure Blob, Queue and Table services on path-style URLs \
 (http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table) and keeps its data in a \
@@ -39,9 +40,14 @@ DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
 AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;\
 BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\
 QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;\
-TableEndpoint=http://127.0.0.1:10002/devstoreaccount1; (or simply UseDevelopmentStorage=true)"
+TableEndpoint=http://127.0.0.1:10002/devstoreaccount1; (or simply UseDevelopmentStorage=true)\n\n\
+Without a subcommand, `lapis` serves; `lapis import-azurite AZURITE_FOLDER` moves an Azurite data \
+folder into the Lapis data folder instead."
 )]
 pub struct Config {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address the Blob service listens on.
     #[arg(long = "blobHost", default_value = "127.0.0.1")]
     pub blob_host: IpAddr,
@@ -138,9 +144,6 @@ pub struct Config {
     /// Print version (`-V` also works).
     #[arg(short = 'v', long = "version", short_alias = 'V', action = ArgAction::Version)]
     version: (),
-    /// `help` or `version`: Azurite's two commands, the same as --help and --version.
-    #[arg(value_name = "COMMAND", value_parser = ["help", "version"])]
-    command: Option<String>,
     /// Whether --adminPort or --adminHost was given: then the admin listener is required.
     #[arg(skip)]
     pub admin_explicit: bool,
@@ -174,16 +177,16 @@ impl Config {
     {
         let mut command = Self::command();
         let matches = command.try_get_matches_from_mut(args)?;
-        match matches.get_one::<String>("command").map(String::as_str) {
+        match matches.subcommand_name() {
             Some("help") => {
                 let _ = command.print_long_help();
                 std::process::exit(0);
             }
-            Some(_) => {
+            Some("version") => {
                 print!("{}", command.render_version());
                 std::process::exit(0);
             }
-            None => {}
+            _ => {}
         }
         let mut config = Self::from_arg_matches(&matches)?;
         let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -238,6 +241,40 @@ impl Config {
         }
         notices
     }
+}
+
+/// The subcommands; none means serve.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Move an Azurite data folder (its --location) into a Lapis data folder
+    ///
+    /// Containers, blobs of every type with their snapshots, blocks, tags and leases, tables and
+    /// entities, queues and messages, service properties, under every account found. Azurite's
+    /// folder is only read. Running it again changes nothing that is already there. Stop Azurite
+    /// first (it saves its databases on exit); a Lapis running on the target folder is refused.
+    #[command(name = "import-azurite")]
+    ImportAzurite(ImportAzurite),
+    /// Print the version, as --version does (Azurite's `version` command)
+    #[command(name = "version")]
+    Version,
+    /// Print this help, as --help does (Azurite's `help` command)
+    #[command(name = "help")]
+    Help,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportAzurite {
+    /// Azurite's data folder: the one holding __azurite_db_blob__.json, __blobstorage__ ...
+    #[arg(value_name = "AZURITE_FOLDER")]
+    pub source: PathBuf,
+    /// The Lapis data folder to import into (created if missing); default: the --location
+    /// given before the subcommand, ./.lapis if none.
+    #[arg(short = 'l', long = "location", value_name = "LAPIS_FOLDER")]
+    pub location: Option<PathBuf>,
+    /// When the Azurite folder is damaged (a database cut short, a missing extent file),
+    /// import everything else and list what was left out, instead of importing nothing.
+    #[arg(long = "best-effort")]
+    pub best_effort: bool,
 }
 
 #[cfg(test)]
@@ -320,5 +357,56 @@ mod tests {
             assert!(!notices.contains(flag), "{flag} takes effect: {notices}");
         }
         assert!(!notices.contains("secret"), "the password is never shown");
+    }
+
+    #[test]
+    fn without_a_subcommand_the_flags_serve_as_before() {
+        let c = Config::try_parse_from([
+            "lapis",
+            "--blobPort",
+            "0",
+            "--tablePort",
+            "0",
+            "--location",
+            "/data",
+            "--silent",
+        ])
+        .unwrap();
+        assert!(c.command.is_none());
+        assert_eq!((c.blob_port, c.table_port), (0, 0));
+        assert_eq!(c.location, PathBuf::from("/data"));
+        assert!(c.silent);
+        let defaults = Config::try_parse_from(["lapis"]).unwrap();
+        assert!(defaults.command.is_none());
+        assert_eq!(defaults.location, PathBuf::from("./.lapis"));
+        assert!(Config::try_parse_from(["lapis", "stray"]).is_err());
+    }
+
+    #[test]
+    fn import_azurite_takes_its_folder_and_options() {
+        let c = Config::try_parse_from([
+            "lapis",
+            "import-azurite",
+            "/azurite",
+            "--location",
+            "/lapis",
+            "--best-effort",
+        ])
+        .unwrap();
+        let Some(Command::ImportAzurite(args)) = c.command else {
+            panic!("no subcommand");
+        };
+        assert_eq!(args.source, PathBuf::from("/azurite"));
+        assert_eq!(args.location, Some(PathBuf::from("/lapis")));
+        assert!(args.best_effort);
+        // The folder may also be given before the subcommand, as for serving.
+        let c = Config::try_parse_from(["lapis", "-l", "/lapis", "import-azurite", "/azurite"])
+            .unwrap();
+        let Some(Command::ImportAzurite(args)) = c.command else {
+            panic!("no subcommand");
+        };
+        assert_eq!((args.location, c.location), (None, PathBuf::from("/lapis")));
+        assert!(!args.best_effort);
+        assert!(Config::try_parse_from(["lapis", "import-azurite"]).is_err());
     }
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use lapis_auth::Accounts;
 use lapis_store::{Store, StoreOptions};
 
-use lapis_server::config::Config;
+use lapis_server::config::{Command, Config, ImportAzurite};
 use lapis_server::{data_folder, logging, AppState, ServeOptions, ServiceKind, TlsConfig};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
@@ -225,8 +225,34 @@ async fn run(config: Config) -> Result<(), String> {
     }
 }
 
+/// `lapis import-azurite`: the summary on stdout, errors on stderr.
+fn import_azurite(config: &Config, args: &ImportAzurite) -> ExitCode {
+    let options = lapis_import::Options {
+        source: args.source.clone(),
+        target: args
+            .location
+            .clone()
+            .unwrap_or_else(|| config.location.clone()),
+        best_effort: args.best_effort,
+        quiet: false,
+    };
+    match lapis_import::import(&options) {
+        Ok(summary) => {
+            print!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lapis import-azurite: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let config = Config::from_command_line();
+    if let Some(Command::ImportAzurite(args)) = &config.command {
+        return import_azurite(&config, args);
+    }
     if let Err(e) = logging::init(&config) {
         eprintln!("lapis: {e}");
         return ExitCode::from(2);

@@ -21,7 +21,7 @@ use crate::{
 pub(crate) const MAX_UNCOMMITTED_BLOCKS: i64 = 100_000;
 pub(crate) const MAX_COMMITTED_BLOCKS: usize = 50_000;
 
-fn insert_block(
+pub(crate) fn insert_block(
     conn: &Connection,
     blob_id: i64,
     block_id: &str,
@@ -60,11 +60,11 @@ fn insert_block(
     Ok(())
 }
 
-struct StoredBlock {
-    size: u64,
+pub(crate) struct StoredBlock {
+    pub(crate) size: u64,
     /// SHA-256 of the customer-provided key the block's bytes are encrypted with.
-    key_sha256: Option<[u8; 32]>,
-    chunks: Vec<Chunk>,
+    pub(crate) key_sha256: Option<[u8; 32]>,
+    pub(crate) chunks: Vec<Chunk>,
 }
 
 /// A blob's blocks keyed by id: (committed, uncommitted).

@@ -22,6 +22,19 @@ pub(crate) fn ticks_to_time(ticks: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The 100 ns tick of `t` (finer digits dropped).
+pub(crate) fn time_to_ticks(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / TICK_NANOS) as i64
+}
+
+/// Raises the stored entity clock to `ticks` if it is below: timestamps handed out later are
+/// then above every imported one.
+pub(crate) fn set_entity_clock_at_least(conn: &Connection, ticks: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE meta SET value = MAX(value, ?1) WHERE key = 'entity_clock'")?
+        .execute([ticks])?;
+    Ok(())
+}
+
 fn now_ticks() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / TICK_NANOS) as i64
 }
