@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command: Lapis (release, on disk) against Azurite (on disk), same workloads, ratios printed
 # and written to docs/performance.md. Usage: benches/compare/run.sh [--seconds N] [--only Lapis]
-# [--workloads blob,table,queue]
+# [--workloads blob,table,queue,tls]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 AZURITE="$ROOT/conformance/azurite/node_modules/.bin/azurite"

@@ -37,20 +37,29 @@ class Server:
         self._argv_for = argv_for
         self.proc = None
         self.data_dir = None
+        # (certificate, key) PEM paths: serve https with them (Azurite's and Lapis's --cert/--key).
+        self.tls = None
 
     def start(self):
         """Spawns the server and returns seconds until it answered a request with 200."""
         self.data_dir = tempfile.mkdtemp(prefix=f"compare-{self.name.lower()}-")
         self.blob_port, self.table_port, self.queue_port = free_port(), free_port(), free_port()
         argv = self._argv_for(self)
-        self.blob = f"http://127.0.0.1:{self.blob_port}/{ACCOUNT}"
-        self.table = f"http://127.0.0.1:{self.table_port}/{ACCOUNT}"
-        self.queue = f"http://127.0.0.1:{self.queue_port}/{ACCOUNT}"
+        scheme = "http"
+        if self.tls:
+            argv += ["--cert", self.tls[0], "--key", self.tls[1]]
+            scheme = "https"
+        self.blob = f"{scheme}://127.0.0.1:{self.blob_port}/{ACCOUNT}"
+        self.table = f"{scheme}://127.0.0.1:{self.table_port}/{ACCOUNT}"
+        self.queue = f"{scheme}://127.0.0.1:{self.queue_port}/{ACCOUNT}"
         probe = f"{self.blob}?restype=service&comp=properties"
         from sas import blob_account_sas  # local import: sas needs the SDK, servers does not
 
         self.blob_sas = blob_account_sas()
         session = requests.Session()
+        if self.tls:
+            session.verify = self.tls[0]
+            session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, overrides verify
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.data_dir
@@ -89,7 +98,7 @@ class Server:
 
     def connection_string(self):
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+            f"DefaultEndpointsProtocol={'https' if self.tls else 'http'};AccountName={ACCOUNT};AccountKey={KEY};"
             f"BlobEndpoint={self.blob};TableEndpoint={self.table};"
         )
 
@@ -124,3 +133,15 @@ def azurite(binary):
             "--skipApiVersionCheck", "--loose", "--disableTelemetry",
         ],
     )
+
+
+def make_certificate(folder):
+    """A self-signed certificate for 127.0.0.1 (openssl), for the rows over TLS: (cert, key)."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-days", "2", "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
