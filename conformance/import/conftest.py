@@ -16,6 +16,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lapis_proc import ACCOUNT, KEY, REPO  # noqa: E402
+from pytest_scratch import use_own_basetemp  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    use_own_basetemp(config)
 
 AZURITE_BIN = REPO / "conformance" / "azurite" / "node_modules" / ".bin" / "azurite"
 

@@ -143,7 +143,7 @@ pub struct Config {
     pub log_format: String,
     /// Print version (`-V` also works).
     #[arg(short = 'v', long = "version", short_alias = 'V', action = ArgAction::Version)]
-    version: (),
+    pub version: (),
     /// Whether --adminPort or --adminHost was given: then the admin listener is required.
     #[arg(skip)]
     pub admin_explicit: bool,
