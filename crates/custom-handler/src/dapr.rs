@@ -91,6 +91,14 @@ impl DaprClient {
         self.timeout
     }
 
+    /// The same client with another per-call timeout (e.g. what is left of a request's budget).
+    pub fn with_timeout(&self, timeout: Duration) -> DaprClient {
+        DaprClient {
+            timeout,
+            ..self.clone()
+        }
+    }
+
     /// The value under `key`, or `None` when there is none.
     pub async fn get_state(&self, store: &str, key: &str) -> Result<Option<StateEntry>, DaprError> {
         let url = format!(
