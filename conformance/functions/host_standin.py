@@ -49,7 +49,6 @@ import re
 import signal
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -351,6 +350,11 @@ class Host:
         return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog, 5, resets parallel clients
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--app", required=True, help="the app folder (host.json, */function.json)")
@@ -370,8 +374,7 @@ def main(argv=None):
 
     app = App(args.app)
     host = Host(app, f"http://127.0.0.1:{args.handler_port}", log)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), host.http_handler())
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), host.http_handler())
     threads = [threading.Thread(target=host.poll_queue, args=(name, binding, args.poll_interval, args.lease), daemon=True)
                for name, binding in app.queue_functions()]
     for t in threads:
