@@ -362,7 +362,8 @@ def main(argv=None):
     p.add_argument("--handler-port", type=int, default=int(os.environ.get("FUNCTIONS_CUSTOMHANDLER_PORT", "0")),
                    help="the custom handler's port (default FUNCTIONS_CUSTOMHANDLER_PORT)")
     p.add_argument("--poll-interval", type=float, default=1.0,
-                   help="seconds between polls of an empty queue (the host's maxPollingInterval defaults to 1 min, 2 s locally)")
+                   help="seconds between polls of an empty queue "
+                        "(the host's maxPollingInterval defaults to 1 min, 2 s locally)")
     p.add_argument("--lease", type=int, default=600,
                    help="visibility timeout of a message being processed (the host's is 10 minutes)")
     args = p.parse_args(argv)
@@ -375,7 +376,8 @@ def main(argv=None):
     app = App(args.app)
     host = Host(app, f"http://127.0.0.1:{args.handler_port}", log)
     server = Server(("127.0.0.1", args.port), host.http_handler())
-    threads = [threading.Thread(target=host.poll_queue, args=(name, binding, args.poll_interval, args.lease), daemon=True)
+    threads = [threading.Thread(target=host.poll_queue, daemon=True,
+                                args=(name, binding, args.poll_interval, args.lease))
                for name, binding in app.queue_functions()]
     for t in threads:
         t.start()
