@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the manifests in deploy/dapr/ against Dapr's Component CRD with `kubeconform -strict`.
+# Checks the manifests in deploy/dapr/ and deploy/functions/components/ against Dapr's Component CRD with `kubeconform -strict`.
 # Everything comes from the Go module proxy at pinned versions, so the check runs the same on
 # any machine with Go and Python 3 (and PyYAML, which the converter imports: .venv has it):
 #   - kubeconform v0.8.0, installed into .cache/bin;
@@ -7,7 +7,7 @@
 #     converted to JSON schema by kubeconform's own scripts/openapi2jsonschema.py.
 # The Secret is skipped (Kubernetes' core schemas are not on the module proxy).
 #
-#   deploy/dapr/validate.sh [manifest...]     default: deploy/dapr/*.yaml
+#   deploy/dapr/validate.sh [manifest...]     default: deploy/dapr/*.yaml deploy/functions/components/*.yaml
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,6 +32,6 @@ trap 'rm -rf "$schemas"' EXIT
 mkdir "$schemas/dapr.io"
 (cd "$schemas/dapr.io" && "$PYTHON" "$converter" "$crd" >/dev/null)  # writes component_v1alpha1.json
 
-[ $# -gt 0 ] || set -- "$here"/*.yaml
+[ $# -gt 0 ] || set -- "$here"/*.yaml "$root"/deploy/functions/components/*.yaml
 "$bin" -strict -summary -ignore-missing-schemas \
   -schema-location "$schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json" "$@"
