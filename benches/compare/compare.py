@@ -152,6 +152,10 @@ def run_server(server, data, digest, seconds, results, go_sdk, groups, tls=None)
             # Last, after the RSS rows: the same 4 KiB rows over https, the server started again
             # with a certificate. wrk keeps its connections: the rows measure TLS records, not
             # handshakes.
+            # Plain http first, in the same run, so that the two can be compared row by row.
+            server.stop()
+            server.start()
+            blob_workloads.small_blobs(server, seconds, record, over=" over http")
             server.stop()
             server.tls = tls
             try:
