@@ -327,3 +327,24 @@ def test_origin_down_served_from_cache_else_502_page(site):
     # Back: the same data folder, nginx reconnects.
     status, _, body = get(site, "/docs/index.html")
     assert (status, body) == (200, DOCS)
+
+
+def test_origin_hung_504_page(site):
+    # Lapis's port accepts connections (the kernel completes them into the backlog) but nothing
+    # answers: after proxy_read_timeout (30 s) nginx gives up, with the site's own 504 page.
+    lapis = site["lapis"]
+    lapis.stop()
+    hung = socket.socket()
+    try:
+        hung.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        hung.bind(("127.0.0.1", lapis.port))
+        hung.listen(64)
+        started = time.time()
+        status, headers, body = get(site, "/never-fetched-either.html")
+        assert (status, headers["content-type"]) == (504, "text/html")
+        assert b"did not answer in time" in body
+        assert 25 < time.time() - started < 45
+    finally:
+        hung.close()
+        lapis.start()
+    assert get(site, "/")[2] == INDEX
