@@ -1,0 +1,96 @@
+"""Check 5: no container privileged or (possibly) root, no hostPID/hostNetwork/hostIPC, images pinned
+(a tag other than `latest`, or a digest), HelmChart `version:` set and no `latest` image tag in valuesContent.
+Exceptions: placements.yaml `hardening:` entries {kind, namespace, name, container (optional), allow: [...],
+reason}; `allow` items: privileged, runAsRoot, hostPID, hostNetwork, hostIPC, allowPrivilegeEscalation.
+Chart components' security contexts come from the charts' defaults and are not rendered here."""
+
+from .helmvalues import helm_objects, values_of
+from .workloads import containers, dapr_enabled, dapr_sidecar, pod_template, workloads
+
+
+def image_problem(image):
+    if not image:
+        return "no image"
+    if "@sha256:" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return f"image {image!r} has no tag (means latest)"
+    if last.rsplit(":", 1)[1] in ("latest", ""):
+        return f"image {image!r} is not pinned (latest)"
+    return None
+
+
+def _allowed(cfg, o, container, what):
+    for e in cfg.placements.get("hardening") or []:
+        ns = e.get("namespace", "default")
+        scope_ns = f"vcluster:{o.namespace}" if o.scope == "vcluster" else o.namespace
+        if (e.get("kind") == o.kind and e.get("name") == o.name and ns == scope_ns
+                and e.get("container", container) in (container, "*") and what in (e.get("allow") or [])
+                and e.get("reason")):
+            return True
+    return False
+
+
+def _walk_images(node, path=""):
+    """(path, tag-or-image) pairs of `latest` image settings in chart values."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}" if path else str(k)
+            if k == "tag" and str(v).strip().lower() == "latest":
+                yield p, v
+            elif k == "image" and isinstance(v, str) and image_problem(v) and ":" in v.rsplit("/", 1)[-1]:
+                yield p, v
+            else:
+                yield from _walk_images(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk_images(v, f"{path}.{i}")
+
+
+def run(tree, cfg):
+    errors, allowed = [], 0
+    for w in workloads(tree):
+        meta, spec = pod_template(w)
+        psc = spec.get("securityContext") or {}
+
+        def bad(container, what, msg):
+            nonlocal allowed
+            if _allowed(cfg, w, container, what):
+                allowed += 1
+            else:
+                errors.append((w.src, f"{w.ref()}: {msg} (not in the hardening allowlist)"))
+
+        for host in ("hostPID", "hostNetwork", "hostIPC"):
+            if spec.get(host):
+                bad("*", host, f"{host}: true")
+        cs = containers(spec) + ([dapr_sidecar(meta)] if dapr_enabled(meta) else [])
+        for c in cs:
+            name = c.get("name")
+            if not c.get("_injected") or c.get("image"):
+                problem = image_problem(c.get("image"))
+                if problem:
+                    errors.append((w.src, f"{w.ref()}: container {name}: {problem}"))
+            if c.get("_injected"):
+                continue  # daprd's securityContext is the injector's (non-root by default)
+            sc = c.get("securityContext") or {}
+            if sc.get("privileged"):
+                bad(name, "privileged", f"container {name} is privileged")
+            if sc.get("allowPrivilegeEscalation") is True:
+                bad(name, "allowPrivilegeEscalation", f"container {name} allows privilege escalation")
+            user = sc.get("runAsUser", psc.get("runAsUser"))
+            non_root = sc.get("runAsNonRoot", psc.get("runAsNonRoot"))
+            if user == 0:
+                bad(name, "runAsRoot", f"container {name} runs as root (runAsUser: 0)")
+            elif not non_root and not (isinstance(user, int) and user > 0):
+                bad(name, "runAsRoot", f"container {name} may run as root (set runAsNonRoot: true or runAsUser > 0)")
+    for o in helm_objects(tree):
+        if o.kind == "HelmChart" and not str(o.spec.get("version") or "").strip():
+            errors.append((o.src, f"{o.ref()}: HelmChart has no version: (the chart is not pinned)"))
+        try:
+            values = values_of(o)
+        except Exception:  # noqa: BLE001 - the Helm values check reports it
+            continue
+        for path, v in _walk_images(values):
+            errors.append((o.src, f"{o.ref()}: valuesContent {path} = {v!r} is not pinned"))
+    return errors, [f"{sum(1 for _ in workloads(tree))} workloads checked, {allowed} allowlisted exceptions used"]
