@@ -67,11 +67,11 @@ class Index:
 
     def _replicated(self, tree):
         values = vcluster_values(tree)
-        host = {(o.namespace, o.name): o for o in tree.objects if o.scope == "host"}
+        host = {(o.namespace, o.name): o for o in tree.objects if o.scope == "host" and o.kind == "Service"}
         for m in ((values.get("networking") or {}).get("replicateServices") or {}).get("fromHost") or []:
             src, dst = _split(m.get("from")), _split(m.get("to"))
             hs = host.get(src)
-            self.services[dst] = {"ports": (hs.spec.get("ports") if hs is not None and hs.kind == "Service" else []),
+            self.services[dst] = {"ports": (hs.spec.get("ports") if hs is not None else []),
                                   "_replicated_from": "/".join(src), "_host_missing": hs is None}
         for kind, key in (("Secret", "secrets"), ("ConfigMap", "configMaps")):
             byname = ((((values.get("sync") or {}).get("fromHost") or {}).get(key) or {}).get("mappings") or {})

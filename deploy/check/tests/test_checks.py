@@ -1,0 +1,105 @@
+"""Each check passes on the good fixture tree and fails on the broken fixture written for it."""
+
+import pytest
+
+from deploy.check.budget import fmt_mem
+from deploy.check.workloads import cpu_millis, mem_bytes
+
+
+def test_good_tree_passes_every_check(tree):
+    r = tree()
+    assert {c: e for c, e in r.results.items() if e} == {}, r.output
+    assert "25 objects valid" in r.output  # raw manifests and the kustomize build, patches excluded
+
+
+def test_good_tree_budget_table(tree):
+    r = tree(only=["budget"])
+    # worker 2: lapis 250m/256Mi + node-exporter 50m/32Mi + speaker 50m/64Mi, plus the unpinned order pod
+    # (150m/192Mi with its daprd sidecar) and coredns (100m/70Mi), both charged to the node with most room.
+    assert "| homelab-worker-2 | storage | 600m | 15.0 % | 614 MiB | 7.5 % | 5 | yes |" in r.output
+    assert "| homelab-master | control-plane | 450m | 11.2 % | 1.66 GiB | 20.7 % | 4 | yes |" in r.output
+    assert "vcluster-test-0 (chart kube-system/vcluster-test): 1 x (200m CPU, 512 MiB)" in r.output
+
+
+@pytest.mark.parametrize("broken, check, expected", [
+    ("schema-unknown-field.yaml", "schema", "additional properties 'replica' not allowed"),
+    ("schema-no-schema.yaml", "schema", "no schema for Certificate (cert-manager.io/v1)"),
+    ("helm-bad-values.yaml", "helm", "valuesContent speaker.enabled: 'yes' is not of type 'boolean'"),
+    ("refs-service-selector.yaml", "refs", "selector {'app.kubernetes.io/name': 'lapsi'} matches no pod template"),
+    ("refs-target-port.yaml", "refs", "targetPort 'metrics' is not a container port of the selected pods"),
+    ("refs-ingressroute.yaml", "refs", "service lapis/lapis has no port 'web'"),
+    ("refs-ingressroute.yaml", "refs", "service lapis/grafana does not exist"),
+    ("refs-servicemonitor.yaml", "refs", "endpoint port 'http-metrics' is not a named port of lapis/lapis"),
+    ("refs-pvc-storageclass.yaml", "refs", "storageClassName 'longhorn' does not exist"),
+    ("refs-missing-secret.yaml", "refs", "Secret monitoring/grafana-admin is neither a manifest nor listed in owner-created"),
+    ("refs-missing-secret.yaml", "refs", "volume dashboards: ConfigMap monitoring/dashboards is neither"),
+    ("refs-missing-namespace.yaml", "refs", "namespace 'nginx' is not declared by a Namespace manifest"),
+    ("refs-node-selector.yaml", "refs", "nodeSelector {'homelab.lan/role': 'gpu'} matches no node's labels"),
+    ("budget-over.yaml", "budget", "node homelab-worker-2 is over budget"),
+    ("budget-no-limits.yaml", "budget", "container nolimits has no resources.requests.cpu, resources.limits.cpu, "
+                                        "resources.limits.memory"),
+    ("budget-chart-unplaced.yaml", "budget", "no entry 'kube-system/loki' under charts: in placements.yaml"),
+    ("hardening-privileged-root.yaml", "hardening", "container rooty is privileged"),
+    ("hardening-privileged-root.yaml", "hardening", "container rooty runs as root (runAsUser: 0)"),
+    ("hardening-latest.yaml", "hardening", "image 'nginx:latest' is not pinned"),
+    ("hardening-latest.yaml", "hardening", "image 'docker.io/library/busybox' has no tag"),
+    ("hardening-latest.yaml", "hardening", "container latest may run as root"),
+    ("hardening-chart-unpinned.yaml", "hardening", "HelmChart has no version:"),
+    ("hardening-chart-unpinned.yaml", "hardening", "valuesContent image.tag = 'latest' is not pinned"),
+    ("lint-bad.yaml", "lint", "trailing spaces"),
+    ("lint-bad.yaml", "lint", "line too long"),
+    ("lint-bad.yaml", "lint", 'duplication of key "a"'),
+])
+def test_broken_fixture_fails_its_check(tree, broken, check, expected):
+    r = tree(broken, only=[check])
+    assert r.results[check], f"{broken} passed {check}:\n{r.output}"
+    assert expected in r.errors(check), r.output
+
+
+def test_vcluster_scope_is_separate(tree):
+    r = tree("refs-vcluster-scope.yaml", into="vcluster-apps", only=["refs"])
+    errors = r.errors("refs")
+    assert "[vcluster] IngressRoute orders/metrics" in errors
+    assert "namespace 'monitoring' is not declared" not in errors  # the IngressRoute itself lives in orders
+    assert "service monitoring/node-exporter does not exist" in errors
+
+
+def test_vcluster_sees_replicated_lapis_and_owner_secret(tree):
+    (tree.root / "vcluster-apps" / "probe.yaml").write_text(
+        "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata:\n  name: blob\n  namespace: orders\n"
+        "spec:\n  routes:\n    - match: Host(`b.lan`)\n      kind: Rule\n      services:\n"
+        "        - {name: lapis, namespace: default, port: blob}\n")
+    r = tree(only=["refs"])
+    assert r.results["refs"] == [], r.output
+
+
+def test_chart_without_schema_is_listed_not_failed(tree):
+    r = tree("helm-no-schema.yaml", only=["helm"])
+    assert r.results["helm"] == []
+    assert "HelmChart kube-system/crossplane (chart crossplane 2.2.4): not checked (no published schema)" in r.output
+
+
+def test_allowlist_needs_a_reason(tree):
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text(p.read_text().replace("    reason: node-exporter reads the host's processes (/proc of PID 1)\n", ""))
+    r = tree(only=["hardening"])
+    assert "hostPID: true (not in the hardening allowlist)" in r.errors("hardening")
+
+
+def test_chart_resources_read_from_values(tree):
+    p = tree.root / "host" / "vcluster.yaml"
+    p.write_text(p.read_text().replace("requests: {cpu: 200m, memory: 512Mi}", "requests: {cpu: 200m, memory: 7Gi}"))
+    r = tree(only=["budget"])
+    assert "node homelab-worker-1 is over budget" in r.errors("budget")
+
+
+def test_kustomize_example_and_patch_files_are_not_applied(tree):
+    r = tree(only=["refs", "schema"])
+    assert "accounts-secret.example.yaml" not in r.output
+    assert r.results == {"refs": [], "schema": []}
+
+
+def test_quantities():
+    assert cpu_millis("250m") == 250 and cpu_millis("2") == 2000 and cpu_millis(0.5) == 500
+    assert mem_bytes("1Gi") == 2**30 and mem_bytes("1596M") == 1.596e9 and mem_bytes("64Mi") == 64 * 2**20
+    assert fmt_mem(1.5 * 2**30) == "1.50 GiB" and fmt_mem(64 * 2**20) == "64 MiB"
