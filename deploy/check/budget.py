@@ -86,6 +86,12 @@ def collect(tree, cfg):
         for n in (list(cfg.nodes) if node == "all" else [node]):
             pods.append(Pod(label, cpu, mem, 1 if node == "all" else int(entry.get("replicas", 1)), [n], True,
                             "placements.yaml"))
+    # Crossplane packages run as pods the package manager creates: each Provider/Function needs a `static:`
+    # entry naming it (`object: Provider/provider-http`), with its figures (e.g. from its DeploymentRuntimeConfig).
+    named = {str(e.get("object")) for e in list(p.get("static") or []) + list(p.get("k3s") or []) if e.get("object")}
+    for o in tree.objects:
+        if o.group == "pkg.crossplane.io" and o.kind in ("Provider", "Function") and f"{o.kind}/{o.name}" not in named:
+            errors.append((o.src, f"{o.ref()}: its pod is not budgeted: add a static: entry with object: {o.kind}/{o.name}"))
     charts = p.get("charts") or {}
     for o in helm_objects(tree):
         key = f"{o.namespace}/{o.name}"

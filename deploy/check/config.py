@@ -66,10 +66,27 @@ def k3s_version(root, default):
     return sorted(pins), (sorted(pins)[-1] if pins else default)
 
 
+def merge_placements(base, own):
+    """A tree's placements.yaml without `nodes:` holds only its own sections (written on a branch before the
+    checker's file was merged): it is laid over the checker's, mappings merged, lists appended."""
+    out = dict(base)
+    for k, v in own.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = {**out[k], **v}
+        elif isinstance(v, list) and isinstance(out.get(k), list):
+            out[k] = out[k] + v
+        else:
+            out[k] = v
+    return out
+
+
 def load_config(root, placements_path=None):
     root = Path(root)
     placements_path = Path(placements_path) if placements_path else placements_file(root)
     placements = yaml.safe_load(placements_path.read_text()) or {}
+    base_path = HERE / "placements.yaml"
+    if "nodes" not in placements and placements_path.resolve() != base_path.resolve():
+        placements = merge_placements(yaml.safe_load(base_path.read_text()) or {}, placements)
     owner = root / "owner-created.yaml"
     owner_created = (yaml.safe_load(owner.read_text()) or []) if owner.exists() else []
     notes = []

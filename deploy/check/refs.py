@@ -48,7 +48,8 @@ class Index:
         objs = [o for o in tree.objects if o.scope == scope]
         self.objs = objs
         self.namespaces = set(K3S_NAMESPACES) | {o.name for o in objs if o.kind == "Namespace"}
-        self.services = {(o.namespace, o.name): o.spec for o in objs if o.kind == "Service"}
+        self.service_objs = {(o.namespace, o.name): o for o in objs if o.kind == "Service"}
+        self.services = {k: o.spec for k, o in self.service_objs.items()}
         self.storage_classes = set(K3S_STORAGE_CLASSES) | {o.name for o in objs if o.kind == "StorageClass"}
         self.have = {(o.kind, o.namespace, o.name): o for o in objs if o.kind in ("Secret", "ConfigMap")}
         self.named = {(o.kind, o.namespace, o.name) for o in objs}
@@ -62,16 +63,24 @@ class Index:
             meta, spec = pod_template(w)
             cs = containers(spec, init=False) + ([dapr_sidecar(meta)] if dapr_enabled(meta) else [])
             self.pods.append((w.namespace, meta.get("labels") or {}, cs, w))
+        # Services a HelmChart creates, declared in placements.yaml charts.<ns/name>.services:
+        # [{namespace, name, ports: [number or name, ...]}] (namespace `vcluster:<ns>` inside vcluster-test).
+        for chart in (cfg.placements.get("charts") or {}).values():
+            for svc in (chart or {}).get("services") or []:
+                ns = str(svc.get("namespace", "default"))
+                if (scope == "vcluster") == ns.startswith("vcluster:"):
+                    ports = [{"port": p} if isinstance(p, int) else {"name": p} for p in svc.get("ports") or []]
+                    self.services.setdefault((ns[len(prefix):], svc.get("name")), {"ports": ports, "_chart": True})
         if scope == "vcluster":
-            self._replicated(tree)
+            self._replicated(tree, cfg)
 
-    def _replicated(self, tree):
+    def _replicated(self, tree, cfg):
         values = vcluster_values(tree)
-        host = {(o.namespace, o.name): o for o in tree.objects if o.scope == "host" and o.kind == "Service"}
+        host = Index(tree, cfg, "host").services
         for m in ((values.get("networking") or {}).get("replicateServices") or {}).get("fromHost") or []:
             src, dst = _split(m.get("from")), _split(m.get("to"))
             hs = host.get(src)
-            self.services[dst] = {"ports": (hs.spec.get("ports") if hs is not None else []),
+            self.services[dst] = {"ports": (hs.get("ports") if hs is not None else []),
                                   "_replicated_from": "/".join(src), "_host_missing": hs is None}
         for kind, key in (("Secret", "secrets"), ("ConfigMap", "configMaps")):
             byname = ((((values.get("sync") or {}).get("fromHost") or {}).get(key) or {}).get("mappings") or {})
@@ -189,9 +198,8 @@ def _monitor_namespaces(o):
 def _servicemonitor(ix, o, err):
     sel = o.spec.get("selector") or {}
     nss = _monitor_namespaces(o)
-    svcs = [(k, s) for k, s in ix.services.items() if (nss is None or k[0] in nss) and "_replicated_from" not in s]
-    labels = {k: (next((x for x in ix.objs if x.kind == "Service" and (x.namespace, x.name) == k)).doc
-                  .get("metadata") or {}).get("labels") or {} for k, _ in svcs}
+    svcs = [(k, s) for k, s in ix.services.items() if (nss is None or k[0] in nss) and (k[0], k[1]) in ix.service_objs]
+    labels = {k: (ix.service_objs[k].doc.get("metadata") or {}).get("labels") or {} for k, _ in svcs}
     matched = [(k, s) for k, s in svcs if labels_match(sel, labels[k])]
     if not matched:
         err(o, f"selector {sel} matches no Service (by labels) in {sorted(nss) if nss else 'any namespace'}")

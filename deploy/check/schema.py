@@ -68,6 +68,9 @@ def run(tree, cfg, kubeconform, crd_dir):
             inputs[rel] = docs
         for kdir, text in tree.built.items():
             inputs[f"kustomize build {kdir}"] = [d for d in yaml.safe_load_all(text) if is_manifest(d)]
+        generated = _tree_crd_schemas(inputs, Path(tmp) / "generated")
+        if generated:
+            lines.append("schemas from the tree's own CRDs/XRDs: " + ", ".join(generated))
         names = {}
         for i, (label, docs) in enumerate(sorted(inputs.items())):
             f = Path(tmp) / f"{i:03d}.yaml"
@@ -78,6 +81,8 @@ def run(tree, cfg, kubeconform, crd_dir):
         cmd = [kubeconform, "-strict", "-verbose", "-output", "json",
                "-schema-location", f"{core}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json",
                "-schema-location", f"{crd_dir}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
+               "-schema-location",
+               f"{tmp}/generated/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
                *names]
         p = subprocess.run(cmd, capture_output=True, text=True)
         try:
@@ -100,3 +105,39 @@ def run(tree, cfg, kubeconform, crd_dir):
     if missing:
         lines.append("kinds with no schema (add them to shared/k8s-schemas/): " + ", ".join(sorted(missing)))
     return errors, lines
+
+
+def _strict(node, skip=False):
+    """kubeconform's openapi2jsonschema.py conversion (see shared/k8s-schemas/README.md): every mapping with
+    `properties` but the root gets additionalProperties: false."""
+    if isinstance(node, dict):
+        if "properties" in node and not skip and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for v in node.values():
+            _strict(v)
+    elif isinstance(node, list):
+        for v in node:
+            _strict(v)
+
+
+def _tree_crd_schemas(inputs, out):
+    """Schemas for the kinds the tree defines itself: CustomResourceDefinitions and Crossplane
+    CompositeResourceDefinitions (e.g. our BlobContainer), converted like shared/k8s-schemas/."""
+    made = []
+    for docs in inputs.values():
+        for d in docs:
+            if d.get("kind") not in ("CustomResourceDefinition", "CompositeResourceDefinition"):
+                continue
+            spec = d.get("spec") or {}
+            kind = (spec.get("names") or {}).get("kind")
+            for ver in spec.get("versions") or []:
+                schema = (ver.get("schema") or {}).get("openAPIV3Schema")
+                if not (kind and spec.get("group") and schema):
+                    continue
+                schema = json.loads(json.dumps(schema))
+                _strict(schema, skip=True)
+                f = out / spec["group"] / f"{kind.lower()}_{ver['name']}.json"
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_text(json.dumps(schema))
+                made.append(f"{spec['group']}/{ver['name']} {kind}")
+    return sorted(made)

@@ -9,7 +9,7 @@ from deploy.check.workloads import cpu_millis, mem_bytes
 def test_good_tree_passes_every_check(tree):
     r = tree()
     assert {c: e for c, e in r.results.items() if e} == {}, r.output
-    assert "25 objects valid" in r.output  # raw manifests and the kustomize build, patches excluded
+    assert "27 objects valid" in r.output  # raw manifests and the kustomize build, patches excluded
 
 
 def test_good_tree_budget_table(tree):
@@ -24,6 +24,7 @@ def test_good_tree_budget_table(tree):
 @pytest.mark.parametrize("broken, check, expected", [
     ("schema-unknown-field.yaml", "schema", "additional properties 'replica' not allowed"),
     ("schema-no-schema.yaml", "schema", "no schema for Certificate (cert-manager.io/v1)"),
+    ("schema-xr-unknown-field.yaml", "schema", "additional properties 'name' not allowed"),
     ("helm-bad-values.yaml", "helm", "valuesContent speaker.enabled: 'yes' is not of type 'boolean'"),
     ("refs-service-selector.yaml", "refs", "selector {'app.kubernetes.io/name': 'lapsi'} matches no pod template"),
     ("refs-target-port.yaml", "refs", "targetPort 'metrics' is not a container port of the selected pods"),
@@ -39,6 +40,7 @@ def test_good_tree_budget_table(tree):
     ("budget-no-limits.yaml", "budget", "container nolimits has no resources.requests.cpu, resources.limits.cpu, "
                                         "resources.limits.memory"),
     ("budget-chart-unplaced.yaml", "budget", "no entry 'kube-system/loki' under charts: in placements.yaml"),
+    ("budget-provider-unplaced.yaml", "budget", "add a static: entry with object: Provider/provider-http"),
     ("hardening-privileged-root.yaml", "hardening", "container rooty is privileged"),
     ("hardening-privileged-root.yaml", "hardening", "container rooty runs as root (runAsUser: 0)"),
     ("hardening-latest.yaml", "hardening", "image 'nginx:latest' is not pinned"),
@@ -103,3 +105,27 @@ def test_quantities():
     assert cpu_millis("250m") == 250 and cpu_millis("2") == 2000 and cpu_millis(0.5) == 500
     assert mem_bytes("1Gi") == 2**30 and mem_bytes("1596M") == 1.596e9 and mem_bytes("64Mi") == 64 * 2**20
     assert fmt_mem(1.5 * 2**30) == "1.50 GiB" and fmt_mem(64 * 2**20) == "64 MiB"
+
+
+def test_chart_created_services_are_declared_in_placements(tree):
+    (tree.root / "host" / "grafana-route.yaml").write_text(
+        "apiVersion: traefik.io/v1alpha1\nkind: IngressRoute\nmetadata:\n  name: grafana\n  namespace: monitoring\n"
+        "spec:\n  routes:\n    - match: Host(`grafana.homelab.lan`)\n      kind: Rule\n      services:\n"
+        "        - {name: grafana, port: 80}\n")
+    assert "service monitoring/grafana does not exist" in tree(only=["refs"]).errors("refs")
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text(p.read_text().replace("  kube-system/metallb:\n", "  kube-system/metallb:\n    services:\n"
+                                       "      - {namespace: monitoring, name: grafana, ports: [80]}\n"))
+    assert tree(only=["refs"]).results["refs"] == []
+
+
+def test_partial_placements_are_laid_over_the_checkers(tree):
+    """A branch's placements.yaml without nodes: (written before the checker's was merged) is merged with it."""
+    from deploy.check.config import load_config
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text("static:\n  - {name: extra, node: homelab-worker-1, requests: {cpu: 1m, memory: 1Mi},"
+                 " limits: {cpu: 1m, memory: 1Mi}, source: test}\n")
+    cfg = load_config(tree.root)
+    assert set(cfg.nodes) == {"homelab-master", "homelab-worker-1", "homelab-worker-2"}
+    assert [e["name"] for e in cfg.placements["static"]] == ["extra"]
+    assert any(e["name"] == "coredns" for e in cfg.placements["k3s"])
