@@ -86,12 +86,28 @@ def collect(tree, cfg):
         for n in (list(cfg.nodes) if node == "all" else [node]):
             pods.append(Pod(label, cpu, mem, 1 if node == "all" else int(entry.get("replicas", 1)), [n], True,
                             "placements.yaml"))
-    # Crossplane packages run as pods the package manager creates: each Provider/Function needs a `static:`
-    # entry naming it (`object: Provider/provider-http`), with its figures (e.g. from its DeploymentRuntimeConfig).
+    # Crossplane packages run as pods the package manager creates, sized and placed by the
+    # DeploymentRuntimeConfig their runtimeConfigRef names (its deploymentTemplate's pod template); one
+    # without is budgeted only by a `static:` entry naming it (`object: Provider/provider-http`).
     named = {str(e.get("object")) for e in list(p.get("static") or []) + list(p.get("k3s") or []) if e.get("object")}
+    drcs = {o.name: o for o in tree.objects if o.kind == "DeploymentRuntimeConfig"}
     for o in tree.objects:
-        if o.group == "pkg.crossplane.io" and o.kind in ("Provider", "Function") and f"{o.kind}/{o.name}" not in named:
-            errors.append((o.src, f"{o.ref()}: its pod is not budgeted: add a static: entry with object: {o.kind}/{o.name}"))
+        if o.group != "pkg.crossplane.io" or o.kind not in ("Provider", "Function") or f"{o.kind}/{o.name}" in named:
+            continue
+        drc = drcs.get((o.spec.get("runtimeConfigRef") or {}).get("name", "default"))
+        dspec = ((drc.spec.get("deploymentTemplate") or {}).get("spec") or {}) if drc else {}
+        tspec = (dspec.get("template") or {}).get("spec") or {}
+        if not tspec.get("containers"):
+            errors.append((o.src, f"{o.ref()}: its pod is not budgeted: give it a DeploymentRuntimeConfig with "
+                                  f"resources, or add a static: entry with object: {o.kind}/{o.name}"))
+            continue
+        cpu, mem, cs = pod_requests(tspec, {})
+        for c in cs:
+            errors += [(drc.src, m) for m in _res_errors(c, drc.ref())]
+        nodes = nodes_for(tspec.get("nodeSelector"), cfg)
+        if nodes:
+            pods.append(Pod(f"{o.kind} {o.name} (runtime {drc.name})", cpu, mem, int(dspec.get("replicas") or 1),
+                            nodes, len(nodes) == 1, drc.src))
     charts = p.get("charts") or {}
     for o in helm_objects(tree):
         key = f"{o.namespace}/{o.name}"

@@ -40,7 +40,7 @@ def test_good_tree_budget_table(tree):
     ("budget-no-limits.yaml", "budget", "container nolimits has no resources.requests.cpu, resources.limits.cpu, "
                                         "resources.limits.memory"),
     ("budget-chart-unplaced.yaml", "budget", "no entry 'kube-system/loki' under charts: in placements.yaml"),
-    ("budget-provider-unplaced.yaml", "budget", "add a static: entry with object: Provider/provider-http"),
+    ("budget-provider-unplaced.yaml", "budget", "give it a DeploymentRuntimeConfig with resources, or add a static: entry with object: Provider/provider-http"),
     ("hardening-privileged-root.yaml", "hardening", "container rooty is privileged"),
     ("hardening-privileged-root.yaml", "hardening", "container rooty runs as root (runAsUser: 0)"),
     ("hardening-latest.yaml", "hardening", "image 'nginx:latest' is not pinned"),
@@ -129,3 +129,18 @@ def test_partial_placements_are_laid_over_the_checkers(tree):
     assert set(cfg.nodes) == {"homelab-master", "homelab-worker-1", "homelab-worker-2"}
     assert [e["name"] for e in cfg.placements["static"]] == ["extra"]
     assert any(e["name"] == "coredns" for e in cfg.placements["k3s"])
+
+
+def test_crossplane_package_pod_budgeted_from_its_runtime_config(tree):
+    (tree.root / "host" / "provider.yaml").write_text(
+        "apiVersion: pkg.crossplane.io/v1\nkind: Provider\nmetadata:\n  name: provider-http\nspec:\n"
+        "  package: xpkg.crossplane.io/crossplane-contrib/provider-http:v1.0.14\n  runtimeConfigRef:\n"
+        "    apiVersion: pkg.crossplane.io/v1beta1\n    kind: DeploymentRuntimeConfig\n    name: provider-http\n---\n"
+        "apiVersion: pkg.crossplane.io/v1beta1\nkind: DeploymentRuntimeConfig\nmetadata:\n  name: provider-http\n"
+        "spec:\n  deploymentTemplate:\n    spec:\n      selector: {}\n      template:\n        spec:\n"
+        "          nodeSelector: {homelab.lan/role: control-plane}\n          containers:\n"
+        "            - name: package-runtime\n              resources:\n"
+        "                requests: {cpu: 20m, memory: 64Mi}\n                limits: {cpu: 250m, memory: 192Mi}\n")
+    r = tree(only=["budget", "schema"])
+    assert r.results == {"budget": [], "schema": []}, r.output
+    assert "Provider provider-http (runtime provider-http): 1 x (20m CPU, 64 MiB)" in r.output
