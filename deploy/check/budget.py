@@ -194,7 +194,7 @@ def run(tree, cfg, details=True):
     pods, errors = collect(tree, cfg)
     used = place(pods, cfg, headroom)
     lines = [f"| Node | Role | CPU requests | CPU % of {'/'.join(sorted({n.cpu for n in cfg.nodes.values()}))} cores "
-             f"| Memory requests | Memory % | Pods | Within {100 - headroom * 100:.0f} % |",
+             f"| Memory requests | Memory % | Pods and processes | Within {100 - headroom * 100:.0f} % |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, node in cfg.nodes.items():
         u = used[name]
