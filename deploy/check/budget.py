@@ -10,7 +10,7 @@ What is placed where:
   and resources are read from the object's valuesContent at the paths given there.
 A pod's request is max(sum of its app containers (+ the injected daprd sidecar), largest init container)."""
 
-from .helmvalues import helm_objects, values_of
+from .helmvalues import releases
 from .workloads import (containers, cpu_millis, dapr_enabled, dapr_sidecar, get_path, is_missing, labels_match,
                         mem_bytes, pod_template, replicas, workloads)
 
@@ -67,7 +67,8 @@ def collect(tree, cfg):
         else:
             pods.append(Pod(w.ref(), cpu, mem, replicas(w), nodes, len(nodes) == 1, w.src))
     p = cfg.placements
-    present = {f"{o.namespace}/{o.name}" for o in helm_objects(tree)}
+    rels = list(releases(tree, cfg))
+    present = {r.key for r in rels}
     for entry in list(p.get("k3s") or []) + list(p.get("static") or []):
         if entry.get("unless_chart") in present:
             continue
@@ -109,18 +110,18 @@ def collect(tree, cfg):
             pods.append(Pod(f"{o.kind} {o.name} (runtime {drc.name})", cpu, mem, int(dspec.get("replicas") or 1),
                             nodes, len(nodes) == 1, drc.src))
     charts = p.get("charts") or {}
-    for o in helm_objects(tree):
-        key = f"{o.namespace}/{o.name}"
-        if o.scope != "host":
+    for r in rels:
+        o, key = r.obj, r.key
+        if o.scope != "host" and o.group == "helm.cattle.io":
             errors.append((o.src, f"{o.ref()}: HelmCharts are only installed on the host (no helm-controller in vcluster)"))
             continue
         if key not in charts:
-            errors.append((o.src, f"{o.ref()}: no entry {key!r} under charts: in placements.yaml (its pods are not budgeted)"))
+            errors.append((o.src, f"{r.label}: no entry {key!r} under charts: in placements.yaml (its pods are not budgeted)"))
             continue
         try:
-            values = values_of(o)
+            values = r.values()
         except Exception as e:  # noqa: BLE001 - reported by the Helm values check too
-            errors.append((o.src, f"{o.ref()}: valuesContent unreadable: {e}"))
+            errors.append((o.src, f"{r.label}: values unreadable: {e}"))
             continue
         for pe in charts[key].get("pods") or []:
             label = f"{pe.get('name')} (chart {key})"
@@ -129,13 +130,13 @@ def collect(tree, cfg):
             if not isinstance(reps, int):
                 v = get_path(values, reps)
                 if is_missing(v) or not isinstance(v, int):
-                    errors.append((o.src, f"{where}: replicas path {reps!r} is not an integer in valuesContent"))
+                    errors.append((o.src, f"{where}: replicas path {reps!r} is not an integer in the values"))
                     continue
                 reps = v
             if "nodeSelector" in pe:
                 sel = get_path(values, pe["nodeSelector"])
                 if is_missing(sel) or not sel:
-                    errors.append((o.src, f"{where}: nodeSelector path {pe['nodeSelector']!r} is not set in valuesContent"))
+                    errors.append((o.src, f"{where}: nodeSelector path {pe['nodeSelector']!r} is not set in the values"))
                     continue
                 nodes = nodes_for(sel, cfg)
                 if not nodes:
@@ -150,8 +151,8 @@ def collect(tree, cfg):
                 if is_missing(res) or not isinstance(res, dict):
                     res = {}
                 c = {"name": ce.get("name"), "resources": res}
-                errors += [(o.src, m.replace(" has no ", f" (valuesContent {ce.get('resources')}) has no "))
-                           for m in _res_errors(c, f"{o.ref()} pod {pe.get('name')}")]
+                errors += [(o.src, m.replace(" has no ", f" (values path {ce.get('resources')}) has no "))
+                           for m in _res_errors(c, f"{r.label} pod {pe.get('name')}")]
                 cs.append(c)
             try:
                 cpu = sum(_req(c)[0] for c in cs)
@@ -165,7 +166,8 @@ def collect(tree, cfg):
                 pods.append(Pod(label, cpu, mem, reps, nodes, len(nodes) == 1, o.src))
     for key in charts:
         if key not in present:
-            errors.append(("placements.yaml", f"charts.{key}: no such HelmChart/HelmChartConfig in the tree (stale entry?)"))
+            errors.append(("placements.yaml", f"charts.{key}: no such HelmChart/HelmChartConfig/Application/vcluster "
+                                              "chart in the tree (stale entry?)"))
     return pods, errors
 
 

@@ -4,7 +4,9 @@ Exceptions: placements.yaml `hardening:` entries {kind, namespace, name, contain
 reason}; `allow` items: privileged, runAsRoot, hostPID, hostNetwork, hostIPC, allowPrivilegeEscalation.
 Chart components' security contexts come from the charts' defaults and are not rendered here."""
 
-from .helmvalues import helm_objects, values_of
+import re
+
+from .helmvalues import releases
 from .workloads import containers, dapr_enabled, dapr_sidecar, pod_template, workloads
 
 
@@ -48,6 +50,11 @@ def _walk_images(node, path=""):
             yield from _walk_images(v, f"{path}.{i}")
 
 
+def _pinned_version(v):
+    """An exact chart version (semver, as Helm charts are versioned), not a range, `*`, HEAD or empty."""
+    return bool(re.fullmatch(r"v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?", str(v or "").strip()))
+
+
 def run(tree, cfg):
     errors, allowed = [], 0
     for w in workloads(tree):
@@ -84,13 +91,15 @@ def run(tree, cfg):
                 bad(name, "runAsRoot", f"container {name} runs as root (runAsUser: 0)")
             elif not non_root and not (isinstance(user, int) and user > 0):
                 bad(name, "runAsRoot", f"container {name} may run as root (set runAsNonRoot: true or runAsUser > 0)")
-    for o in helm_objects(tree):
-        if o.kind == "HelmChart" and not str(o.spec.get("version") or "").strip():
-            errors.append((o.src, f"{o.ref()}: HelmChart has no version: (the chart is not pinned)"))
+    for r in releases(tree, cfg):
+        o = r.obj
+        if o.kind != "HelmChartConfig" and not _pinned_version(r.version):
+            what = "HelmChart has no version:" if o.kind == "HelmChart" else f"chart version {r.version!r} is not pinned"
+            errors.append((o.src, f"{r.label}: {what} (the chart is not pinned)"))
         try:
-            values = values_of(o)
+            values = r.values()
         except Exception:  # noqa: BLE001 - the Helm values check reports it
             continue
         for path, v in _walk_images(values):
-            errors.append((o.src, f"{o.ref()}: valuesContent {path} = {v!r} is not pinned"))
+            errors.append((o.src, f"{r.label}: values {path} = {v!r} is not pinned"))
     return errors, [f"{sum(1 for _ in workloads(tree))} workloads checked, {allowed} allowlisted exceptions used"]

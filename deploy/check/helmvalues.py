@@ -21,6 +21,51 @@ def helm_objects(tree):
             yield o
 
 
+class Release:
+    """One Helm chart installed by an object of the tree: a HelmChart/HelmChartConfig (key `<ns>/<name>`), an
+    Argo CD Application with a chart source, or a chart vcluster-test deploys itself (its values'
+    `experimental.deploy.vcluster.helm[]`); keys inside vcluster-test are `vcluster:<ns>/<name>`."""
+
+    def __init__(self, obj, key, chart, version, values, label):
+        self.obj, self.key, self.chart, self.version, self._values, self.label = obj, key, chart, version, values, label
+
+    def values(self):
+        v = self._values
+        if isinstance(v, str):
+            v = yaml.safe_load(v) if v.strip() else {}
+        return v or {}
+
+
+def releases(tree, cfg):
+    for o in tree.objects:
+        prefix = "vcluster:" if o.scope == "vcluster" else ""
+        key = f"{prefix}{o.namespace}/{o.name}"
+        if o.group == "helm.cattle.io" and o.kind in ("HelmChart", "HelmChartConfig"):
+            chart, version = chart_and_version(o, cfg)
+            yield Release(o, key, chart, version, o.spec.get("valuesContent") or "",
+                          f"{o.kind} {o.namespace}/{o.name} (chart {chart} {version or '?'})")
+            if chart == "vcluster":
+                try:
+                    vals = values_of(o)
+                except yaml.YAMLError:
+                    continue
+                for h in ((((vals.get("experimental") or {}).get("deploy") or {}).get("vcluster") or {}).get("helm")
+                          or []):
+                    c, r = h.get("chart") or {}, h.get("release") or {}
+                    yield Release(o, f"vcluster:{r.get('namespace', 'default')}/{r.get('name', c.get('name'))}",
+                                  str(c.get("name", "")), str(c.get("version") or ""), h.get("values") or "",
+                                  f"vcluster-deployed chart {c.get('name')} {c.get('version') or '?'} "
+                                  f"(release {r.get('namespace')}/{r.get('name')}, in {o.kind} {o.namespace}/{o.name})")
+        elif o.group == "argoproj.io" and o.kind == "Application":
+            spec = o.spec
+            for src in ([spec["source"]] if spec.get("source") else []) + list(spec.get("sources") or []):
+                if src.get("chart"):
+                    helm = src.get("helm") or {}
+                    vals = helm.get("valuesObject") if helm.get("valuesObject") is not None else helm.get("values", "")
+                    yield Release(o, key, chart_name(src["chart"]), str(src.get("targetRevision") or ""), vals,
+                                  f"Application {key} (chart {src['chart']} {src.get('targetRevision') or '?'})")
+
+
 def chart_and_version(obj, cfg):
     if obj.kind == "HelmChart":
         return chart_name(obj.spec.get("chart", "")), str(obj.spec.get("version") or "")
@@ -48,24 +93,22 @@ def validator(schema):
 def run(tree, cfg, schema_dir):
     errors, lines = [], []
     schema_dir = Path(schema_dir)
-    for o in helm_objects(tree):
-        chart, version = chart_and_version(o, cfg)
-        label = f"{o.kind} {o.namespace}/{o.name} (chart {chart} {version or '?'})"
+    for r in releases(tree, cfg):
         try:
-            values = values_of(o)
+            values = r.values()
         except yaml.YAMLError as e:
-            errors.append((o.src, f"{label}: valuesContent is not YAML: {e}"))
+            errors.append((r.obj.src, f"{r.label}: values are not YAML: {e}"))
             continue
-        path = schema_dir / f"{chart}-{version}.schema.json"
-        if not version or not path.exists():
-            lines.append(f"{label}: not checked (no published schema)")
+        path = schema_dir / f"{r.chart}-{r.version}.schema.json"
+        if not r.version or not path.exists():
+            lines.append(f"{r.label}: not checked (no published schema)")
             continue
         v = validator(json.loads(path.read_text()))
         found = sorted(v.iter_errors(values), key=lambda e: list(e.absolute_path))
         for e in found:
             where = ".".join(str(p) for p in e.absolute_path) or "(top)"
-            errors.append((o.src, f"{label}: valuesContent {where}: {e.message[:300]}"))
-        lines.append(f"{label}: {'OK' if not found else f'{len(found)} errors'} against {path.name}")
+            errors.append((r.obj.src, f"{r.label}: values {where}: {e.message[:300]}"))
+        lines.append(f"{r.label}: {'OK' if not found else f'{len(found)} errors'} against {path.name}")
     if not lines:
-        lines.append("no HelmChart or HelmChartConfig objects")
+        lines.append("no HelmChart, HelmChartConfig or Argo CD Application with a chart")
     return errors, lines

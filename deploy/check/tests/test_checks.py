@@ -9,7 +9,7 @@ from deploy.check.workloads import cpu_millis, mem_bytes
 def test_good_tree_passes_every_check(tree):
     r = tree()
     assert {c: e for c, e in r.results.items() if e} == {}, r.output
-    assert "27 objects valid" in r.output  # raw manifests and the kustomize build, patches excluded
+    assert "29 objects valid" in r.output  # raw manifests and the kustomize build, patches excluded
 
 
 def test_good_tree_budget_table(tree):
@@ -17,6 +17,7 @@ def test_good_tree_budget_table(tree):
     # worker 2: lapis 250m/256Mi + node-exporter 50m/32Mi + speaker 50m/64Mi, plus the unpinned order pod
     # (150m/192Mi with its daprd sidecar) and coredns (100m/70Mi), both charged to the node with most room.
     assert "| homelab-worker-2 | storage | 600m | 15.0 % | 614 MiB | 7.5 % | 5 | yes |" in r.output
+    assert "dapr-operator (chart vcluster:argocd/dapr): 1 x (20m CPU, 64 MiB)" in r.output
     assert "| homelab-master | control-plane | 450m | 11.2 % | 1.66 GiB | 20.7 % | 4 | yes |" in r.output
     assert "vcluster-test-0 (chart kube-system/vcluster-test): 1 x (200m CPU, 512 MiB)" in r.output
 
@@ -25,7 +26,7 @@ def test_good_tree_budget_table(tree):
     ("schema-unknown-field.yaml", "schema", "additional properties 'replica' not allowed"),
     ("schema-no-schema.yaml", "schema", "no schema for Certificate (cert-manager.io/v1)"),
     ("schema-xr-unknown-field.yaml", "schema", "additional properties 'name' not allowed"),
-    ("helm-bad-values.yaml", "helm", "valuesContent speaker.enabled: 'yes' is not of type 'boolean'"),
+    ("helm-bad-values.yaml", "helm", "values speaker.enabled: 'yes' is not of type 'boolean'"),
     ("refs-service-selector.yaml", "refs", "selector {'app.kubernetes.io/name': 'lapsi'} matches no pod template"),
     ("refs-target-port.yaml", "refs", "targetPort 'metrics' is not a container port of the selected pods"),
     ("refs-ingressroute.yaml", "refs", "service lapis/lapis has no port 'web'"),
@@ -47,7 +48,7 @@ def test_good_tree_budget_table(tree):
     ("hardening-latest.yaml", "hardening", "image 'docker.io/library/busybox' has no tag"),
     ("hardening-latest.yaml", "hardening", "container latest may run as root"),
     ("hardening-chart-unpinned.yaml", "hardening", "HelmChart has no version:"),
-    ("hardening-chart-unpinned.yaml", "hardening", "valuesContent image.tag = 'latest' is not pinned"),
+    ("hardening-chart-unpinned.yaml", "hardening", "values image.tag = 'latest' is not pinned"),
     ("lint-bad.yaml", "lint", "trailing spaces"),
     ("lint-bad.yaml", "lint", "line too long"),
     ("lint-bad.yaml", "lint", 'duplication of key "a"'),
@@ -144,3 +145,12 @@ def test_crossplane_package_pod_budgeted_from_its_runtime_config(tree):
     r = tree(only=["budget", "schema"])
     assert r.results == {"budget": [], "schema": []}, r.output
     assert "Provider provider-http (runtime provider-http): 1 x (20m CPU, 64 MiB)" in r.output
+
+
+def test_argo_application_chart_pinned_and_budgeted(tree):
+    r = tree("hardening-application-unpinned.yaml", into="vcluster-apps", only=["hardening", "budget", "helm"])
+    assert "Application vcluster:argocd/rollouts (chart argo-rollouts 2.*): chart version '2.*' is not pinned" \
+        in r.errors("hardening")
+    assert "values controller.image.tag = 'latest' is not pinned" in r.errors("hardening")
+    assert "no entry 'vcluster:argocd/rollouts' under charts:" in r.errors("budget")
+    assert "Application vcluster:argocd/rollouts (chart argo-rollouts 2.*): not checked (no published schema)" in r.output
