@@ -154,3 +154,19 @@ def test_argo_application_chart_pinned_and_budgeted(tree):
     assert "values controller.image.tag = 'latest' is not pinned" in r.errors("hardening")
     assert "no entry 'vcluster:argocd/rollouts' under charts:" in r.errors("budget")
     assert "Application vcluster:argocd/rollouts (chart argo-rollouts 2.*): not checked (no published schema)" in r.output
+
+
+def test_core_schemas_are_made_local():
+    """kubernetes-validate's schemas, rewritten for kubeconform: no $id, every $ref to the file beside them."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from deploy.check.schema import core_schema_dir
+    with tempfile.TemporaryDirectory() as cache:
+        d = core_schema_dir("v1.34.2+k3s1", cache=cache)
+        assert d.name == "v1.34.0-local-strict"
+        text = (Path(d) / "deployment-apps-v1.json").read_text()
+        assert '"$id"' not in text and "/api/_definitions.json" not in text
+        assert '"_definitions.json#/$defs/io.k8s.api.apps.v1.DeploymentSpec"' in text
+        assert json.loads((Path(d) / "_definitions.json").read_text())["$defs"]
