@@ -170,3 +170,11 @@ def test_core_schemas_are_made_local():
         assert '"$id"' not in text and "/api/_definitions.json" not in text
         assert '"_definitions.json#/$defs/io.k8s.api.apps.v1.DeploymentSpec"' in text
         assert json.loads((Path(d) / "_definitions.json").read_text())["$defs"]
+
+
+def test_pod_level_exception_listed_for_a_named_container(tree):
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text(p.read_text().replace('    container: "*"\n', "    container: node-exporter\n"))
+    r = tree(only=["hardening"])
+    assert r.results["hardening"] == [], r.output
+    assert "1 allowlisted exceptions used" in r.output
