@@ -184,7 +184,40 @@ def load_tree(root, kustomize=None, include_check_dir=False):
         tree.built[kdir] = text
         src = f"kustomize:{kdir}"
         tree.objects += [Obj(d, src, tree.scope_of(kdir)) for d in yaml.safe_load_all(text) if is_manifest(d)]
+    _argo_synced(tree)
     return tree
+
+
+def _under(src, sub):
+    path = src[len("kustomize:"):] if src.startswith("kustomize:") else src
+    return path == sub or path.startswith(sub.rstrip("/") + "/")
+
+
+def _argo_synced(tree):
+    """Argo CD Applications inside vcluster-test that sync a folder of this repository outside
+    deploy/vcluster-apps (e.g. deploy/dapr) apply its objects inside the vCluster too: they are added to the
+    vcluster scope, in the Application's destination namespace when they name none. An Application path under
+    deploy/ that does not exist is a load error."""
+    for app in [o for o in tree.objects if o.scope == "vcluster" and o.kind == "Application" and o.group == "argoproj.io"]:
+        spec = app.spec
+        dest_ns = (spec.get("destination") or {}).get("namespace")
+        for src in ([spec["source"]] if spec.get("source") else []) + list(spec.get("sources") or []):
+            path = str(src.get("path") or "")
+            if not path.startswith(tree.root.name + "/"):
+                continue
+            sub = path[len(tree.root.name) + 1:].rstrip("/")
+            if not (tree.root / sub).is_dir():
+                tree.errors.append((app.src, f"Application {app.namespace}/{app.name}: source path {path} does not exist"))
+                continue
+            if Path(sub).parts[:1] == (VCLUSTER_DIR,):
+                continue
+            for o in [o for o in tree.objects if o.scope == "host" and _under(o.src, sub)]:
+                doc = dict(o.doc)
+                meta = dict(doc.get("metadata") or {})
+                if dest_ns and not meta.get("namespace") and not is_cluster_scoped(o):
+                    meta["namespace"] = dest_ns
+                doc["metadata"] = meta
+                tree.objects.append(Obj(doc, f"{o.src} (synced by Application {app.name})", "vcluster"))
 
 
 def build_kustomization(kustomize, kdir):

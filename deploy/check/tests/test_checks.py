@@ -178,3 +178,39 @@ def test_pod_level_exception_listed_for_a_named_container(tree):
     r = tree(only=["hardening"])
     assert r.results["hardening"] == [], r.output
     assert "1 allowlisted exceptions used" in r.output
+
+
+APP = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: components
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://example.invalid/lapis.git
+    path: {path}
+    targetRevision: main
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: orders
+"""
+
+
+def test_argo_synced_folder_is_applied_inside_the_vcluster(tree):
+    (tree.root / "components").mkdir()
+    (tree.root / "components" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: order-settings\nstringData:\n  url: http://lapis\n")
+    order = tree.root / "vcluster-apps" / "orders.yaml"
+    order.write_text(order.read_text().replace(
+        "          env:\n", "          env:\n            - name: URL\n              valueFrom:\n"
+        "                secretKeyRef: {name: order-settings, key: url}\n"))
+    assert "Secret orders/order-settings is neither" in tree(only=["refs"]).errors("refs")
+    (tree.root / "vcluster-apps" / "components-app.yaml").write_text(APP.format(path="deploy/components"))
+    r = tree(only=["refs", "schema"])
+    assert r.results == {"refs": [], "schema": []}, r.output
+
+
+def test_argo_application_path_must_exist(tree):
+    (tree.root / "vcluster-apps" / "components-app.yaml").write_text(APP.format(path="deploy/nowhere"))
+    assert "source path deploy/nowhere does not exist" in tree(only=["schema"]).errors("schema")
