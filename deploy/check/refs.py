@@ -126,7 +126,8 @@ def check_scope(tree, cfg, scope):
             _servicemonitor(ix, o, err)
         elif o.kind == "PodMonitor":
             sel = o.spec.get("selector") or {}
-            pods = [p for p in ix.pods if p[0] in _monitor_namespaces(o) and labels_match(sel, p[1])]
+            nss = _monitor_namespaces(o)
+            pods = [p for p in ix.pods if (nss is None or p[0] in nss) and labels_match(sel, p[1])]
             if not pods:
                 err(o, f"selector {sel} matches no pod template")
             for ep in o.spec.get("podMetricsEndpoints") or []:
@@ -269,9 +270,8 @@ def run(tree, cfg):
     errors = []
     for scope in ("host", "vcluster"):
         errors += check_scope(tree, cfg, scope)
-    for scope in ("vcluster",):
-        ix = Index(tree, cfg, scope)
-        for (ns, name), s in ix.services.items():
+    if any(o.scope == "vcluster" for o in tree.objects):
+        for (ns, name), s in Index(tree, cfg, "vcluster").services.items():
             if s.get("_host_missing"):
                 errors.append(("vcluster values", f"replicateServices.fromHost {s['_replicated_from']} -> {ns}/{name}: "
                                "no such Service on the host"))

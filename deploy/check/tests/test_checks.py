@@ -214,3 +214,13 @@ def test_argo_synced_folder_is_applied_inside_the_vcluster(tree):
 def test_argo_application_path_must_exist(tree):
     (tree.root / "vcluster-apps" / "components-app.yaml").write_text(APP.format(path="deploy/nowhere"))
     assert "source path deploy/nowhere does not exist" in tree(only=["schema"]).errors("schema")
+
+
+def test_podmonitor_in_any_namespace(tree):
+    pm = ("apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: lapis\n  namespace: monitoring\n"
+          "spec:\n  namespaceSelector: {any: true}\n  selector:\n    matchLabels: {app.kubernetes.io/name: lapis}\n"
+          "  podMetricsEndpoints:\n    - port: {port}\n")
+    (tree.root / "host" / "podmonitor.yaml").write_text(pm.replace("{port}", "admin"))
+    assert tree(only=["refs"]).results["refs"] == []
+    (tree.root / "host" / "podmonitor.yaml").write_text(pm.replace("{port}", "nope"))
+    assert "port 'nope' is not a port of the selected pods" in tree(only=["refs"]).errors("refs")
