@@ -38,21 +38,13 @@ def run_checks(root, only=CHECKS, placements=None, shared=None, kubeconform=None
     for n in cfg.notes:
         out(f"note: {n}")
     for check in only:
-        if check == "schema":
-            errs, lines = schema.run(tree, cfg, tool("kubeconform", kubeconform), shared / "k8s-schemas")
-            errs = list(tree.errors) + errs
-        elif check == "helm":
-            errs, lines = helmvalues.run(tree, cfg, shared / "helm-values-schemas")
-        elif check == "refs":
-            errs, lines = refs.run(tree, cfg)
-        elif check == "budget":
-            errs, lines = budget.run(tree, cfg)
-        elif check == "hardening":
-            errs, lines = hardening.run(tree, cfg)
-        elif check == "lint":
-            errs, lines = lint.run(root)
-        else:
+        if check not in CHECKS:
             raise SystemExit(f"unknown check {check!r} (known: {', '.join(CHECKS)})")
+        try:
+            errs, lines = _one(check, root, tree, cfg, shared, kubeconform)
+        except Exception as e:  # noqa: BLE001 - a crash is a failure of that check, the others still run
+            import traceback
+            errs, lines = [("checker", f"{type(e).__name__}: {e}")], traceback.format_exc().splitlines()
         results[check] = errs
         out(f"\n## {TITLES[check]}: {'FAIL' if errs else 'PASS'}")
         for line in lines:
@@ -60,6 +52,21 @@ def run_checks(root, only=CHECKS, placements=None, shared=None, kubeconform=None
         for where, msg in errs:
             out(f"  FAIL {where}: {msg}")
     return results
+
+
+def _one(check, root, tree, cfg, shared, kubeconform):
+    if check == "schema":
+        errs, lines = schema.run(tree, cfg, tool("kubeconform", kubeconform), shared / "k8s-schemas")
+        return list(tree.errors) + errs, lines
+    if check == "helm":
+        return helmvalues.run(tree, cfg, shared / "helm-values-schemas")
+    if check == "refs":
+        return refs.run(tree, cfg)
+    if check == "budget":
+        return budget.run(tree, cfg)
+    if check == "hardening":
+        return hardening.run(tree, cfg)
+    return lint.run(root)
 
 
 def main(argv=None):

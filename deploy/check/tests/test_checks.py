@@ -224,3 +224,11 @@ def test_podmonitor_in_any_namespace(tree):
     assert tree(only=["refs"]).results["refs"] == []
     (tree.root / "host" / "podmonitor.yaml").write_text(pm.replace("{port}", "nope"))
     assert "port 'nope' is not a port of the selected pods" in tree(only=["refs"]).errors("refs")
+
+
+def test_a_crash_fails_its_check_and_the_others_still_run(tree):
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text(p.read_text().replace("  homelab-master: {cpu: \"4\", memory: 8Gi}", "  homelab-master: {cpu: four, memory: 8Gi}"))
+    r = tree(only=["budget", "refs"])
+    assert "ValueError: bad CPU quantity 'four'" in r.errors("budget")
+    assert r.results["refs"] == []
