@@ -1,8 +1,10 @@
 """Check 5: no container privileged or (possibly) root, no hostPID/hostNetwork/hostIPC, images pinned
 (a tag other than `latest`, or a digest), HelmChart `version:` set and no `latest` image tag in valuesContent.
 Exceptions: placements.yaml `hardening:` entries {kind, namespace, name, container (optional), allow: [...],
-reason}; `allow` items: privileged, runAsRoot, hostPID, hostNetwork, hostIPC, allowPrivilegeEscalation.
-Chart components' security contexts come from the charts' defaults and are not rendered here."""
+reason}, or {chart: <charts: key>, allow: [...], reason} for chart values; `allow` items: privileged,
+runAsRoot, hostPID, hostNetwork, hostIPC, allowPrivilegeEscalation. Charts are not rendered: their defaults
+are not seen; what their values set explicitly (privileged: true, runAsUser: 0, runAsNonRoot: false,
+allowPrivilegeEscalation: true, host*: true, anywhere in the values) is checked."""
 
 import re
 
@@ -52,6 +54,27 @@ def _walk_images(node, path=""):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _walk_images(v, f"{path}.{i}")
+
+
+_RISKY = {("privileged", True): "privileged", ("allowPrivilegeEscalation", True): "allowPrivilegeEscalation",
+          ("runAsUser", 0): "runAsRoot", ("runAsNonRoot", False): "runAsRoot", ("hostPID", True): "hostPID",
+          ("hostNetwork", True): "hostNetwork", ("hostIPC", True): "hostIPC"}
+
+
+def _walk_security(node, path=""):
+    """(path, what) of settings in chart values that ask for privilege or root. Chart defaults are not
+    rendered here; what a valuesContent sets explicitly is checked."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}" if path else str(k)
+            if isinstance(v, (bool, int)) and (k, v) in _RISKY and type(v) is type(next(
+                    val for (key, val) in _RISKY if key == k)):
+                yield p, _RISKY[(k, v)]
+            else:
+                yield from _walk_security(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk_security(v, f"{path}.{i}")
 
 
 def _pinned_version(v):
@@ -106,9 +129,19 @@ def run(tree, cfg):
             continue
         for path, v in _walk_images(values):
             errors.append((o.src, f"{r.label}: values {path} = {v!r} is not pinned"))
+        for path, what in _walk_security(values):
+            hits = [i for i, e in enumerate(cfg.placements.get("hardening") or [])
+                    if e.get("chart") == r.key and what in (e.get("allow") or []) and e.get("reason")]
+            if hits:
+                allowed += 1
+                used.update(hits)
+            else:
+                errors.append((o.src, f"{r.label}: values {path} asks for {what} (not in the hardening allowlist: "
+                                      f"an entry with chart: {r.key})"))
     lines = [f"{sum(1 for _ in workloads(tree))} workloads checked, {allowed} allowlisted exceptions used"]
     for i, e in enumerate(cfg.placements.get("hardening") or []):
         if i not in used:
-            lines.append(f"note: hardening entry {e.get('kind')} {e.get('namespace')}/{e.get('name')} {e.get('allow')} "
+            what = f"chart {e['chart']}" if e.get("chart") else f"{e.get('kind')} {e.get('namespace')}/{e.get('name')}"
+            lines.append(f"note: hardening entry {what} {e.get('allow')} "
                          "matched nothing checked here (chart components are not rendered: documentation only)")
     return errors, lines

@@ -49,6 +49,8 @@ def test_good_tree_budget_table(tree):
     ("hardening-latest.yaml", "hardening", "container latest may run as root"),
     ("hardening-chart-unpinned.yaml", "hardening", "HelmChart has no version:"),
     ("hardening-chart-unpinned.yaml", "hardening", "values image.tag = 'latest' is not pinned"),
+    ("hardening-chart-root.yaml", "hardening", "values alloy.securityContext.privileged asks for privileged"),
+    ("hardening-chart-root.yaml", "hardening", "values alloy.securityContext.runAsUser asks for runAsRoot"),
     ("lint-bad.yaml", "lint", "trailing spaces"),
     ("lint-bad.yaml", "lint", "line too long"),
     ("lint-bad.yaml", "lint", 'duplication of key "a"'),
@@ -232,3 +234,11 @@ def test_a_crash_fails_its_check_and_the_others_still_run(tree):
     r = tree(only=["budget", "refs"])
     assert "ValueError: bad CPU quantity 'four'" in r.errors("budget")
     assert r.results["refs"] == []
+
+
+def test_chart_values_exception(tree):
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text(p.read_text() + "  - {chart: kube-system/alloy, allow: [privileged, runAsRoot], reason: reads /var/log of the node}\n")
+    r = tree("hardening-chart-root.yaml", only=["hardening"])
+    assert r.results["hardening"] == [], r.output
+    assert "3 allowlisted exceptions used" in r.output
