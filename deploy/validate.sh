@@ -4,8 +4,8 @@
 #      the k3s pin's minor from the kubernetes-validate package; CRD schemas from ../shared/k8s-schemas/);
 #   2. HelmChart valuesContent against the chart's values schema (../shared/helm-values-schemas/);
 #   3. references resolve; 4. per-node budget; 5. hardening; 6. yamllint;
-# then the checker's own tests (deploy/check/tests, broken fixtures must fail each check), and the Dapr
-# Component check of deploy/dapr/validate.sh.
+# then the checker's own tests (deploy/check/tests, broken fixtures must fail each check), the Dapr
+# Component check of deploy/dapr/validate.sh, and deploy/host/vcluster/render.sh --check when it exists.
 # Tools: kubeconform and kustomize are built from the Go module proxy at pinned versions into
 # ${LAPIS_TOOLS:-~/.cache/lapis/tools}/<name>-<version>/ (outside the clone, reused by later runs);
 # Python packages (deploy/check/requirements.txt) go into the repository's .venv.
@@ -41,4 +41,8 @@ status=0
 "$py" -m deploy.check || status=1
 "$py" -m pytest -q -p no:cacheprovider deploy/check/tests || status=1
 deploy/dapr/validate.sh >/dev/null || { echo "deploy/dapr/validate.sh failed"; status=1; }
+# The vCluster's HelmChart is generated from its vcluster.yaml: it must be up to date.
+if [ -x deploy/host/vcluster/render.sh ]; then
+  deploy/host/vcluster/render.sh --check || { echo "deploy/host/vcluster/helmchart.yaml is stale: run render.sh"; status=1; }
+fi
 exit $status

@@ -164,11 +164,9 @@ def collect(tree, cfg):
                 pods += [Pod(label, cpu, mem, 1, [n], True, o.src) for n in nodes]
             else:
                 pods.append(Pod(label, cpu, mem, reps, nodes, len(nodes) == 1, o.src))
-    for key in charts:
-        if key not in present:
-            errors.append(("placements.yaml", f"charts.{key}: no such HelmChart/HelmChartConfig/Application/vcluster "
-                                              "chart in the tree (stale entry?)"))
-    return pods, errors
+    notes = [f"note: charts.{key} in placements.yaml matches no chart release in this tree (not budgeted; "
+             "stale, or from a branch not merged yet)" for key in charts if key not in present]
+    return pods, errors, notes
 
 
 def place(pods, cfg, headroom):
@@ -193,7 +191,7 @@ def fmt_mem(b):
 
 def run(tree, cfg, details=True):
     headroom = float(cfg.placements.get("headroom", 0.15))
-    pods, errors = collect(tree, cfg)
+    pods, errors, notes = collect(tree, cfg)
     used = place(pods, cfg, headroom)
     lines = [f"| Node | Role | CPU requests | CPU % of {'/'.join(sorted({n.cpu for n in cfg.nodes.values()}))} cores "
              f"| Memory requests | Memory % | Pods and processes | Within {100 - headroom * 100:.0f} % |",
@@ -210,6 +208,7 @@ def run(tree, cfg, details=True):
             errors.append((name, f"node {name} is over budget: CPU {cpu_pct:.1f} %, memory {mem_pct:.1f} % "
                            f"(limit {100 - headroom * 100:.0f} %)"))
     if details:
+        lines += [""] + notes if notes else []
         lines.append("")
         for name in cfg.nodes:
             lines.append(f"{name}:")

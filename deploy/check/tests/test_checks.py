@@ -242,3 +242,11 @@ def test_chart_values_exception(tree):
     r = tree("hardening-chart-root.yaml", only=["hardening"])
     assert r.results["hardening"] == [], r.output
     assert "3 allowlisted exceptions used" in r.output
+
+
+def test_entry_for_a_chart_not_in_the_tree_is_a_note(tree):
+    p = tree.root / "check" / "placements.yaml"
+    p.write_text(p.read_text().replace("charts:\n", "charts:\n  kube-system/elsewhere: {pods: []}\n"))
+    r = tree(only=["budget"])
+    assert r.results["budget"] == []
+    assert "note: charts.kube-system/elsewhere in placements.yaml matches no chart release in this tree" in r.output
