@@ -120,21 +120,25 @@ pub(crate) fn error_response(
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// Azure's web endpoint error page, byte for byte as captured from `*.web.core.windows.net`:
+/// the code as the title, a sentence as the heading, then status, code, request id and time.
 fn error_page(err: &AzureError, request_id: &str, now: OffsetDateTime) -> String {
-    let title = match err.code {
+    let heading = match err.code {
+        // The web endpoint's own wording, not the Blob service's XML message.
+        ErrorCode::UnsupportedHttpVerb => "The resource doesn't support specified Http Verb.",
         ErrorCode::WebsiteDisabled | ErrorCode::WebContentNotFound => {
             "The requested content does not exist."
         }
-        _ => "The request could not be served.",
+        _ => err.message.as_str(),
     };
-    let message = lapis_wire::xml::escape_text(&err.message);
     format!(
-        "<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1>\
-         <p><ul><li>HttpStatusCode: {}</li><li>ErrorCode: {}</li><li>Message: {message}</li>\
-         <li>RequestId : {request_id}</li><li>TimeStamp : {}</li></ul></p></body></html>",
-        err.status,
-        err.code.as_str(),
-        lapis_wire::time_format::iso8601_7(now),
+        "<!DOCTYPE html><html><head><title>{code}</title></head><body><h1>{heading}</h1><p><ul>\
+         <li>HttpStatusCode: {status}</li><li>ErrorCode: {code}</li><li>RequestId : {request_id}</li>\
+         <li>TimeStamp : {time}</li></ul></p></body></html>",
+        code = err.code.as_str(),
+        heading = lapis_wire::xml::escape_text(heading),
+        status = err.status,
+        time = lapis_wire::time_format::iso8601_7(now),
     )
 }
 
@@ -153,6 +157,22 @@ mod tests {
                 (405, ErrorCode::UnsupportedHttpVerb)
             );
         }
+    }
+
+    #[test]
+    fn error_pages_are_azures() {
+        let now = OffsetDateTime::from_unix_timestamp(1_601_201_768).unwrap();
+        let err = AzureError::new(ErrorCode::WebContentNotFound);
+        assert_eq!(
+            error_page(&err, "3fe6c986-701e-0032-7eb7-9498bc000000", now),
+            "<!DOCTYPE html><html><head><title>WebContentNotFound</title></head><body>\
+             <h1>The requested content does not exist.</h1><p><ul><li>HttpStatusCode: 404</li>\
+             <li>ErrorCode: WebContentNotFound</li><li>RequestId : 3fe6c986-701e-0032-7eb7-9498bc000000</li>\
+             <li>TimeStamp : 2020-09-27T10:16:08.0000000Z</li></ul></p></body></html>"
+        );
+        let verb = error_page(&AzureError::new(ErrorCode::UnsupportedHttpVerb), "id", now);
+        assert!(verb.contains("<h1>The resource doesn't support specified Http Verb.</h1>"));
+        assert!(verb.contains("<li>HttpStatusCode: 405</li>"));
     }
 
     #[test]
