@@ -24,8 +24,8 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
     disable_help_subcommand = true,
     about = "Lapis: a durable, fast Azure Storage emulator (Blob, Queue and Table services)",
     long_about = "Lapis serves the Azure Blob, Queue and Table services on path-style URLs \
-(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table) and keeps its data in a \
-local folder (SQLite for metadata, append-only extent files for bytes).\n\n\
+(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table), with --webPort each account's static website \
+(http://HOST:PORT/ACCOUNT/path), and keeps its data in a local folder (SQLite for metadata, append-only extent files for bytes).\n\n\
 Standard output: the bound address of each listener, one per line, in this order: Blob, Table, \
 admin (or `admin disabled`), Queue, then the static website endpoint (or `web disabled`; \
 --webPort turns it on). Ports given as 0 are bound to free ports, so scripts read them there. \
