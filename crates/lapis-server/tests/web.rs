@@ -228,6 +228,29 @@ async fn the_root_and_folders_serve_their_index_document_anonymously() {
 }
 
 #[tokio::test]
+async fn paths_are_decoded_and_query_strings_ignored() {
+    let s = Server::with_site().await;
+    s.upload("a%20b.html", b"spaced", &[]).await;
+    assert_eq!(body(s.get("/a%20b.html").await).await, "spaced");
+    let r = s.get("/docs/page.html?v=3&comp=list").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(r).await, "0123456789");
+}
+
+#[tokio::test]
+async fn an_enabled_website_without_a_web_container_is_a_plain_404() {
+    let s = start().await;
+    s.set_website(
+        "<Enabled>true</Enabled><IndexDocument>index.html</IndexDocument>\
+         <ErrorDocument404Path>404.html</ErrorDocument404Path>",
+    )
+    .await;
+    let r = s.get("/").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(header(&r, "x-ms-error-code"), "WebContentNotFound");
+}
+
+#[tokio::test]
 async fn a_blob_named_like_a_folder_wins_over_the_folder() {
     let s = Server::with_site().await;
     s.upload("docs", b"a file called docs", &[]).await;
