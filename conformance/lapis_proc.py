@@ -26,7 +26,7 @@ class Lapis:
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [lapis_binary(), "--blobPort", "0", "--tablePort", "0", "--queuePort", "0", "--adminPort", "0",
-             "--location", str(location)],
+             "--webPort", "0", "--location", str(location)],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
@@ -35,12 +35,14 @@ class Lapis:
         table = self.proc.stdout.readline().strip()
         self.proc.stdout.readline()  # the admin listener
         queue = self.proc.stdout.readline().strip()
+        web = self.proc.stdout.readline().strip()  # the static website endpoint
         if not all(u.startswith("http://") for u in (blob, table, queue)):
             self.proc.kill()
             raise RuntimeError(f"lapis did not print its addresses: {blob!r} {table!r} {queue!r}, see {self.stderr_path}")
         self.blob_url = f"{blob}/{ACCOUNT}"
         self.table_url = f"{table}/{ACCOUNT}"
         self.queue_url = f"{queue}/{ACCOUNT}"
+        self.web_url = f"{web}/{ACCOUNT}" if web.startswith("http://") else None
         self.blob_port = int(blob.rsplit(":", 1)[1])
         self.table_port = int(table.rsplit(":", 1)[1])
         # Drain stdout so the server never blocks on a full pipe.

@@ -76,6 +76,8 @@ class Server:
 
     def __init__(self, target, extra_env=None, account=helpers.ACCOUNT):
         self.target = target
+        # The static website endpoint's base URL (Lapis's --webPort); Azurite has none.
+        self.web_base = None
         self.location = tempfile.mkdtemp(prefix=f"conf-{target}-")
         env = dict(os.environ, **(extra_env or {}))
         if target == "azurite":
@@ -94,7 +96,7 @@ class Server:
                 raise RuntimeError(f"{LAPIS_BIN} missing: build with cargo build --release or set LAPIS_BIN")
             cmd = [str(LAPIS_BIN), "--blobHost", "127.0.0.1", "--blobPort", "0",
                    "--tableHost", "127.0.0.1", "--tablePort", "0", "--queuePort", "0", "--adminPort", "0",
-                   "--location", self.location]
+                   "--webPort", "0", "--location", self.location]
             # stderr (logs) goes to its own file so it can never be mistaken for the address line.
             self.log = open(os.path.join(self.location, "lapis-stderr.log"), "wb")
             self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=self.log)
@@ -104,16 +106,27 @@ class Server:
         self.endpoint = f"{base}/{account}"
 
     def _read_announced_address(self, timeout):
-        """Lapis prints exactly http://127.0.0.1:<port> as the first line of stdout."""
+        """Lapis prints exactly http://127.0.0.1:<port> as the first line of stdout; the fifth is the
+        static website endpoint (asked for with --webPort 0)."""
         lines = queue.Queue()
-        threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()
+
+        def read_five():
+            for _ in range(5):
+                lines.put(self.proc.stdout.readline())
+
+        threading.Thread(target=read_five, daemon=True).start()
+        announced = []
         try:
-            first = lines.get(timeout=timeout).decode(errors="replace").strip()
+            for _ in range(5):
+                announced.append(lines.get(timeout=timeout).decode(errors="replace").strip())
         except queue.Empty:
-            first = None
+            pass
+        first = announced[0] if announced else None
         if not first or not first.startswith("http://127.0.0.1:"):
             self.stop()
             raise RuntimeError(f"lapis did not announce its address (first stdout line: {first!r})")
+        if len(announced) == 5 and announced[4].startswith("http://"):
+            self.web_base = announced[4]
         return first
 
     def stop(self):

@@ -24,10 +24,11 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
     disable_help_subcommand = true,
     about = "Lapis: a durable, fast Azure Storage emulator (Blob, Queue and Table services)",
     long_about = "Lapis serves the Azure Blob, Queue and Table services on path-style URLs \
-(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table) and keeps its data in a \
-local folder (SQLite for metadata, append-only extent files for bytes).\n\n\
+(http://HOST:10000/ACCOUNT/container/blob, http://HOST:10001/ACCOUNT/queue, http://HOST:10002/ACCOUNT/table), with --webPort each account's static website \
+(http://HOST:PORT/ACCOUNT/path), and keeps its data in a local folder (SQLite for metadata, append-only extent files for bytes).\n\n\
 Standard output: the bound address of each listener, one per line, in this order: Blob, Table, \
-admin (or `admin disabled`), Queue. Ports given as 0 are bound to free ports, so scripts read them there. \
+admin (or `admin disabled`), Queue, then the static website endpoint (or `web disabled`; \
+--webPort turns it on). Ports given as 0 are bound to free ports, so scripts read them there. \
 Every listener is bound and the data folder checked before anything is written to it: a start that \
 fails on a busy port or an unusable folder leaves no folder, database or reserve behind.\n\n\
 Every flag of Azurite 3.37 is accepted with the same spelling, short forms included. Those that \
@@ -87,6 +88,15 @@ pub struct Config {
     /// on stderr and prints `admin disabled` as the third line of stdout.
     #[arg(long = "adminPort", default_value_t = 10010)]
     pub admin_port: u16,
+    /// Address of the static website endpoint (see --webPort).
+    #[arg(long = "webHost", default_value = "127.0.0.1")]
+    pub web_host: IpAddr,
+    /// Port of the static website endpoint: http://HOST:PORT/ACCOUNT/PATH serves the account's
+    /// $web container anonymously, as Azure's ACCOUNT.z13.web.core.windows.net does, for an
+    /// account whose Blob service properties enable StaticWebsite. Off unless given; 0 binds a
+    /// free port. Printed as the fifth line of stdout (`web disabled` without it).
+    #[arg(long = "webPort", value_name = "PORT")]
+    pub web_port: Option<u16>,
     /// Data folder (created if missing; nothing is written to it when the start fails).
     #[arg(short = 'l', long = "location", default_value = "./.lapis")]
     pub location: PathBuf,
@@ -198,7 +208,8 @@ impl Config {
     /// The idle keep-alive timeout of a service, from its `--*KeepAliveTimeout` flag.
     pub fn keep_alive(&self, kind: ServiceKind) -> Duration {
         let flag = match kind {
-            ServiceKind::Blob => self.blob_keep_alive_timeout,
+            // The web endpoint reads blobs: the Blob service's timeout applies.
+            ServiceKind::Blob | ServiceKind::Web => self.blob_keep_alive_timeout,
             ServiceKind::Queue => self.queue_keep_alive_timeout,
             ServiceKind::Table => self.table_keep_alive_timeout,
         };
@@ -299,6 +310,15 @@ mod tests {
         assert!(c.no_effect_notices().is_empty());
         assert_eq!(c.keep_alive(ServiceKind::Blob), DEFAULT_KEEP_ALIVE);
         assert_eq!(c.memory_capacity(), None);
+        assert_eq!(c.web_port, None);
+    }
+
+    #[test]
+    fn the_web_endpoint_is_off_unless_asked() {
+        let c = parse(&["--webPort", "0", "--webHost", "0.0.0.0"]);
+        assert_eq!(c.web_port, Some(0));
+        assert_eq!(c.web_host, "0.0.0.0".parse::<IpAddr>().unwrap());
+        assert_eq!(c.keep_alive(ServiceKind::Web), DEFAULT_KEEP_ALIVE);
     }
 
     #[test]

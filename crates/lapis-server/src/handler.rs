@@ -47,6 +47,8 @@ pub enum ServiceKind {
     Blob,
     Table,
     Queue,
+    /// The static website endpoint (`--webPort`): anonymous reads of `$web`, HTML errors.
+    Web,
 }
 
 pub async fn handle_blob(
@@ -63,6 +65,14 @@ pub async fn handle_queue(
     req: Request<Body>,
 ) -> Response<Body> {
     handle(state, peer, req, ServiceKind::Queue).await
+}
+
+pub async fn handle_web(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response<Body> {
+    handle(state, peer, req, ServiceKind::Web).await
 }
 
 pub async fn handle_table(
@@ -123,6 +133,17 @@ async fn handle(
         ServiceKind::Queue => {
             crate::queue::dispatch(&state, peer, req, now, &mut op_name, &mut account).await
         }
+        ServiceKind::Web => {
+            Box::pin(crate::web::dispatch(
+                &state,
+                peer,
+                req,
+                now,
+                &mut op_name,
+                &mut account,
+            ))
+            .await
+        }
     };
     let mut resp = match outcome {
         Ok(resp) => resp,
@@ -132,6 +153,7 @@ async fn handle(
                     error_response(&err, &request_id, now, &method)
                 }
                 ServiceKind::Table => crate::table::error_response(&err, &request_id, now, &method),
+                ServiceKind::Web => crate::web::error_response(&err, &request_id, now, &method),
             };
             if has_body {
                 // The request body may be left unread: the connection cannot carry another request,
@@ -162,7 +184,7 @@ async fn handle(
         let properties_key = match kind {
             ServiceKind::Blob => Some(account.clone()),
             ServiceKind::Queue => Some(crate::queue::service_properties_key(&account)),
-            ServiceKind::Table => None,
+            ServiceKind::Table | ServiceKind::Web => None,
         };
         if let Some(key) = properties_key {
             cors::decorate_actual_response(&state, &key, origin.as_ref(), &method, &mut resp).await;

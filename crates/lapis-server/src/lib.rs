@@ -18,6 +18,7 @@ mod router;
 mod state;
 mod table;
 pub mod tls;
+mod web;
 
 use std::future::Future;
 
@@ -74,6 +75,9 @@ pub async fn serve_with(
             .with_state(state),
         ServiceKind::Queue => axum::Router::new()
             .fallback(handler::handle_queue)
+            .with_state(state),
+        ServiceKind::Web => axum::Router::new()
+            .fallback(handler::handle_web)
             .with_state(state),
     };
     conn::serve(listener, app, options.tls, options.keep_alive, shutdown).await

@@ -128,6 +128,14 @@ async fn run(config: Config) -> Result<(), String> {
     let table = bind(SocketAddr::new(config.table_host, config.table_port)).await?;
     let queue = bind(SocketAddr::new(config.queue_host, config.queue_port)).await?;
     let admin = bind_admin(&config).await?;
+    let web = match config.web_port {
+        Some(port) => Some(
+            bind(SocketAddr::new(config.web_host, port))
+                .await
+                .map_err(|e| format!("web endpoint: {e}"))?,
+        ),
+        None => None,
+    };
     let store = open_store(&config)?;
     let state = AppState::new(store.clone(), accounts)
         .with_remote_copy_sources(config.allow_remote_copy_sources);
@@ -138,6 +146,10 @@ async fn run(config: Config) -> Result<(), String> {
             .map(|a| a.to_string())
             .map_err(|e| e.to_string())?,
         None => "disabled".to_string(),
+    };
+    let web_bound = match &web {
+        Some(l) => Some(l.local_addr().map_err(|e| e.to_string())?),
+        None => None,
     };
     let (blob_bound, table_bound, queue_bound) = (
         blob.local_addr().map_err(|e| e.to_string())?,
@@ -150,11 +162,12 @@ async fn run(config: Config) -> Result<(), String> {
     } else {
         config.location.display().to_string()
     };
+    let web_shown = web_bound.map_or("disabled".to_string(), |a| a.to_string());
     tracing::info!(blob = %blob_bound, queue = %queue_bound, table = %table_bound, admin = %admin_bound,
-        data = %data, "Lapis listening");
+        web = %web_shown, data = %data, "Lapis listening");
     // The first lines of stdout are the bound addresses, Blob, Table, admin, then Queue (added
-    // last, so that scripts reading the first lines keep working): tests that ask for port 0
-    // read them. The admin listener is plain http even when the services are https.
+    // later, so that scripts reading the first lines keep working), then the static website
+    // endpoint (or `web disabled`): tests that ask for port 0 read them. The admin listener is plain http even when the services are https.
     let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut out = std::io::stdout().lock();
@@ -166,6 +179,11 @@ async fn run(config: Config) -> Result<(), String> {
         }
         .ok();
         let _ = writeln!(out, "{scheme}://{queue_bound}");
+        match web_bound {
+            Some(a) => writeln!(out, "{scheme}://{a}"),
+            None => writeln!(out, "web disabled"),
+        }
+        .ok();
         let _ = out.flush();
     }
 
@@ -198,6 +216,15 @@ async fn run(config: Config) -> Result<(), String> {
         serve_options(ServiceKind::Queue),
         stopped(stop_rx.clone()),
     ));
+    let web_task = web.map(|l| {
+        tokio::spawn(lapis_server::serve_with(
+            l,
+            state.clone(),
+            ServiceKind::Web,
+            serve_options(ServiceKind::Web),
+            stopped(stop_rx.clone()),
+        ))
+    });
     let admin_task =
         admin.map(|l| tokio::spawn(lapis_server::serve_admin(l, state, stopped(stop_rx))));
     shutdown_signal().await;
@@ -206,7 +233,10 @@ async fn run(config: Config) -> Result<(), String> {
         let _ = task.await;
     }
     let mut served = Ok(());
-    for task in [blob_task, table_task, queue_task] {
+    for task in [blob_task, table_task, queue_task]
+        .into_iter()
+        .chain(web_task)
+    {
         let outcome = match task.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),

@@ -136,6 +136,7 @@ fn service_name(kind: ServiceKind) -> &'static str {
         ServiceKind::Blob => "blob",
         ServiceKind::Table => "table",
         ServiceKind::Queue => "queue",
+        ServiceKind::Web => "web",
     }
 }
 

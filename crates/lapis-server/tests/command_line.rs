@@ -73,6 +73,7 @@ fn arguments(sample: &[&str], dir: &std::path::Path) -> Vec<String> {
         ("--tablePort", "0"),
         ("--queuePort", "0"),
         ("--adminPort", "0"),
+        ("--webPort", "0"),
     ] {
         if !sample.contains(&flag) {
             args.extend([flag.to_string(), value.to_string()]);
@@ -142,7 +143,7 @@ fn every_azurite_flag_starts_lapis_and_the_ineffective_ones_say_so() {
             Ok(r) => r,
             Err(e) => panic!("lapis {sample:?} did not start: {}\n{}", e.status, e.stderr),
         };
-        // Blob, Table, admin, Queue: all four bound; the services over https with a
+        // Blob, Table, admin, Queue, web: all five bound; the services over https with a
         // certificate, the admin listener always plain http.
         let tls = sample.contains(&"--cert");
         for (i, line) in running.lines.iter().enumerate() {
@@ -363,6 +364,35 @@ fn the_default_admin_port_taken_leaves_the_services_running() {
         "{}",
         exited.stderr
     );
+}
+
+/// The static website endpoint: off by default (`web disabled`, the fifth line), on with
+/// `--webPort`, where an account that has not enabled its website is `WebsiteDisabled`.
+#[test]
+fn the_web_endpoint_is_the_fifth_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = FREE_SERVICE_PORTS.to_vec();
+    args.extend(["--adminPort", "0", "--inMemoryPersistence"]);
+    let running = start(lapis(dir.path(), &args)).unwrap_or_else(|e| panic!("{}", e.stderr));
+    assert_eq!(running.lines[4], "web disabled");
+    running.stop();
+
+    args.extend(["--webPort", "0"]);
+    let running = start(lapis(dir.path(), &args)).unwrap_or_else(|e| panic!("{}", e.stderr));
+    assert!(
+        running.lines[4].starts_with("http://127.0.0.1:"),
+        "{:?}",
+        running.lines
+    );
+    let answer = get(&running.addr(4), "/devstoreaccount1/");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.contains("x-ms-error-code: WebsiteDisabled"),
+        "{answer}"
+    );
+    // The services are where they were.
+    assert!(get(&running.addr(0), "/devstoreaccount1?comp=list").starts_with("HTTP/1.1 "));
+    running.stop();
 }
 
 /// The `duration_ms` of the access line that follows `key` in `log`.

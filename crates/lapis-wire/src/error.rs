@@ -222,6 +222,11 @@ error_codes! {
     XMethodIncorrectCount => (400, "More than one X-HTTP-Method is specified."),
     XMethodIncorrectValue => (400, "The specified X-HTTP-Method is invalid."),
     XMethodNotUsingPost => (400, "The request uses X-HTTP-Method with an HTTP verb other than POST."),
+
+    // The static website endpoint (`<account>.z13.web.core.windows.net`), which renders them as
+    // an HTML page rather than XML.
+    WebContentNotFound => (404, "The requested content does not exist."),
+    WebsiteDisabled => (404, "The requested content does not exist."),
 }
 
 impl fmt::Display for ErrorCode {

@@ -1,5 +1,5 @@
-//! The `lapis` binary as a test runs it: started with arguments, its four stdout lines read
-//! (Blob, Table, admin, Queue), stopped, and its stderr collected.
+//! The `lapis` binary as a test runs it: started with arguments, its five stdout lines read
+//! (Blob, Table, admin, Queue, web), stopped, and its stderr collected.
 #![allow(dead_code)] // each test binary uses a part
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -27,7 +27,8 @@ pub fn lapis(cwd: &Path, args: &[&str]) -> Command {
 /// A running server.
 pub struct Running {
     child: Child,
-    /// Its first four stdout lines: Blob, Table, admin (or `admin disabled`), Queue.
+    /// Its first five stdout lines: Blob, Table, admin (or `admin disabled`), Queue, web (or
+    /// `web disabled`).
     pub lines: Vec<String>,
     stderr: JoinHandle<String>,
 }
@@ -47,7 +48,7 @@ fn collect(mut from: impl Read + Send + 'static) -> JoinHandle<String> {
     })
 }
 
-/// Starts `cmd`: the server once it printed its four lines, or how it exited before.
+/// Starts `cmd`: the server once it printed its five lines, or how it exited before.
 pub fn start(mut cmd: Command) -> Result<Running, Exited> {
     let mut child = cmd.spawn().expect("spawn lapis");
     let stderr = collect(child.stderr.take().unwrap());
@@ -69,7 +70,7 @@ pub fn start(mut cmd: Command) -> Result<Running, Exited> {
     });
     let deadline = Instant::now() + PATIENCE;
     let mut lines = Vec::new();
-    while lines.len() < 4 {
+    while lines.len() < 5 {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => lines.push(line),
@@ -111,7 +112,7 @@ pub fn run_to_exit(cmd: Command) -> Exited {
 }
 
 impl Running {
-    /// `host:port` of the line `i` (0 Blob, 1 Table, 2 admin, 3 Queue), http or https.
+    /// `host:port` of the line `i` (0 Blob, 1 Table, 2 admin, 3 Queue, 4 web), http or https.
     pub fn addr(&self, i: usize) -> String {
         let line = &self.lines[i];
         line.strip_prefix("http://")
