@@ -3,6 +3,8 @@
 //! through reqwest trusting that authority; the URLs Lapis writes and a SAS's `spr=https` over
 //! TLS; a plain-http request to a TLS port; and the start-up errors, through the binary.
 
+mod signed;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,10 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
-use lapis_auth::{
-    sign_service_sas, sign_shared_key, Accounts, RequestInfo, SasParams, Service, DEV_ACCOUNT,
-    DEV_KEY,
-};
+use lapis_auth::{sign_service_sas, Accounts, SasParams, Service, DEV_ACCOUNT, DEV_KEY};
 use lapis_server::{AppState, ServiceKind, TlsConfig};
 use lapis_store::Store;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
@@ -147,40 +146,7 @@ impl Servers {
         extra: &[(&str, &str)],
         body: &[u8],
     ) -> reqwest::Response {
-        let url = reqwest::Url::parse(url).expect("url");
-        let mut headers: Vec<(String, String)> = extra
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        headers.push((
-            "x-ms-date".into(),
-            httpdate::fmt_http_date(std::time::SystemTime::now()),
-        ));
-        headers.push(("x-ms-version".into(), "2025-01-05".into()));
-        headers.push(("Content-Length".into(), body.len().to_string()));
-        let pairs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let info = RequestInfo {
-            method,
-            raw_path: url.path(),
-            raw_query: url.query(),
-            headers: &pairs,
-            account: DEV_ACCOUNT,
-            client_ip: None,
-            https: true,
-        };
-        let auth = sign_shared_key(DEV_ACCOUNT, &dev_key(), &info, service, false);
-        let mut req = self
-            .client
-            .request(method.parse().expect("method"), url)
-            .header("Authorization", auth)
-            .body(body.to_vec());
-        for (k, v) in &headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        req.send().await.expect("request over https")
+        signed::send(&self.client, service, method, url, extra, body).await
     }
 }
 

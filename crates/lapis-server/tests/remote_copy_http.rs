@@ -3,12 +3,14 @@
 //! fetched; with it each copy operation stores the source's bytes, and the source's failures
 //! come back as Azure answers them.
 
+mod signed;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use lapis_auth::{sign_shared_key, Accounts, RequestInfo, Service, DEV_ACCOUNT, DEV_KEY};
+use lapis_auth::{Accounts, Service, DEV_ACCOUNT};
 use lapis_server::AppState;
 use lapis_store::Store;
 use md5::Digest;
@@ -264,40 +266,8 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> reqwest::Response {
-        let url = reqwest::Url::parse(&format!("{}{}", self.base, path_and_query)).expect("url");
-        let mut all: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        all.push((
-            "x-ms-date".into(),
-            httpdate::fmt_http_date(std::time::SystemTime::now()),
-        ));
-        all.push(("x-ms-version".into(), "2025-01-05".into()));
-        all.push(("Content-Length".into(), body.len().to_string()));
-        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let info = RequestInfo {
-            method,
-            raw_path: url.path(),
-            raw_query: url.query(),
-            headers: &pairs,
-            account: DEV_ACCOUNT,
-            client_ip: None,
-            https: false,
-        };
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(DEV_KEY)
-            .expect("key");
-        let auth = sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false);
-        let mut req = self
-            .client
-            .request(method.parse().expect("method"), url)
-            .header("authorization", auth)
-            .body(body.to_vec());
-        for (k, v) in &all {
-            req = req.header(k, v);
-        }
-        req.send().await.expect("send")
+        let url = format!("{}{}", self.base, path_and_query);
+        signed::send(&self.client, Service::Blob, method, &url, headers, body).await
     }
 
     async fn content(&self, blob: &str) -> Vec<u8> {

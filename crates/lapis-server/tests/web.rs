@@ -1,10 +1,11 @@
 //! The static website endpoint in-process: the Blob service to set the account's properties and
 //! upload to `$web` (signed), the web endpoint read anonymously with plain HTTP.
 
+mod signed;
+
 use std::net::SocketAddr;
 
-use base64::Engine;
-use lapis_auth::{sign_shared_key, Accounts, RequestInfo, Service, DEV_ACCOUNT, DEV_KEY};
+use lapis_auth::{Accounts, Service, DEV_ACCOUNT};
 use lapis_server::{AppState, ServiceKind};
 use lapis_store::Store;
 
@@ -60,40 +61,8 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> reqwest::Response {
-        let url = reqwest::Url::parse(&format!("{}{}", self.blob, path_and_query)).expect("url");
-        let mut all: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        all.push((
-            "x-ms-date".into(),
-            httpdate::fmt_http_date(std::time::SystemTime::now()),
-        ));
-        all.push(("x-ms-version".into(), "2025-01-05".into()));
-        all.push(("Content-Length".into(), body.len().to_string()));
-        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let info = RequestInfo {
-            method,
-            raw_path: url.path(),
-            raw_query: url.query(),
-            headers: &pairs,
-            account: DEV_ACCOUNT,
-            client_ip: None,
-            https: false,
-        };
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(DEV_KEY)
-            .expect("key");
-        let auth = sign_shared_key(DEV_ACCOUNT, &key, &info, Service::Blob, false);
-        let mut req = self
-            .client
-            .request(method.parse().expect("method"), url)
-            .header("authorization", auth)
-            .body(body.to_vec());
-        for (k, v) in &all {
-            req = req.header(k, v);
-        }
-        req.send().await.expect("send")
+        let url = format!("{}{}", self.blob, path_and_query);
+        signed::send(&self.client, Service::Blob, method, &url, headers, body).await
     }
 
     /// Sets the account's StaticWebsite section (the XML elements inside it).
