@@ -50,9 +50,11 @@ def writer(server: Lapis, wid: int, start: int, stop: threading.Event, snaps: di
             copies[copy.blob_name] = data
             if i % 4 == 3 and len(snaps) > 1:
                 oldest = min(snaps)
+                # Out of `snaps` before the call: a delete the kill cuts off may or may not have
+                # happened, so that snapshot is neither required to exist nor to be gone.
+                del snaps[oldest]
                 container.get_blob_client(f"base-{wid}", snapshot=oldest).delete_blob()
                 gone.add(oldest)
-                del snaps[oldest]
         except (AzureError, OSError):
             # The server died under us; the outcome of this last operation is unknown.
             return
