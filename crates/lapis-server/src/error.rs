@@ -95,6 +95,7 @@ fn refusal_code(r: Refusal) -> ErrorCode {
         Refusal::LeaseIsBreakingAndCannotBeChanged => ErrorCode::LeaseIsBreakingAndCannotBeChanged,
         Refusal::LeaseIsBrokenAndCannotBeRenewed => ErrorCode::LeaseIsBrokenAndCannotBeRenewed,
         Refusal::SnapshotsPresent => ErrorCode::SnapshotsPresent,
+        Refusal::OperationNotAllowedOnRootBlob => ErrorCode::OperationNotAllowedOnRootBlob,
         Refusal::InvalidBlobType => ErrorCode::InvalidBlobType,
         Refusal::BlobIsSealed => ErrorCode::BlobIsSealed,
         Refusal::AppendPositionConditionNotMet => ErrorCode::AppendPositionConditionNotMet,

@@ -77,8 +77,9 @@ impl Store {
         let (http, metadata, cond) = (http.clone(), metadata.clone(), cond.clone());
         let key_sha256 = key.map(CustomerKey::sha256);
         let clock = self.core().clock.clone();
+        let versioning = self.blob_versioning(&account);
         self.core().writer.submit(Vec::new(), move |c| {
-            let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            let target = Replacing::open(c, &account, &container, &blob, &cond, versioning)?;
             let now = OffsetDateTime::now_utc();
             let mut props = BlobProps {
                 http,
@@ -155,7 +156,7 @@ impl Store {
         cond: &Conditions,
         position: Option<u64>,
     ) -> Result<BlobProps> {
-        self.update_blob(account, container, blob, cond, move |p| {
+        self.update_blob(account, container, blob, cond, false, move |p| {
             append_blob(p)?;
             check_position(p, position)?;
             p.sealed = true;

@@ -15,7 +15,7 @@ pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_m
      committed_block_count, metadata, access_tier, access_tier_changed, cpk_sha256, snapshot, lease_state, \
      lease_id, lease_duration, lease_until, sealed, sequence_number, copy_id, copy_status, copy_source, \
      copy_progress, copy_completed, copy_status_description, incremental_copy, archive_status, \
-     rehydrate_priority, tag_count";
+     rehydrate_priority, tag_count, version_id";
 
 /// The columns `upsert_blob` writes, in its parameters' order (?3 onwards; ?1 and ?2 are the
 /// container and the name).
@@ -55,6 +55,7 @@ const WRITTEN_COLS: &[&str] = &[
     "archive_status",
     "rehydrate_priority",
     "tag_count",
+    "version_id",
 ];
 
 pub(crate) struct BlobRow {
@@ -87,6 +88,9 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
     } else {
         Vec::new()
     };
+    let snapshot: String = r.get(20)?;
+    let is_previous_version = snapshot.starts_with(VERSION_KEY_PREFIX);
+    let version_id: Option<String> = r.get(37)?;
     Ok(BlobRow {
         id: r.get(0)?,
         committed: r.get(1)?,
@@ -118,7 +122,7 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
                 _ => None,
             },
             cpk_sha256: sha256_from_column(r.get(19)?)?,
-            snapshot: Some(r.get::<_, String>(20)?).filter(|s| !s.is_empty()),
+            snapshot: Some(snapshot).filter(|s| !s.is_empty() && !is_previous_version),
             lease: lease_from_columns(r, 21)?,
             sealed: r.get(25)?,
             sequence_number: r.get::<_, i64>(26)? as u64,
@@ -138,6 +142,8 @@ pub(crate) fn blob_from_row(r: &Row<'_>, with_metadata: bool) -> Result<BlobRow>
             rehydrate_priority: r.get(35)?,
             tag_count: r.get::<_, i64>(36)? as u32,
             tags: None,
+            is_current_version: version_id.is_some() && !is_previous_version,
+            version_id,
         },
     })
 }
@@ -168,6 +174,25 @@ pub(crate) fn lease_state_to_i64(s: StoredLeaseState) -> i64 {
         StoredLeaseState::Leased => 1,
         StoredLeaseState::Breaking => 2,
         StoredLeaseState::Broken => 3,
+    }
+}
+
+/// What starts the `snapshot` column of a previous version's row; its version id follows.
+/// Snapshot times start with a digit, so the two never meet.
+pub(crate) const VERSION_KEY_PREFIX: &str = "v";
+
+/// The `snapshot` column that finds a previous version's row.
+pub(crate) fn version_key(version_id: &str) -> String {
+    format!("{VERSION_KEY_PREFIX}{version_id}")
+}
+
+/// The row's key among the rows of its blob's name: '' for the base blob, the time for a
+/// snapshot, `version_key` for a previous version.
+fn row_key(p: &BlobProps) -> String {
+    match (&p.snapshot, &p.version_id) {
+        (Some(s), _) => s.clone(),
+        (None, Some(v)) if !p.is_current_version => version_key(v),
+        _ => String::new(),
     }
 }
 
@@ -203,6 +228,7 @@ pub(crate) fn upsert_blob(
         )
     });
     let copy = p.copy.as_ref();
+    let key = row_key(p);
     let values = params![
         container_id,
         p.name,
@@ -224,7 +250,7 @@ pub(crate) fn upsert_blob(
         p.access_tier.map(|(t, _)| t.name()),
         p.access_tier.map(|(_, changed)| time_to_i64(changed)),
         p.cpk_sha256.as_ref().map(|h| h.as_slice()),
-        p.snapshot.as_deref().unwrap_or(""),
+        key,
         lease_state_to_i64(p.lease.state),
         p.lease.id,
         p.lease.duration,
@@ -241,6 +267,7 @@ pub(crate) fn upsert_blob(
         p.archive_status,
         p.rehydrate_priority,
         p.tag_count as i64,
+        p.version_id,
     ];
     match existing {
         Some(id) => {

@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock};
 use rusqlite::{params, Connection};
 use time::OffsetDateTime;
 
+use crate::blob_row::VERSION_KEY_PREFIX;
 pub(crate) use crate::blob_row::{
     blob_from_row, lease_from_columns, lease_state_to_i64, upsert_blob, BlobRow, BLOB_COLS,
 };
@@ -19,6 +20,7 @@ use crate::pool::Extent;
 use crate::stream::BlobReader;
 use crate::tags::{check_tags, write_tags};
 use crate::tiers::check_online;
+use crate::versions::start_version;
 use crate::{
     Access, BlobHttpProps, BlobProps, BlobType, ByteRange, Chunk, Conditions, CustomerKey,
     Metadata, Result, Store, StoreError,
@@ -32,7 +34,8 @@ pub(crate) fn find_blob(
     find_blob_at(conn, container_id, name, "")
 }
 
-/// The row of `name` at `snapshot` ('' for the base blob).
+/// The row of `name` at `snapshot` ('' for the base blob, a snapshot's time, or a version's
+/// `version_key`: a previous version's row, else the base row if it is that version).
 pub(crate) fn find_blob_at(
     conn: &Connection,
     container_id: i64,
@@ -49,7 +52,11 @@ pub(crate) fn find_blob_at(
     let mut q = st.query(params![container_id, name, snapshot])?;
     match q.next()? {
         Some(r) => Ok(Some(blob_from_row(r, true)?)),
-        None => Ok(None),
+        None => match snapshot.strip_prefix(VERSION_KEY_PREFIX) {
+            Some(version) => Ok(find_blob(conn, container_id, name)?
+                .filter(|b| b.props.version_id.as_deref() == Some(version))),
+            None => Ok(None),
+        },
     }
 }
 
@@ -59,6 +66,8 @@ pub(crate) fn find_blob_at(
 pub(crate) struct Replacing {
     pub(crate) container_id: i64,
     pub(crate) existing: Option<BlobRow>,
+    /// The account's blobs are versioned: the write makes a new version.
+    pub(crate) versioning: bool,
 }
 
 impl Replacing {
@@ -68,11 +77,13 @@ impl Replacing {
         container: &str,
         blob: &str,
         cond: &Conditions,
+        versioning: bool,
     ) -> Result<Replacing> {
         let cont = load_container(conn, account, container)?;
         let target = Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
+            versioning,
         };
         check_tags(conn, target.committed().map(|b| b.id), cond)?;
         match target.committed() {
@@ -103,7 +114,8 @@ impl Replacing {
 
     /// Writes the new version's row: over the old row, whose content is cleared first, or as a
     /// new blob, with `tags` as its index tags (the old ones go with the old content). The new
-    /// version keeps the blob's lease (the write was checked against it).
+    /// version keeps the blob's lease (the write was checked against it). With versioning, the
+    /// old content is kept as a previous version first and `props` gets the new version's id.
     /// Returns the row's id, for the caller to store the content under.
     pub(crate) fn write_row(
         &self,
@@ -111,6 +123,15 @@ impl Replacing {
         props: &mut BlobProps,
         tags: &[(String, String)],
     ) -> Result<i64> {
+        props.version_id = start_version(
+            conn,
+            self.container_id,
+            &props.name,
+            self.existing.as_ref(),
+            self.versioning,
+            props.last_modified,
+        )?;
+        props.is_current_version = props.version_id.is_some();
         let existing_id = self.existing.as_ref().map(|b| b.id);
         if let Some(id) = existing_id {
             clear_content(conn, id)?;
@@ -152,6 +173,15 @@ pub(crate) fn load_committed_at(
     let mut rows = st.query(params![account, container, name, snapshot])?;
     let row = rows.next()?.ok_or(StoreError::ContainerNotFound)?;
     if row.get::<_, Option<i64>>(0)?.is_none() {
+        // The current version is the base row.
+        if let Some(version) = snapshot.strip_prefix(VERSION_KEY_PREFIX) {
+            let base = load_committed_at(conn, account, container, name, "")?;
+            return if base.props.version_id.as_deref() == Some(version) {
+                Ok(base)
+            } else {
+                Err(StoreError::BlobNotFound)
+            };
+        }
         return Err(StoreError::BlobNotFound);
     }
     Some(blob_from_row(row, true)?)
@@ -282,7 +312,7 @@ impl Store {
         cond: &Conditions,
     ) -> Result<BlobProps> {
         let http = http.clone();
-        self.update_blob(account, container, blob, cond, move |p| {
+        self.update_blob(account, container, blob, cond, false, move |p| {
             p.http = http;
             Ok(())
         })
@@ -300,7 +330,7 @@ impl Store {
     ) -> Result<BlobProps> {
         let metadata = metadata.clone();
         let key = key.cloned();
-        self.update_blob(account, container, blob, cond, move |p| {
+        self.update_blob(account, container, blob, cond, true, move |p| {
             check_key(p.cpk_sha256.as_ref(), key.as_ref())?;
             check_online(p)?;
             p.metadata = metadata;
@@ -308,15 +338,18 @@ impl Store {
         })
     }
 
-    /// Read-modify-write of a committed blob's row with a new ETag and Last-Modified.
+    /// Read-modify-write of a committed blob's row with a new ETag and Last-Modified; a
+    /// `new_version` change (Set Blob Metadata) makes a new version, as `start_version` says.
     pub(crate) fn update_blob(
         &self,
         account: &str,
         container: &str,
         blob: &str,
         cond: &Conditions,
+        new_version: bool,
         change: impl FnOnce(&mut BlobProps) -> Result<()> + Send + 'static,
     ) -> Result<BlobProps> {
+        let versioning = self.blob_versioning(account);
         let (account, container, blob, cond) = (
             account.to_owned(),
             container.to_owned(),
@@ -330,10 +363,21 @@ impl Store {
                 .filter(|b| b.committed)
                 .ok_or(StoreError::BlobNotFound)?;
             check_blob_row(c, &cond, &row, Access::Write)?;
-            let mut props = row.props;
+            let mut props = row.props.clone();
             change(&mut props)?;
             props.etag = clock.next();
             props.last_modified = OffsetDateTime::now_utc();
+            if new_version {
+                props.version_id = start_version(
+                    c,
+                    cont.id,
+                    &blob,
+                    Some(&row),
+                    versioning,
+                    props.last_modified,
+                )?;
+                props.is_current_version = props.version_id.is_some();
+            }
             upsert_blob(c, cont.id, Some(row.id), true, &props)?;
             Ok(props)
         })

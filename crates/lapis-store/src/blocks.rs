@@ -302,8 +302,9 @@ impl Store {
         );
         let clock = self.core().clock.clone();
         let key = key.cloned();
+        let versioning = self.blob_versioning(&account);
         self.core().writer.submit(Vec::new(), move |c| {
-            let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            let target = Replacing::open(c, &account, &container, &blob, &cond, versioning)?;
             if target
                 .existing
                 .as_ref()

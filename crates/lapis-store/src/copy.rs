@@ -13,6 +13,7 @@ use crate::cpk::check_key;
 use crate::put::PutTarget;
 use crate::snapshots::share_content;
 use crate::tags::{check_tags, write_tags};
+use crate::versions::start_version;
 use crate::{
     Access, AccessTier, BlobHttpProps, BlobType, Conditions, CopyProps, Metadata, Refusal, Result,
     Store, StoreError, WrittenData,
@@ -52,6 +53,8 @@ pub struct CopyInto {
 /// What a copy answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyDone {
+    /// The destination's new version, with versioning on.
+    pub version_id: Option<String>,
     pub copy_id: String,
     pub etag: String,
     pub last_modified: OffsetDateTime,
@@ -87,6 +90,7 @@ impl Store {
             cond.clone(),
         );
         let clock = self.core().clock.clone();
+        let versioning = self.blob_versioning(&account);
         self.core().writer.submit(Vec::new(), move |c| {
             let not_found = || StoreError::Refused(Refusal::CopySourceNotFound);
             let src_cont =
@@ -186,6 +190,11 @@ impl Store {
                 completed: Some(now),
                 status_description: None,
             });
+            // Copy Blob makes a new version; a previous version copied over its blob is how
+            // Azure restores one.
+            props.version_id =
+                start_version(c, cont.id, &blob, existing.as_ref(), versioning, now)?;
+            props.is_current_version = props.version_id.is_some();
             let same_row = existing.as_ref().is_some_and(|d| d.id == src.id);
             let id = existing.as_ref().map(|d| d.id);
             if !same_row {
@@ -201,6 +210,7 @@ impl Store {
             }
             write_tags(c, id, &into.tags)?;
             Ok(CopyDone {
+                version_id: props.version_id,
                 copy_id,
                 etag: props.etag,
                 last_modified: now,
@@ -237,6 +247,7 @@ impl Store {
             .map_err(|e| recast(e, Refusal::TargetConditionNotMet))?;
         let copy_id = props.copy.map(|c| c.id).unwrap_or_default();
         Ok(CopyDone {
+            version_id: props.version_id,
             copy_id,
             etag: props.etag,
             last_modified: props.last_modified,

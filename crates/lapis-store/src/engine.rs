@@ -149,6 +149,8 @@ pub(crate) struct Core {
     pub(crate) gc_totals: Mutex<crate::GcTotals>,
     /// Disk held back for deletes on a full disk.
     pub(crate) reserve: Reserve,
+    /// The accounts whose blob writes make versions.
+    pub(crate) versioned: crate::versions::VersionedAccounts,
     pub(crate) closed: std::sync::atomic::AtomicBool,
 }
 
@@ -259,6 +261,7 @@ impl Engine {
             gc_pass: Mutex::new(()),
             gc_totals: Mutex::new(crate::GcTotals::default()),
             reserve,
+            versioned: Default::default(),
             closed: std::sync::atomic::AtomicBool::new(false),
         });
         let gc_thread = spawn_gc(core.clone())?;

@@ -51,6 +51,7 @@ mod stream;
 mod tables;
 mod tags;
 mod tiers;
+mod versions;
 mod writer;
 
 pub use append::{AppendConditions, Appended, MAX_APPEND_BLOCKS};
@@ -67,6 +68,7 @@ pub use tags::{
     is_tag_marker, BlobTags, TagCondition, TagOp, TagQuery, TagTerm, TaggedBlob, TaggedBlobsPage,
 };
 pub use tiers::TierChange;
+pub use versions::version_selector;
 pub use writer::Pending;
 
 use std::path::Path;

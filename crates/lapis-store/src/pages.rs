@@ -148,8 +148,9 @@ impl Store {
         let (http, metadata, cond) = (http.clone(), metadata.clone(), cond.clone());
         let key_sha256 = key.map(CustomerKey::sha256);
         let clock = self.core().clock.clone();
+        let versioning = self.blob_versioning(&account);
         self.core().writer.submit(Vec::new(), move |c| {
-            let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            let target = Replacing::open(c, &account, &container, &blob, &cond, versioning)?;
             let now = OffsetDateTime::now_utc();
             let mut props = BlobProps {
                 size,

@@ -168,6 +168,7 @@ impl Store {
         store_content: impl FnOnce(&Connection, i64) -> Result<()> + Send + 'static,
     ) -> Result<Pending<BlobProps>> {
         let clock = self.core().clock.clone();
+        let versioning = self.blob_versioning(&target.account);
         self.core().writer.queue(sync, move |c| {
             let PutTarget {
                 account,
@@ -180,7 +181,7 @@ impl Store {
                 tags,
                 copied_from,
             } = target;
-            let target = Replacing::open(c, &account, &container, &blob, &cond)?;
+            let target = Replacing::open(c, &account, &container, &blob, &cond, versioning)?;
             let now = OffsetDateTime::now_utc();
             http.content_md5 = http
                 .content_md5

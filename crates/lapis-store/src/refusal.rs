@@ -21,8 +21,10 @@ pub enum Refusal {
     LeaseIsBreakingAndCannotBeAcquired,
     LeaseIsBreakingAndCannotBeChanged,
     LeaseIsBrokenAndCannotBeRenewed,
-    // Snapshots.
+    // Snapshots and versions.
     SnapshotsPresent,
+    /// Delete Blob of the current version by its version id (the base blob must be deleted).
+    OperationNotAllowedOnRootBlob,
     // Blob types, appends, pages.
     InvalidBlobType,
     BlobIsSealed,

@@ -285,6 +285,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE queues_v7 RENAME TO queues;
     CREATE INDEX queues_detached ON queues (id) WHERE name IS NULL;
     "#,
+    // 8: blob versions. `version_id` is Azure's version id (a time in the 7-digit form): on the
+    // base row the current version's (NULL for a blob written while versioning was off); on a
+    // previous version's row, that version's. A previous version is a row of `blobs` under the
+    // blob's name whose `snapshot` is 'v' followed by its version id: the existing UNIQUE
+    // (container_id, name, snapshot) keeps it apart from the base row and from snapshots (a
+    // snapshot time starts with a digit) with no rebuild of `blobs`, its index orders a blob's
+    // previous versions oldest first after its snapshots, and its content rows point at the
+    // extents the blob's did, as a snapshot's do.
+    r#"
+    ALTER TABLE blobs ADD COLUMN version_id TEXT;
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -378,7 +389,8 @@ mod tests {
                 "INSERT INTO tables (id, account, key, name, acl) VALUES (1, 'a', 't', 'T', x'');
                  INSERT INTO entities VALUES (1, 'p', 'r', 0, x'');
                  INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
-                                    size, committed_block_count, metadata) VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 1, 0, x'');
+                                    size, committed_block_count, metadata, version_id)
+                     VALUES (1, 1, 'b', 1, 0, 'e', 0, 0, 1, 0, x'', '2026-01-01T00:00:00.0000000Z');
                  INSERT INTO blob_inline (blob_id, data, iv) VALUES (1, x'00', NULL);
                  INSERT INTO queues (id, account, name, metadata, acl) VALUES (1, 'a', 'q', x'', x'');
                  INSERT INTO messages (queue_id, id, inserted, expires, visible_at, dequeue_count,

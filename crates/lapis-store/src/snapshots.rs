@@ -15,6 +15,7 @@ use crate::containers::load_container;
 use crate::cpk::check_key;
 use crate::tags::check_tags;
 use crate::tiers::check_online;
+use crate::versions::demote_on_delete;
 use crate::{
     Access, BlobProps, Conditions, CustomerKey, Lease, Metadata, Result, Store, StoreError,
 };
@@ -35,6 +36,8 @@ pub enum SnapshotsOnDelete {
 pub struct SnapshotTaken {
     /// Azure's form, 7 fractional digits: `2026-12-07T17:10:00.1234567Z`.
     pub snapshot: String,
+    /// The blob's current version, with versioning.
+    pub version_id: Option<String>,
     pub etag: String,
     pub last_modified: OffsetDateTime,
 }
@@ -102,7 +105,8 @@ pub(crate) fn share_content(conn: &Connection, from: i64, to: i64, with_tags: bo
 fn snapshot_count(conn: &Connection, container_id: i64, name: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached(
-            "SELECT COUNT(*) FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != ''",
+            "SELECT COUNT(*) FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != '' \
+             AND snapshot NOT GLOB 'v*'",
         )?
         .query_row(params![container_id, name], |r| r.get(0))?)
 }
@@ -118,7 +122,7 @@ pub(crate) fn list_snapshots(
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 \
-             AND snapshot != '' ORDER BY snapshot"
+             AND snapshot != '' AND snapshot NOT GLOB 'v*' ORDER BY snapshot"
         )
     });
     let mut st = conn.prepare_cached(&SQL)?;
@@ -180,12 +184,16 @@ impl Store {
             let mut props = row.props.clone();
             props.snapshot = Some(name.clone());
             props.lease = Lease::default();
+            // A snapshot is no version (it answers the blob's current one, `version_id`).
+            props.version_id = None;
+            props.is_current_version = false;
             if let Some(m) = metadata {
                 props.metadata = m;
             }
             let id = upsert_blob(c, cont.id, None, true, &props)?;
             share_content(c, row.id, id, true)?;
             Ok(SnapshotTaken {
+                version_id: row.props.version_id,
                 snapshot: name,
                 etag: row.props.etag,
                 last_modified: row.props.last_modified,
@@ -193,8 +201,9 @@ impl Store {
         })
     }
 
-    /// Delete Blob of one snapshot (`snapshot`), or of the base blob with `snapshots` saying
-    /// what becomes of its snapshots (falling back on the disk reserve when full).
+    /// Delete Blob of one snapshot or version (`snapshot`, a time or a `version_selector`), or
+    /// of the base blob with `snapshots` saying what becomes of its snapshots (falling back on
+    /// the disk reserve when full). A versioned blob's base row becomes a previous version.
     pub fn delete_blob_at(
         &self,
         account: &str,
@@ -204,6 +213,7 @@ impl Store {
         snapshots: SnapshotsOnDelete,
         cond: &Conditions,
     ) -> Result<()> {
+        let versioning = self.blob_versioning(account);
         self.freeing_space(|| {
             let (account, container, blob, snapshot, cond) = (
                 account.to_owned(),
@@ -218,6 +228,12 @@ impl Store {
                     let row = find_blob_at(c, cont.id, &blob, &s)?
                         .filter(|b| b.committed)
                         .ok_or(StoreError::BlobNotFound)?;
+                    // The current version goes only by deleting the blob.
+                    if row.props.is_current_version {
+                        return Err(StoreError::Refused(
+                            crate::Refusal::OperationNotAllowedOnRootBlob,
+                        ));
+                    }
                     check(
                         &cond,
                         Some((&row.props.etag, row.props.last_modified)),
@@ -234,7 +250,8 @@ impl Store {
                 check_blob_row(c, &cond, &row, Access::Write)?;
                 let drop_snapshots = || -> Result<()> {
                     c.prepare_cached(
-                        "DELETE FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != ''",
+                        "DELETE FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != '' \
+                         AND snapshot NOT GLOB 'v*'",
                     )?
                     .execute(params![cont.id, blob])?;
                     Ok(())
@@ -248,8 +265,10 @@ impl Store {
                     SnapshotsOnDelete::Include => drop_snapshots()?,
                     SnapshotsOnDelete::Only => return drop_snapshots(),
                 }
-                c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
-                    .execute([row.id])?;
+                if !demote_on_delete(c, cont.id, &row, versioning)? {
+                    c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
+                        .execute([row.id])?;
+                }
                 Ok(())
             })
         })

@@ -95,6 +95,11 @@ pub struct BlobProps {
     pub tag_count: u32,
     /// The blob's index tags, read only where asked for (List Blobs with include=tags).
     pub tags: Option<crate::BlobTags>,
+    /// The version's id (Azure's 7-digit time) when the blob was written with versioning on.
+    pub version_id: Option<String>,
+    /// The base blob's current version (false for a previous version and for a blob written
+    /// while versioning was off).
+    pub is_current_version: bool,
 }
 
 impl BlobProps {
@@ -123,6 +128,8 @@ impl BlobProps {
             rehydrate_priority: None,
             tag_count: 0,
             tags: None,
+            version_id: None,
+            is_current_version: false,
         }
     }
 }
@@ -413,6 +420,9 @@ pub struct ListBlobsQuery {
     pub include_snapshots: bool,
     /// Read each blob's index tags (`BlobProps::tags`).
     pub include_tags: bool,
+    /// List each blob's previous versions, oldest first, before its current version; and
+    /// the previous versions of deleted blobs.
+    pub include_versions: bool,
 }
 
 // Boxing the blob would change the public contract; listing pages are short-lived.

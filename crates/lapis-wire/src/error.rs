@@ -169,6 +169,7 @@ error_codes! {
     MaxBlobSizeConditionNotMet => (412, "The max blob size condition specified was not met."),
     NoPendingCopyOperation => (409, "There is currently no pending copy operation."),
     OperationNotAllowedOnIncrementalCopyBlob => (409, "The specified operation is not allowed on an incremental copy blob."),
+    OperationNotAllowedOnRootBlob => (403, "The specified operation is not allowed on root blob."),
     PendingCopyOperation => (409, "There is currently a pending copy operation."),
     PreviousSnapshotCannotBeNewer => (400, "The prevsnapshot query parameter value cannot be newer than snapshot query parameter value."),
     PreviousSnapshotNotFound => (409, "The previous snapshot is not found."),
