@@ -53,8 +53,13 @@ impl AppState {
         self
     }
 
-    /// The switches and keys of `--accountConfig`.
+    /// The switches and keys of `--accountConfig`. The engine is told which accounts version
+    /// their blobs.
     pub fn with_account_config(mut self, config: AccountConfig) -> Self {
+        for (account, settings) in &config.accounts {
+            self.store
+                .set_blob_versioning(account, settings.blob_versioning);
+        }
         self.account_config = Arc::new(config);
         self
     }

@@ -83,11 +83,14 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
             ),
         None => reply,
     };
-    // A snapshot cannot be leased; Azure names no lease for one.
+    // A snapshot or previous version cannot be leased; Azure names no lease for one.
+    let previous_version = b.version_id.is_some() && !b.is_current_version;
     let reply = match b.snapshot {
         Some(_) => reply,
+        None if previous_version => reply,
         None => lease_headers(reply, &b.lease),
     };
+    let reply = version_headers(reply, b);
     let reply = reply
         .fixed("x-ms-server-encrypted", "true")
         .fixed("accept-ranges", "bytes");
@@ -97,6 +100,17 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
         n => reply.header("x-ms-tag-count", n.to_string()),
     };
     with_key_hash(reply, b.cpk_sha256.as_ref())
+}
+
+/// `x-ms-version-id` of a blob that is a version, and `x-ms-is-current-version` of the current
+/// one (reads; writes that make a version answer its id alone).
+pub fn version_headers(reply: Reply, b: &BlobProps) -> Reply {
+    let reply = reply.header_opt("x-ms-version-id", b.version_id.as_ref());
+    if b.is_current_version {
+        reply.fixed("x-ms-is-current-version", "true")
+    } else {
+        reply
+    }
 }
 
 /// `x-ms-lease-state`, `-status` and, while held, `-duration`, as of now.
@@ -217,7 +231,7 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
             &ctx.target.account,
             ctx.container_name(),
             ctx.blob_name(),
-            ctx.query.get("snapshot"),
+            super::versions::selected(&ctx.query).as_deref(),
             range,
             &cond,
             key.as_ref(),
@@ -287,7 +301,7 @@ fn with_unsatisfied_range(ctx: &Ctx, err: ApiError, key: Option<&CustomerKey>) -
             &ctx.target.account,
             ctx.container_name(),
             ctx.blob_name(),
-            ctx.query.get("snapshot"),
+            super::versions::selected(&ctx.query).as_deref(),
             &Default::default(),
             Access::Read,
             key,
@@ -309,7 +323,7 @@ fn read_properties(ctx: &Ctx, req: &Request<Body>) -> ApiResult<BlobProps> {
             &ctx.target.account,
             ctx.container_name(),
             ctx.blob_name(),
-            ctx.query.get("snapshot"),
+            super::versions::selected(&ctx.query).as_deref(),
             &cond,
             Access::Read,
             key.as_ref(),
@@ -409,17 +423,18 @@ pub async fn set_metadata(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Bo
     let reply = Reply::new(StatusCode::OK)
         .etag(&p.etag)
         .date("last-modified", p.last_modified)
-        .header("x-ms-request-server-encrypted", "true");
+        .header("x-ms-request-server-encrypted", "true")
+        .header_opt("x-ms-version-id", p.version_id.as_ref());
     Ok(with_key_hash(reply, p.cpk_sha256.as_ref()).finish())
 }
 
 pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let headers = Headers::of(&req);
     let cond = conditions::parse_write(&headers)?;
-    let snapshot = ctx.query.get("snapshot").map(str::to_owned);
+    let snapshot = super::versions::selected(&ctx.query);
     let snapshots = match headers.get("x-ms-delete-snapshots") {
         None => SnapshotsOnDelete::Refuse,
-        // A snapshot has no snapshots: naming them when deleting one is a malformed request.
+        // A snapshot or version has no snapshots: naming them when deleting one is a malformed request.
         Some(v) if snapshot.is_some() => {
             return Err(Headers::invalid("x-ms-delete-snapshots", v).into())
         }

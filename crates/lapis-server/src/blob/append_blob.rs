@@ -86,7 +86,8 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let p = refuse_existing(map_store_write(result, &cond))?;
     let mut reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
-        .date("last-modified", p.last_modified);
+        .date("last-modified", p.last_modified)
+        .header_opt("x-ms-version-id", p.version_id.as_ref());
     if let Some(md5) = &p.http.content_md5 {
         reply = reply.base64("content-md5", md5);
     }

@@ -177,7 +177,8 @@ pub async fn put_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
     let (p, md5, crc64) = refuse_existing(map_store_write(result, &cond))?;
     let mut reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
-        .date("last-modified", p.last_modified);
+        .date("last-modified", p.last_modified)
+        .header_opt("x-ms-version-id", p.version_id.as_ref());
     if let Some(md5) = md5 {
         reply = reply.base64("content-md5", &md5);
     }
@@ -293,7 +294,8 @@ pub async fn put_block_list(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
     let p = map_store_write(result, &cond)?;
     let reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
-        .date("last-modified", p.last_modified);
+        .date("last-modified", p.last_modified)
+        .header_opt("x-ms-version-id", p.version_id.as_ref());
     Ok(encrypted(reply, key.as_ref()).finish())
 }
 

@@ -35,6 +35,7 @@ fn copied(status: StatusCode, done: &lapis_store::CopyDone) -> Reply {
         .date("last-modified", done.last_modified)
         .header("x-ms-copy-id", &done.copy_id)
         .fixed("x-ms-copy-status", "success")
+        .header_opt("x-ms-version-id", done.version_id.as_ref())
 }
 
 /// A destination under a customer-provided key would need the copy re-encrypted; not offered.
@@ -220,7 +221,8 @@ pub async fn put_blob_from_url(ctx: Ctx, req: Request<Body>) -> ApiResult<Respon
     let mut reply = Reply::new(StatusCode::CREATED)
         .etag(&done.etag)
         .date("last-modified", done.last_modified)
-        .fixed("x-ms-request-server-encrypted", "true");
+        .fixed("x-ms-request-server-encrypted", "true")
+        .header_opt("x-ms-version-id", done.version_id.as_ref());
     if let Some(md5) = &done.content_md5 {
         reply = reply.base64("content-md5", md5);
     }

@@ -156,18 +156,18 @@ pub async fn resolve(ctx: &Ctx, headers: &Headers<'_>, auth: SourceAuth) -> ApiR
         return Err(invalid());
     };
     let query = Query::parse(uri.query());
-    let snapshot = query.get("snapshot").map(str::to_owned);
-    if let Some(s) = &snapshot {
+    // A snapshot or a version of the source (copying a previous version over its blob is how
+    // Azure restores one).
+    let (given_snapshot, given_version) = (query.get("snapshot"), query.get("versionid"));
+    for s in given_snapshot.iter().chain(given_version.iter()) {
         if parse_iso8601(s).is_none() {
             return Err(invalid());
         }
     }
-    if query.get("versionid").is_some() {
-        // No versions exist in Lapis: the source names nothing.
-        return Err(ApiError(
-            AzureError::new(ErrorCode::CannotVerifyCopySource).status(404),
-        ));
+    if given_snapshot.is_some() && given_version.is_some() {
+        return Err(invalid());
     }
+    let snapshot = super::versions::selected(&query);
     let same_account = target.account == ctx.target.account;
     let by_key = auth == SourceAuth::SameAccountKey && same_account && ctx.granted.account_key;
     if !by_key {

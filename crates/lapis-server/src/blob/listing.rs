@@ -11,8 +11,8 @@ use super::{blocking, Reply};
 use crate::error::ApiResult;
 use crate::handler::Ctx;
 
-/// What List Blobs may `include`. Snapshots, versions, soft-deleted blobs, copies and
-/// immutability policies do not exist in Lapis yet, so asking for them lists nothing more.
+/// What List Blobs may `include`. Soft-deleted blobs and immutability policies do not exist in
+/// Lapis yet, so asking for them lists nothing more.
 const BLOB_INCLUDES: &[&str] = &[
     "metadata",
     "uncommittedblobs",
@@ -52,6 +52,7 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
         include_uncommitted: has("uncommittedblobs"),
         include_snapshots: has("snapshots"),
         include_tags: has("tags"),
+        include_versions: has("versions"),
     };
     let (account, container, q) = (ctx.account(), ctx.container(), query.clone());
     let page = blocking(&ctx, move |s| s.list_blobs(&account, &container, &q)).await?;
@@ -79,6 +80,9 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 access_tier: b.access_tier.map(|(t, changed)| (t.name(), changed)),
                 customer_key_sha256: b.cpk_sha256.as_ref().map(|h| h.as_slice()),
                 snapshot: b.snapshot.as_deref(),
+                // Azure names a versioned blob's version with or without include=versions.
+                version_id: b.version_id.as_deref(),
+                is_current_version: b.is_current_version,
                 lease: lease_entry(&b.lease),
                 sequence_number: (b.blob_type == BlobType::PageBlob).then_some(b.sequence_number),
                 copy: b.copy.as_ref().filter(|_| has("copy")).map(|c| CopyEntry {
@@ -114,6 +118,8 @@ pub async fn list_blobs(ctx: Ctx) -> ApiResult<Response<Body>> {
                 access_tier: None,
                 customer_key_sha256: None,
                 snapshot: None,
+                version_id: None,
+                is_current_version: false,
                 lease: Default::default(),
                 sequence_number: None,
                 copy: None,

@@ -155,7 +155,8 @@ pub async fn create(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let p = refuse_existing(map_store_write(result, &cond))?;
     let reply = Reply::new(StatusCode::CREATED)
         .etag(&p.etag)
-        .date("last-modified", p.last_modified);
+        .date("last-modified", p.last_modified)
+        .header_opt("x-ms-version-id", p.version_id.as_ref());
     Ok(encrypted(reply, key.as_ref()).finish())
 }
 

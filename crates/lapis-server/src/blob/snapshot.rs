@@ -31,6 +31,7 @@ pub async fn snapshot_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<B
     // Azure says the request was encrypted only when it carried metadata to store.
     Ok(Reply::new(StatusCode::CREATED)
         .header("x-ms-snapshot", &taken.snapshot)
+        .header_opt("x-ms-version-id", taken.version_id.as_ref())
         .etag(&taken.etag)
         .date("last-modified", taken.last_modified)
         .fixed(

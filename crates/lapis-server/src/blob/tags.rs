@@ -54,9 +54,9 @@ fn tag_operation_conditions(headers: &Headers) -> ApiResult<Conditions> {
     })
 }
 
-/// Tags belong to a blob or a snapshot; versions do not exist in Lapis.
+/// Tags belong to a blob, a snapshot or a version.
 fn snapshot(ctx: &Ctx) -> Option<String> {
-    ctx.query.get("snapshot").map(str::to_string)
+    super::versions::selected(&ctx.query)
 }
 
 pub async fn get_blob_tags(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {

@@ -26,7 +26,7 @@ pub async fn set_blob_tier(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<B
     };
     let cond = conditions::parse_write(&headers)?;
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
-    let snapshot = ctx.query.get("snapshot").map(str::to_owned);
+    let snapshot = super::versions::selected(&ctx.query);
     let change = blocking(&ctx, move |s| {
         s.set_blob_tier(
             &account,

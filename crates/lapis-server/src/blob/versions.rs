@@ -1,6 +1,6 @@
 //! `snapshot=` and `versionid=` name another resource than the base blob. The operations that
-//! can address a snapshot take it from the query (and find it or answer 404); Lapis keeps no
-//! versions yet, so a version addresses nothing: 404 `BlobNotFound`, never the base blob.
+//! can address a snapshot or version take it from the query (`selected`) and find it or
+//! answer 404 `BlobNotFound`, never the base blob.
 
 use lapis_wire::time_format::parse_iso8601;
 use lapis_wire::{AzureError, ErrorCode};
@@ -19,11 +19,29 @@ fn invalid(name: &str, value: &str, reason: &str) -> AzureError {
         .detail("Reason", reason)
 }
 
+/// The snapshot or version the request addresses, as the engine's `_at` operations take it
+/// (`None`: the base blob). `check` has passed.
+pub fn selected(query: &Query) -> Option<String> {
+    match (query.get("snapshot"), query.get("versionid")) {
+        (Some(snapshot), _) => Some(snapshot.to_owned()),
+        (None, Some(version)) => Some(lapis_store::version_selector(version)),
+        (None, None) => None,
+    }
+}
+
 /// Refuses a request that names a snapshot or version it cannot address: Azure's 400 for a
-/// value that is not a snapshot time or version id, and for an operation that cannot address
-/// a snapshot or version at all; 404 for a version (none exist). A snapshot an operation can
-/// address passes, for the operation to look up.
+/// value that is not a snapshot time or version id, for an operation that cannot address a
+/// snapshot or version at all, and for both at once. One an operation can address passes,
+/// for the operation to look up.
 pub fn check(op: Op, query: &Query) -> ApiResult<()> {
+    if let (Some(_), Some(version)) = (query.get("snapshot"), query.get("versionid")) {
+        return Err(invalid(
+            "versionid",
+            version,
+            "A snapshot and a version cannot be addressed at once.",
+        )
+        .into());
+    }
     for name in SELECTORS {
         let Some(value) = query.get(name) else {
             continue;
@@ -58,10 +76,6 @@ pub fn check(op: Op, query: &Query) -> ApiResult<()> {
             )
             .into());
         }
-        if name == "snapshot" {
-            continue;
-        }
-        return Err(AzureError::new(ErrorCode::BlobNotFound).into());
     }
     Ok(())
 }
@@ -95,13 +109,42 @@ mod tests {
             Op::GetBlobProperties,
             Op::GetBlobMetadata,
             Op::DeleteBlob,
+            Op::GetBlobTags,
+            Op::SetBlobTags,
+            Op::SetBlobTier,
+        ] {
+            // The operation looks the version up itself.
+            assert_eq!(code(op, version), None, "{op:?}");
+        }
+        for op in [
+            Op::GetBlockList,
+            Op::GetPageRanges,
+            Op::PutBlob,
+            Op::SetBlobMetadata,
         ] {
             assert_eq!(
                 code(op, version),
-                Some((ErrorCode::BlobNotFound, 404)),
+                Some((ErrorCode::InvalidQueryParameterValue, 400)),
                 "{op:?}"
             );
         }
+        assert_eq!(
+            code(Op::GetBlob, &format!("{snapshot}&{version}")),
+            Some((ErrorCode::InvalidQueryParameterValue, 400))
+        );
+        assert_eq!(
+            code(Op::GetBlob, "versionid=latest"),
+            Some((ErrorCode::InvalidQueryParameterValue, 400))
+        );
+        let q = |s: &str| selected(&Query::parse(Some(s)));
+        assert_eq!(q(snapshot).as_deref(), Some("2020-01-01T00:00:00.0000000Z"));
+        assert_eq!(
+            q(version),
+            Some(lapis_store::version_selector(
+                "2022-08-11T15:08:12.7697235Z"
+            ))
+        );
+        assert_eq!(q("comp=tags"), None);
         for op in [
             Op::PutBlob,
             Op::SetBlobMetadata,

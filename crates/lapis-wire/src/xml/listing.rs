@@ -84,6 +84,11 @@ pub struct BlobEntry<'a> {
     pub customer_key_sha256: Option<&'a [u8]>,
     /// The snapshot's time, for a snapshot (`include=snapshots`).
     pub snapshot: Option<&'a str>,
+    /// The version's id, for a blob written with versioning on; a previous version (listed
+    /// with `include=versions`) names no lease.
+    pub version_id: Option<&'a str>,
+    /// `<IsCurrentVersion>true</IsCurrentVersion>` on the current version.
+    pub is_current_version: bool,
     pub lease: LeaseEntry,
     /// A page blob's sequence number.
     pub sequence_number: Option<u64>,
@@ -275,6 +280,13 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     if let Some(snapshot) = b.snapshot {
         push_element(out, "Snapshot", snapshot);
     }
+    // BlobItemInternal's order: Name, Deleted, Snapshot, VersionId, IsCurrentVersion, Properties.
+    if let Some(version) = b.version_id {
+        push_element(out, "VersionId", version);
+    }
+    if b.is_current_version {
+        out.push_str("<IsCurrentVersion>true</IsCurrentVersion>");
+    }
     out.push_str("<Properties>");
     push_element(out, "Creation-Time", &rfc1123(b.created));
     push_element(out, "Last-Modified", &rfc1123(b.last_modified));
@@ -306,7 +318,9 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
             ),
         }
     }
-    push_lease(out, &b.lease);
+    if b.version_id.is_none() || b.is_current_version {
+        push_lease(out, &b.lease);
+    }
     if let Some(c) = &b.copy {
         push_element(out, "CopyId", c.id);
         push_element(out, "CopyStatus", c.status);

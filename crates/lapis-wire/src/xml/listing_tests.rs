@@ -114,6 +114,8 @@ fn blob<'a>(
         access_tier: None,
         customer_key_sha256: None,
         snapshot: None,
+        version_id: None,
+        is_current_version: false,
         lease: LeaseEntry::default(),
         sequence_number: None,
         copy: None,
@@ -321,4 +323,59 @@ fn page_blob_lists_its_sequence_number_before_its_type() {
         xml.contains("<Content-Disposition /><x-ms-blob-sequence-number>7</x-ms-blob-sequence-number><BlobType>PageBlob</BlobType><LeaseStatus>"),
         "{xml}"
     );
+}
+
+/// A version of TestDeleteSpecificBlobVersion.json's blob.
+fn version_entry<'a>(
+    etag: &'a str,
+    version: &'a str,
+    current: bool,
+    md5: &'a [u8],
+) -> BlobEntry<'a> {
+    let mut b = blob("gotestblobdeletespecificblobversion", etag, None);
+    b.last_modified = datetime!(2022-08-11 15:08:12 UTC);
+    b.created = datetime!(2022-08-11 15:08:12 UTC);
+    b.size = 5;
+    b.content_md5 = Some(md5);
+    b.version_id = Some(version);
+    b.is_current_version = current;
+    b
+}
+
+#[test]
+fn list_blobs_with_versions_matches_recording() {
+    // TestDeleteSpecificBlobVersion.json, the last listing (include=versions): a previous
+    // version names no lease; the current one says so before its properties.
+    use base64::Engine;
+    let md5 = |b: &str| base64::engine::general_purpose::STANDARD.decode(b).unwrap();
+    let (md5_old, md5_new) = (
+        md5("eTafePeILBuqu8fUXcXaoA=="),
+        md5("cyFggIQSogw/C/rSs4ItGw=="),
+    );
+    let items = [
+        BlobListItem::Blob(version_entry(
+            "0x8DA7BAB4F097594",
+            "2022-08-11T15:08:12.2000548Z",
+            false,
+            &md5_old,
+        )),
+        BlobListItem::Blob(version_entry(
+            "0x8DA7BAB4F1533A5",
+            "2022-08-11T15:08:12.2770101Z",
+            true,
+            &md5_new,
+        )),
+    ];
+    let got = render_list_blobs(
+        "https://jhendrixstorage1.blob.core.windows.net/",
+        "gocdeletespecificblobversion",
+        None,
+        None,
+        None,
+        None,
+        &items,
+        None,
+    );
+    let want = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://jhendrixstorage1.blob.core.windows.net/\" ContainerName=\"gocdeletespecificblobversion\"><Blobs><Blob><Name>gotestblobdeletespecificblobversion</Name><VersionId>2022-08-11T15:08:12.2000548Z</VersionId><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:12 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:12 GMT</Last-Modified><Etag>0x8DA7BAB4F097594</Etag><Content-Length>5</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5>eTafePeILBuqu8fUXcXaoA==</Content-MD5><Cache-Control /><Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob><Blob><Name>gotestblobdeletespecificblobversion</Name><VersionId>2022-08-11T15:08:12.2770101Z</VersionId><IsCurrentVersion>true</IsCurrentVersion><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:12 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:12 GMT</Last-Modified><Etag>0x8DA7BAB4F1533A5</Etag><Content-Length>5</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5>cyFggIQSogw/C/rSs4ItGw==</Content-MD5><Cache-Control /><Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob></Blobs><NextMarker /></EnumerationResults>";
+    assert_eq!(got, want);
 }
