@@ -27,7 +27,7 @@ FEATURES = {
     "batch": True,
     "tier": True,
     "soft-delete": False,
-    "versioning": False,
+    "versioning": True,
     "query": False,
     "table": True,
     "table-batch": True,

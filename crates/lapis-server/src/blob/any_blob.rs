@@ -34,7 +34,14 @@ pub fn blob_type_name(t: BlobType) -> &'static str {
 
 /// Headers describing a blob, common to Get Blob and Get Blob Properties. A service SAS's
 /// `rsc*` fields replace the stored content headers in the answer, as Azure does.
-pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides) -> Reply {
+/// `by_version`: the request named a version (`versionid=`), which Azure answers without the
+/// lease headers, even for the current version.
+pub fn describe(
+    reply: Reply,
+    b: &BlobProps,
+    overrides: &ResponseHeaderOverrides,
+    by_version: bool,
+) -> Reply {
     let http = &b.http;
     let pick = |sas: &Option<String>, stored: &Option<String>| sas.clone().or(stored.clone());
     let reply = reply
@@ -87,7 +94,7 @@ pub fn describe(reply: Reply, b: &BlobProps, overrides: &ResponseHeaderOverrides
     let previous_version = b.version_id.is_some() && !b.is_current_version;
     let reply = match b.snapshot {
         Some(_) => reply,
-        None if previous_version => reply,
+        None if previous_version || by_version => reply,
         None => lease_headers(reply, &b.lease),
     };
     let reply = version_headers(reply, b);
@@ -264,6 +271,7 @@ pub async fn get_blob(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>>
         }),
         &props,
         &ctx.granted.response_headers,
+        ctx.query.get("versionid").is_some(),
     );
     if let Some(r) = range {
         let end = r.start + len.saturating_sub(1);
@@ -337,6 +345,7 @@ pub async fn get_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<
         Reply::new(StatusCode::OK),
         &p,
         &ctx.granted.response_headers,
+        ctx.query.get("versionid").is_some(),
     )
     .content_length(p.size);
     // A tier given on upload is reported with the time it was set; otherwise the account's
