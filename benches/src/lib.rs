@@ -56,6 +56,12 @@ pub fn dev_account_sas(version: &str) -> String {
 
 /// The same for the services named (`b`, `q`, `t`), e.g. `"bqt"`.
 pub fn dev_account_sas_for(version: &str, services: &str) -> String {
+    dev_key_sas_for(DEV_ACCOUNT, version, services)
+}
+
+/// The same for `account`, an account served with the dev account's key
+/// (`AZURITE_ACCOUNTS=name:<dev key>`).
+pub fn dev_key_sas_for(account: &str, version: &str, services: &str) -> String {
     let params = SasParams {
         version: version.into(),
         permissions: "rwdlacup".into(),
@@ -69,7 +75,7 @@ pub fn dev_account_sas_for(version: &str, services: &str) -> String {
         .get(DEV_ACCOUNT)
         .and_then(|a| a.keys.first().cloned())
         .expect("the dev account has a key");
-    sign_account_sas(DEV_ACCOUNT, &key, &params)
+    sign_account_sas(account, &key, &params)
 }
 
 /// An in-memory store and an on-disk one (its folder kept alive beside it), each with

@@ -20,7 +20,7 @@ pub const QUEUE_VERSION: &str = "2025-11-05";
 /// Where the server listens and how to authenticate.
 pub struct Target {
     pub client: reqwest::Client,
-    /// `http://127.0.0.1:PORT/devstoreaccount1`
+    /// `http://127.0.0.1:PORT/<account>`
     pub blob: String,
     pub table: String,
     pub queue: String,
@@ -31,12 +31,17 @@ pub struct Target {
 
 impl Target {
     pub fn new(server: &Server) -> Target {
+        Target::for_account(server, DEV_ACCOUNT)
+    }
+
+    /// The same server, as `account` (served with the dev account's key).
+    pub fn for_account(server: &Server, account: &str) -> Target {
         Target {
             client: reqwest::Client::new(),
-            blob: format!("{}/{DEV_ACCOUNT}", server.blob),
-            table: format!("{}/{DEV_ACCOUNT}", server.table),
-            queue: format!("{}/{DEV_ACCOUNT}", server.queue),
-            sas: lapis_benches::dev_account_sas_for(BLOB_VERSION, "bqt"),
+            blob: format!("{}/{account}", server.blob),
+            table: format!("{}/{account}", server.table),
+            queue: format!("{}/{account}", server.queue),
+            sas: lapis_benches::dev_key_sas_for(account, BLOB_VERSION, "bqt"),
             pid: server.pid(),
         }
     }

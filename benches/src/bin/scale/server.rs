@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+/// The account of the lapis under test whose blobs are versioned (the dev key's too).
+pub const VERSIONED_ACCOUNT: &str = "lapisversions";
+
 pub struct Server {
     /// "lapis" or "azurite", as the figures name it.
     pub name: &'static str,
@@ -67,9 +70,26 @@ impl Server {
             .prefix("lapis-scale-")
             .tempdir()
             .map_err(|e| format!("temp folder: {e}"))?;
+        // A second account, with blob versioning on, for the listing of many versions.
+        let config = dir.path().join("accounts.json");
+        std::fs::write(
+            &config,
+            format!(r#"{{"accounts": {{"{VERSIONED_ACCOUNT}": {{"blobVersioning": true}}}}}}"#),
+        )
+        .map_err(|e| format!("account config: {e}"))?;
+        let key = lapis_auth::DEV_KEY;
         let mut child = Command::new(binary)
+            .env(
+                "AZURITE_ACCOUNTS",
+                format!(
+                    "{}:{key};{VERSIONED_ACCOUNT}:{key}",
+                    lapis_auth::DEV_ACCOUNT
+                ),
+            )
+            .arg("--accountConfig")
+            .arg(&config)
             .arg("--location")
-            .arg(dir.path())
+            .arg(dir.path().join("data"))
             .args(["--silent", "--blobPort", "0", "--tablePort", "0"])
             .args(["--adminPort", "0", "--queuePort", "0"])
             .stdout(Stdio::piped())
