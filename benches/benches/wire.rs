@@ -31,6 +31,8 @@ fn list_blobs_1000(c: &mut Criterion) {
                 access_tier: None,
                 customer_key_sha256: None,
                 snapshot: None,
+                version_id: None,
+                is_current_version: false,
                 lease: Default::default(),
                 sequence_number: None,
                 copy: None,
