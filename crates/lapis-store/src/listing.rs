@@ -21,7 +21,7 @@ const AFTER_ALL: char = '\u{10FFFF}';
 struct Listed {
     name: String,
     base: Option<BlobRow>,
-    versions: Vec<BlobProps>,
+    versions: Vec<BlobRow>,
 }
 
 /// Up to `SCAN_BATCH` names from `start` on, in order. Without versions, a name is its base
@@ -76,7 +76,7 @@ fn scan_batch(
                 continue;
             }
             if row.props.version_id.is_some() && !row.props.is_current_version {
-                listed.versions.push(row.props);
+                listed.versions.push(row);
             } else {
                 listed.base = Some(row);
             }
@@ -84,6 +84,15 @@ fn scan_batch(
         out.push(listed);
     }
     Ok(out)
+}
+
+/// The row's properties, with its index tags when the listing asks for them.
+fn with_tags(conn: &Connection, q: &ListBlobsQuery, row: BlobRow) -> Result<BlobProps> {
+    let mut props = row.props;
+    if q.include_tags && props.tag_count > 0 {
+        props.tags = Some(load_tags(conn, row.id)?);
+    }
+    Ok(props)
 }
 
 pub(crate) fn list(
@@ -152,15 +161,14 @@ pub(crate) fn list(
             }
             page.items
                 .extend(snapshots.into_iter().map(ListBlobsItem::Blob));
-            page.items
-                .extend(versions.into_iter().map(ListBlobsItem::Blob));
+            for row in versions {
+                page.items
+                    .push(ListBlobsItem::Blob(with_tags(conn, q, row)?));
+            }
             match base {
                 Some(row) if row.committed => {
-                    let mut props = row.props;
-                    if q.include_tags && props.tag_count > 0 {
-                        props.tags = Some(load_tags(conn, row.id)?);
-                    }
-                    page.items.push(ListBlobsItem::Blob(props));
+                    page.items
+                        .push(ListBlobsItem::Blob(with_tags(conn, q, row)?));
                 }
                 Some(_) => page.items.push(ListBlobsItem::UncommittedBlob { name }),
                 None => {}

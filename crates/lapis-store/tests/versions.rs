@@ -205,6 +205,32 @@ fn copying_a_previous_version_over_the_blob_restores_it() {
         let all = listed(&list_versions(s, 100, None));
         assert_eq!(all.len(), 3);
         assert_eq!(all[2], ("b".to_string(), Some(v3), true));
+        // A previous version's tags are its own, listed with include=tags.
+        let tags = [("k".to_string(), "old".to_string())];
+        let v1_key = version_selector(&v1);
+        s.set_blob_tags(ACCOUNT, "c", "b", Some(&v1_key), &tags, &no_cond())
+            .unwrap();
+        let page = s
+            .list_blobs(
+                ACCOUNT,
+                "c",
+                &ListBlobsQuery {
+                    max_results: 100,
+                    include_versions: true,
+                    include_tags: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let listed_tags: Vec<_> = page
+            .items
+            .iter()
+            .map(|i| match i {
+                ListBlobsItem::Blob(b) => b.tags.clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(listed_tags, [Some(tags.to_vec()), None, None]);
     });
 }
 
