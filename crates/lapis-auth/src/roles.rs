@@ -94,8 +94,9 @@ pub fn role_rule(op: Operation) -> RoleRule {
     use RoleRule::{Roles, SharedKeyOnly};
     match op {
         GetBlobServiceProperties | SetBlobServiceProperties => Roles(NO_DATA_ROLE),
-        // `containers/read`, which every blob data role has.
-        ListContainers | GetAccountInformation => Roles(BLOB_READ),
+        // `containers/read` and `generateUserDelegationKey/action`, which every blob data
+        // role has.
+        ListContainers | GetAccountInformation | GetUserDelegationKey => Roles(BLOB_READ),
         CreateContainer | SetContainerMetadata | DeleteContainer | LeaseContainer => {
             Roles(BLOB_WRITE)
         }
