@@ -2,11 +2,14 @@
 //! on behalf of its key's object id) perform each operation: the one table of these rules, an
 //! exhaustive match like [`crate::sas_rule`].
 //!
-//! Sources: the built-in roles reference (Storage Blob/Queue/Table Data roles and their data
-//! actions) and each operation's "Authorization" section in the REST reference. Operations that
-//! need a management-plane role (service properties: Storage Account Contributor) are granted by
-//! no data role, so a token gets 403 `AuthorizationPermissionMismatch`, as from Azure when the
-//! caller holds data roles only. ACLs are for Shared Key alone: 403 `AuthorizationFailure`.
+//! Sources: the built-in roles reference (Storage Blob/Queue/Table Data roles and their actions
+//! and data actions) and each operation's "Authorization" section in the REST reference.
+//! Operations that need a management-plane role (service properties: Storage Account
+//! Contributor) are granted by no data role, so a token gets 403
+//! `AuthorizationPermissionMismatch`, as from Azure when the caller holds data roles only. The
+//! ACL operations take Entra ID since August 2025 (`containers/getAcl/action`, `setAcl/action`):
+//! Storage Blob Data Owner's `containers/*` covers the container's; no queue or table data role
+//! lists the queue's or table's, which take a custom role there and none here.
 
 use std::str::FromStr;
 
@@ -64,9 +67,7 @@ impl FromStr for DataRole {
 pub enum RoleRule {
     /// Any of these roles (none: no data role grants it).
     Roles(&'static [DataRole]),
-    /// Never over OAuth: Shared Key only.
-    SharedKeyOnly,
-    /// Authorised per sub-request (`$batch`, Blob Batch): any role of the service may send one.
+    /// Authorised per sub-request (`$batch`, Blob Batch): these roles may send the batch.
     EachSubRequest(&'static [DataRole]),
 }
 
@@ -91,7 +92,7 @@ const NO_DATA_ROLE: &[DataRole] = &[];
 /// The roles that grant each operation. Exhaustive on purpose: a new operation names its rule.
 pub fn role_rule(op: Operation) -> RoleRule {
     use Operation::*;
-    use RoleRule::{Roles, SharedKeyOnly};
+    use RoleRule::Roles;
     match op {
         GetBlobServiceProperties | SetBlobServiceProperties => Roles(NO_DATA_ROLE),
         // `containers/read` and `generateUserDelegationKey/action`, which every blob data
@@ -101,8 +102,9 @@ pub fn role_rule(op: Operation) -> RoleRule {
             Roles(BLOB_WRITE)
         }
         GetContainerProperties | GetContainerMetadata | ListBlobs => Roles(BLOB_READ),
-        GetContainerAcl | SetContainerAcl => SharedKeyOnly,
-        FindBlobsByTags | GetBlobTags | SetBlobTags => Roles(BLOB_OWNER),
+        GetContainerAcl | SetContainerAcl | FindBlobsByTags | GetBlobTags | SetBlobTags => {
+            Roles(BLOB_OWNER)
+        }
         SubmitBatch => RoleRule::EachSubRequest(BLOB_READ),
         GetBlockList | GetBlob | GetBlobProperties | GetBlobMetadata | GetPageRanges => {
             Roles(BLOB_READ)
@@ -121,7 +123,7 @@ pub fn role_rule(op: Operation) -> RoleRule {
         | InsertOrReplaceEntity
         | InsertOrMergeEntity
         | DeleteEntity => Roles(TABLE_WRITE),
-        GetTableAcl | SetTableAcl => SharedKeyOnly,
+        GetTableAcl | SetTableAcl => Roles(NO_DATA_ROLE),
         EntityGroupTransaction => RoleRule::EachSubRequest(TABLE_READ),
         GetQueueServiceProperties | SetQueueServiceProperties | GetQueueServiceStats => {
             Roles(NO_DATA_ROLE)
@@ -130,22 +132,16 @@ pub fn role_rule(op: Operation) -> RoleRule {
         CreateQueue | DeleteQueue | SetQueueMetadata | UpdateMessage | ClearMessages => {
             Roles(QUEUE_WRITE)
         }
-        GetQueueAcl | SetQueueAcl => SharedKeyOnly,
+        GetQueueAcl | SetQueueAcl => Roles(NO_DATA_ROLE),
         PutMessage => Roles(QUEUE_ADD),
         GetMessages | DeleteMessage => Roles(QUEUE_PROCESS),
         PeekMessages => Roles(QUEUE_PEEK),
     }
 }
 
-/// Checks that one of `roles` grants `op`: 403 `AuthorizationPermissionMismatch` otherwise, and
-/// 403 `AuthorizationFailure` for what OAuth can never do.
+/// Checks that one of `roles` grants `op`: 403 `AuthorizationPermissionMismatch` otherwise.
 pub fn authorize_roles(roles: &[DataRole], op: Operation) -> Result<(), AuthError> {
-    let allowed = match role_rule(op) {
-        RoleRule::SharedKeyOnly => {
-            return Err(AuthError::new(AuthErrorCode::AuthorizationFailure, ""))
-        }
-        RoleRule::Roles(allowed) | RoleRule::EachSubRequest(allowed) => allowed,
-    };
+    let (RoleRule::Roles(allowed) | RoleRule::EachSubRequest(allowed)) = role_rule(op);
     if roles.iter().any(|r| allowed.contains(r)) {
         Ok(())
     } else {
@@ -202,17 +198,15 @@ mod tests {
     }
 
     #[test]
-    fn acls_are_never_granted_over_oauth() {
-        for op in [
-            Operation::GetContainerAcl,
-            Operation::SetTableAcl,
-            Operation::GetQueueAcl,
-        ] {
+    fn acls_take_the_blob_owner_or_a_role_no_data_role_is() {
+        let ok = |roles: &[DataRole], op| authorize_roles(roles, op).is_ok();
+        assert!(ok(&[BlobOwner], Operation::GetContainerAcl));
+        assert!(ok(&[BlobOwner], Operation::SetContainerAcl));
+        assert!(!ok(&[BlobContributor], Operation::SetContainerAcl));
+        for op in [Operation::SetTableAcl, Operation::GetQueueAcl] {
             let err =
                 authorize_roles(&[BlobOwner, TableContributor, QueueContributor], op).unwrap_err();
-            assert_eq!(err.code, AuthErrorCode::AuthorizationFailure);
+            assert_eq!(err.code, AuthErrorCode::AuthorizationPermissionMismatch);
         }
-        let err = authorize_roles(&[BlobReader], Operation::PutBlob).unwrap_err();
-        assert_eq!(err.code, AuthErrorCode::AuthorizationPermissionMismatch);
     }
 }

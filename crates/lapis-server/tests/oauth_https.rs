@@ -222,12 +222,13 @@ async fn blob_roles_decide_what_a_token_may_do() {
         s.bearer(&owner, "PUT", &tags, &[], body).await.status(),
         204
     );
-    // ACLs are for Shared Key alone; service properties need a management-plane role.
+    // The container's ACL is the Owner's; service properties need a management-plane role.
     let acl = format!("{}/roles?restype=container&comp=acl", s.blob);
     assert_eq!(
-        code(s.bearer(&owner, "GET", &acl, &[], "").await).await,
-        (403, "AuthorizationFailure".into())
+        code(s.bearer(&contributor, "GET", &acl, &[], "").await).await,
+        (403, "AuthorizationPermissionMismatch".into())
     );
+    assert_eq!(s.bearer(&owner, "GET", &acl, &[], "").await.status(), 200);
     let props = format!("{}/?restype=service&comp=properties", s.blob);
     assert_eq!(
         code(s.bearer(&owner, "GET", &props, &[], "").await).await,
