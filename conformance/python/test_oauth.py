@@ -286,3 +286,10 @@ def test_a_user_delegation_key_needs_a_token(server):
     err = _refused(lambda: server.shared_key_service().get_user_delegation_key(
         now, now + datetime.timedelta(hours=1)))
     assert (err.status_code, err.error_code) == (403, "AuthenticationFailed")
+
+
+def test_a_blob_batch_over_a_token(server, container):
+    for name in ("x1", "x2"):
+        container.upload_blob(name, b"x")
+    container.delete_blobs("x1", "x2")
+    assert list(container.list_blobs()) == []
