@@ -49,6 +49,9 @@ pub fn authenticate(
     Ok(Principal::Anonymous)
 }
 
+/// The first `x-ms-version` that accepts bearer tokens.
+const FIRST_BEARER_VERSION: &str = "2017-11-09";
+
 /// The token of a `Bearer <token>` header.
 fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
@@ -67,6 +70,15 @@ fn bearer_principal(
     if !req.https {
         return Err(AuthError::failed(
             "Authentication scheme Bearer is not allowed with HTTP.",
+        ));
+    }
+    // Azure takes tokens from version 2017-11-09 on.
+    if req
+        .header("x-ms-version")
+        .is_some_and(|v| v.as_str() < FIRST_BEARER_VERSION)
+    {
+        return Err(AuthError::failed(
+            "Authentication scheme Bearer is not supported in this version.",
         ));
     }
     let account = accounts.get(req.account).ok_or_else(|| {

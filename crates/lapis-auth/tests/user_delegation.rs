@@ -208,6 +208,22 @@ fn bearer_tokens_need_oauth_configured_and_https() {
     );
     let err = bearer(&accounts, "Bearer abc.def.ghi", true).unwrap_err();
     assert_eq!(err.code, AuthErrorCode::InvalidAuthenticationInfo);
+    let headers = [
+        ("Authorization", "Bearer abc.def.ghi"),
+        ("x-ms-version", "2017-07-29"),
+    ];
+    let old_version = authenticate(
+        &accounts,
+        &request("/devstoreaccount1/c", None, &headers),
+        Service::Blob,
+        NOW,
+        &no_policy,
+    )
+    .unwrap_err();
+    assert_eq!(
+        old_version.detail,
+        "Authentication scheme Bearer is not supported in this version."
+    );
     assert_eq!(err.code.status(), 401);
     assert!(err.challenge.is_some());
 }
