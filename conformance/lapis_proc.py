@@ -36,13 +36,14 @@ class Lapis:
         self.proc.stdout.readline()  # the admin listener
         queue = self.proc.stdout.readline().strip()
         web = self.proc.stdout.readline().strip()  # the static website endpoint
-        if not all(u.startswith("http://") for u in (blob, table, queue)):
+        # https:// with --cert.
+        if not all(u.startswith(("http://", "https://")) for u in (blob, table, queue)):
             self.proc.kill()
             raise RuntimeError(f"lapis did not print its addresses: {blob!r} {table!r} {queue!r}, see {self.stderr_path}")
         self.blob_url = f"{blob}/{ACCOUNT}"
         self.table_url = f"{table}/{ACCOUNT}"
         self.queue_url = f"{queue}/{ACCOUNT}"
-        self.web_url = f"{web}/{ACCOUNT}" if web.startswith("http://") else None
+        self.web_url = f"{web}/{ACCOUNT}" if web.startswith(("http://", "https://")) else None
         self.blob_port = int(blob.rsplit(":", 1)[1])
         self.table_port = int(table.rsplit(":", 1)[1])
         # Drain stdout so the server never blocks on a full pipe.

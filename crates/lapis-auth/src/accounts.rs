@@ -6,6 +6,8 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use crate::bearer::OAuth;
+
 pub const DEV_ACCOUNT: &str = "devstoreaccount1";
 pub const DEV_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -32,6 +34,8 @@ pub struct Accounts {
     accounts: Arc<Vec<Account>>,
     /// Keys that were not standard base64 and were read as Azurite reads them.
     lenient: Arc<Vec<String>>,
+    /// Bearer tokens' keys, issuers and role assignments; `None`: no token is accepted.
+    oauth: Option<Arc<OAuth>>,
 }
 
 impl Accounts {
@@ -44,6 +48,7 @@ impl Accounts {
                 keys: vec![key],
             }]),
             lenient: Arc::default(),
+            oauth: None,
         }
     }
 
@@ -99,12 +104,23 @@ impl Accounts {
         Ok(Accounts {
             accounts: Arc::new(accounts),
             lenient: Arc::new(lenient),
+            oauth: None,
         })
     }
 
     /// The keys (by position and account, never their text) that were not standard base64.
     pub fn lenient_keys(&self) -> &[String] {
         &self.lenient
+    }
+
+    /// Accepts bearer tokens as `oauth` says.
+    pub fn with_oauth(mut self, oauth: OAuth) -> Accounts {
+        self.oauth = Some(Arc::new(oauth));
+        self
+    }
+
+    pub fn oauth(&self) -> Option<&OAuth> {
+        self.oauth.as_deref()
     }
 
     pub fn get(&self, name: &str) -> Option<&Account> {

@@ -1,10 +1,11 @@
-//! The entry point: Shared Key (Lite) header, else SAS, else anonymous.
+//! The entry point: Shared Key (Lite) or Bearer header, else SAS, else anonymous.
 
 use time::OffsetDateTime;
 
 use crate::accounts::Accounts;
+use crate::bearer::OAuth;
 use crate::error::AuthError;
-use crate::grant::Principal;
+use crate::grant::{BearerGrant, Principal};
 use crate::request::{RequestInfo, Service};
 use crate::sas::{self, StoredPolicy};
 use crate::shared_key;
@@ -20,6 +21,9 @@ pub fn authenticate(
     policy: &dyn Fn(&str, &str) -> Option<StoredPolicy>,
 ) -> Result<Principal, AuthError> {
     if let Some(header) = req.header("authorization") {
+        if let (Some(token), Some(oauth)) = (bearer_token(&header), accounts.oauth()) {
+            return bearer_principal(accounts, oauth, req, service, token, now);
+        }
         return shared_key_principal(accounts, req, service, &header, now);
     }
     let has_sig = req
@@ -35,6 +39,7 @@ pub fn authenticate(
         })?;
         let ctx = sas::SasContext {
             account,
+            oauth: accounts.oauth(),
             service,
             now,
             policy,
@@ -42,6 +47,53 @@ pub fn authenticate(
         return sas::verify(req, &ctx).map(Principal::Sas);
     }
     Ok(Principal::Anonymous)
+}
+
+/// The first `x-ms-version` that accepts bearer tokens.
+const FIRST_BEARER_VERSION: &str = "2017-11-09";
+
+/// The token of a `Bearer <token>` header.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("Bearer").then(|| token.trim())
+}
+
+/// A token is accepted over HTTPS only, as by Azure (and Azurite).
+fn bearer_principal(
+    accounts: &Accounts,
+    oauth: &OAuth,
+    req: &RequestInfo,
+    service: Service,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Principal, AuthError> {
+    if !req.https {
+        return Err(AuthError::failed(
+            "Authentication scheme Bearer is not allowed with HTTP.",
+        ));
+    }
+    // Azure takes tokens from version 2017-11-09 on.
+    if req
+        .header("x-ms-version")
+        .is_some_and(|v| v.as_str() < FIRST_BEARER_VERSION)
+    {
+        return Err(AuthError::failed(
+            "Authentication scheme Bearer is not supported in this version.",
+        ));
+    }
+    let account = accounts.get(req.account).ok_or_else(|| {
+        AuthError::failed(format!(
+            "The storage account '{}' does not exist.",
+            req.account
+        ))
+    })?;
+    let claims = oauth.verify(token, &account.name, service, now)?;
+    Ok(Principal::Bearer(BearerGrant {
+        account: account.name.clone(),
+        roles: oauth.roles_of(&account.name, &claims.object_id).to_vec(),
+        object_id: claims.object_id,
+        tenant_id: claims.tenant_id,
+    }))
 }
 
 fn shared_key_principal(

@@ -11,6 +11,8 @@ pub enum AuthErrorCode {
     AuthorizationProtocolMismatch,
     AuthorizationSourceIPMismatch,
     InvalidQueryParameterValue,
+    /// A bearer token Azure does not accept (401, with a `WWW-Authenticate` challenge).
+    InvalidAuthenticationInfo,
     NoAuthenticationInformation,
 }
 
@@ -25,6 +27,7 @@ impl AuthErrorCode {
             Self::AuthorizationProtocolMismatch => "AuthorizationProtocolMismatch",
             Self::AuthorizationSourceIPMismatch => "AuthorizationSourceIPMismatch",
             Self::InvalidQueryParameterValue => "InvalidQueryParameterValue",
+            Self::InvalidAuthenticationInfo => "InvalidAuthenticationInfo",
             Self::NoAuthenticationInformation => "NoAuthenticationInformation",
         }
     }
@@ -32,7 +35,7 @@ impl AuthErrorCode {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidQueryParameterValue => 400,
-            Self::NoAuthenticationInformation => 401,
+            Self::NoAuthenticationInformation | Self::InvalidAuthenticationInfo => 401,
             _ => 403,
         }
     }
@@ -62,7 +65,7 @@ impl AuthErrorCode {
             Self::InvalidQueryParameterValue => {
                 "Value for one of the query parameters specified in the request URI is invalid."
             }
-            Self::NoAuthenticationInformation => {
+            Self::NoAuthenticationInformation | Self::InvalidAuthenticationInfo => {
                 "Server failed to authenticate the request. Please refer to the information in the www-authenticate header."
             }
         }
@@ -76,6 +79,8 @@ impl AuthErrorCode {
 pub struct AuthError {
     pub code: AuthErrorCode,
     pub detail: String,
+    /// The `WWW-Authenticate` header the answer carries, if any.
+    pub challenge: Option<String>,
 }
 
 impl AuthError {
@@ -83,7 +88,13 @@ impl AuthError {
         AuthError {
             code,
             detail: detail.into(),
+            challenge: None,
         }
+    }
+
+    pub(crate) fn with_challenge(mut self, challenge: String) -> AuthError {
+        self.challenge = Some(challenge);
+        self
     }
 
     pub(crate) fn failed(detail: impl Into<String>) -> AuthError {
@@ -101,6 +112,7 @@ mod tests {
         assert_eq!(AuthErrorCode::AuthorizationSourceIPMismatch.status(), 403);
         assert_eq!(AuthErrorCode::InvalidQueryParameterValue.status(), 400);
         assert_eq!(AuthErrorCode::NoAuthenticationInformation.status(), 401);
+        assert_eq!(AuthErrorCode::InvalidAuthenticationInfo.status(), 401);
         assert_eq!(
             AuthErrorCode::AuthorizationSourceIPMismatch.as_str(),
             "AuthorizationSourceIPMismatch"

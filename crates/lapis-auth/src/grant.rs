@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::error::{AuthError, AuthErrorCode};
+use crate::roles::{authorize_roles, DataRole};
 use crate::rules::{sas_rule, Needs, Operation};
 
 /// Who the request is.
@@ -16,6 +17,26 @@ pub enum Principal {
         account: String,
     },
     Sas(SasGrant),
+    /// A verified OAuth bearer token.
+    Bearer(BearerGrant),
+}
+
+/// A verified bearer token: who it names, and the data roles that object id holds in the account.
+#[derive(Debug, Clone)]
+pub struct BearerGrant {
+    pub account: String,
+    /// `oid`
+    pub object_id: String,
+    /// `tid`
+    pub tenant_id: String,
+    pub roles: Vec<DataRole>,
+}
+
+impl BearerGrant {
+    /// Checks the operation against the token's roles.
+    pub fn authorize(&self, op: Operation) -> Result<(), AuthError> {
+        authorize_roles(&self.roles, op)
+    }
 }
 
 /// A verified SAS, its stored access policy already merged in.
@@ -35,6 +56,9 @@ pub struct SasGrant {
     pub encryption_scope: Option<String>,
     /// `rscc`/`rscd`/`rsce`/`rscl`/`rsct`: headers a read through this SAS must answer with.
     pub response_headers: ResponseHeaderOverrides,
+    /// A user delegation SAS: the data roles of its key's object id (`skoid`), which bound what
+    /// the SAS grants as its permission letters do.
+    pub delegated_roles: Option<Vec<DataRole>>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,7 +184,11 @@ impl SasGrant {
                 rule.service_sas
             }
         };
-        self.check_letters(needs)
+        let access = self.check_letters(needs)?;
+        if let Some(roles) = &self.delegated_roles {
+            authorize_roles(roles, op)?;
+        }
+        Ok(access)
     }
 
     fn check_letters(&self, needs: Needs) -> Result<SasAccess, AuthError> {

@@ -13,6 +13,7 @@ fn grant(scope: SasScope, permissions: &str) -> SasGrant {
         identifier: None,
         encryption_scope: None,
         response_headers: ResponseHeaderOverrides::default(),
+        delegated_roles: None,
     }
 }
 

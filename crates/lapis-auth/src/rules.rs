@@ -19,6 +19,8 @@ pub enum Operation {
     GetBlobServiceProperties,
     SetBlobServiceProperties,
     GetAccountInformation,
+    /// Only over a bearer token.
+    GetUserDelegationKey,
     // Blob service, containers.
     CreateContainer,
     GetContainerProperties,
@@ -164,6 +166,8 @@ pub fn sas_rule(op: Operation) -> SasRule {
         SetBlobServiceProperties => (Service::Blob, S, Any("w"), Never),
         // Not in either table: any valid SAS may ask, at the level its resource allows.
         GetAccountInformation => (Service::Blob, S, Anything, Anything),
+        // A key is for the token's identity: no SAS of any kind can ask for one.
+        GetUserDelegationKey => (Service::Blob, S, Never, Never),
         // Containers: a container SAS grants only List Blobs ("containers can't be created,
         // deleted, or listed; their metadata and properties can't be read or written"); ACLs
         // are for the account owner alone, whatever the SAS.

@@ -64,3 +64,58 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn garbage_tokens_and_user_delegation_fields_never_panic() {
+    let mut oauth = OAuth::new(vec!["https://sts.windows.net/t/".into()], 300);
+    oauth
+        .add_jwks(include_str!("keys/jwks.json"))
+        .expect("jwks");
+    let accounts = Accounts::dev().with_oauth(oauth);
+    let tokens = [
+        "Bearer",
+        "Bearer ",
+        "Bearer .",
+        "Bearer ..",
+        "Bearer a.b.c",
+        "Bearer eyJhbGciOiJSUzI1NiJ9.e30.",
+        "Bearer eyJhbGciOiJub25lIn0.eyJleHAiOjF9.",
+        "Bearer eyJhbGciOiJFUzI1NiIsImtpZCI6ImVjLTEifQ.%%%.AAAA",
+        "bearer \u{0}\u{1}",
+    ];
+    let queries = [
+        "",
+        "sig=abc&sv=2026-10-06&sr=b&sp=r&se=2026-01-02&skoid=o&sktid=t&skt=x&ske=y&sks=b&skv=v",
+        "sig=abc&sv=2018-11-09&sr=c&sp=r&se=2026-01-02&skoid=&sks=q",
+        "sig=abc&sv=2026-10-06&ss=b&srt=s&sp=r&se=2026-01-02&skoid=o",
+    ];
+    for token in tokens {
+        for query in queries {
+            for https in [false, true] {
+                let headers = [("Authorization", token)];
+                let header_sets: [&[(&str, &str)]; 2] = [&headers, &[]];
+                for headers in header_sets {
+                    let req = RequestInfo {
+                        method: "GET",
+                        raw_path: "/devstoreaccount1/c/b",
+                        raw_query: Some(query),
+                        headers,
+                        account: DEV_ACCOUNT,
+                        client_ip: None,
+                        https,
+                    };
+                    let result = authenticate(
+                        &accounts,
+                        &req,
+                        Service::Blob,
+                        datetime!(2026-01-01 0:00 UTC),
+                        &|_, _| None,
+                    );
+                    if let Err(err) = result {
+                        assert!(matches!(err.code.status(), 400 | 401 | 403), "{err:?}");
+                    }
+                }
+            }
+        }
+    }
+}

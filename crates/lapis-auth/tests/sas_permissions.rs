@@ -70,6 +70,8 @@ fn rows() -> Vec<Row> {
         blob(GetBlobServiceProperties, Service, AnyOf("r"), No),
         blob(SetBlobServiceProperties, Service, AnyOf("w"), No),
         blob(GetAccountInformation, Object, Anything, Anything),
+        // "Get User Delegation Key": a token's operation; no SAS can ask for a key.
+        blob(GetUserDelegationKey, Service, No, No),
         // "Containers can't be created, deleted, or listed. Container metadata and properties
         // can't be read or written" by a service SAS; "attempting to modify an ACL" with a SAS
         // is AuthorizationFailure, and the account SAS table has no ACL rows.
@@ -171,6 +173,7 @@ fn grant(scope: SasScope, permissions: &str) -> SasGrant {
         identifier: None,
         encryption_scope: None,
         response_headers: ResponseHeaderOverrides::default(),
+        delegated_roles: None,
     }
 }
 

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use http::{HeaderMap, Method, Uri};
 use lapis_auth::{
-    Principal, RequestInfo, ResponseHeaderOverrides, SasAccess, SasGrant, SasTarget, Service,
-    StoredPolicy,
+    AuthError, AuthErrorCode, BearerGrant, Principal, RequestInfo, ResponseHeaderOverrides,
+    SasAccess, SasGrant, SasTarget, Service, StoredPolicy,
 };
 use lapis_store::PublicAccess;
 use lapis_wire::{AzureError, ErrorCode};
@@ -72,6 +72,8 @@ pub struct Granted {
     /// A Blob Batch's SAS, which its sub-requests without credentials of their own inherit.
     /// Boxed: a SAS grant is some 400 bytes, and `Granted` travels in every request's context.
     pub batch_sas: Option<Box<SasGrant>>,
+    /// A verified bearer token: who asks (Get User Delegation Key signs a key for it).
+    pub bearer: Option<BearerGrant>,
 }
 
 /// Authenticates the request and checks the operation against what its credentials grant.
@@ -139,11 +141,28 @@ pub async fn check(
         principal => principal,
     };
 
+    // Only a token may ask for a user delegation key (Azure: 403 AuthenticationFailed).
+    if op == Op::GetUserDelegationKey && !matches!(principal, Principal::Bearer(_)) {
+        return Err(AuthError::new(
+            AuthErrorCode::AuthenticationFailed,
+            "Only authentication scheme Bearer is supported",
+        )
+        .into());
+    }
     match principal {
         Principal::SharedKey { .. } => Ok(Granted {
             account_key: true,
             ..Default::default()
         }),
+        Principal::Bearer(grant) => {
+            if let Some(operation) = op.operation() {
+                grant.authorize(operation)?;
+            }
+            Ok(Granted {
+                bearer: Some(grant),
+                ..Default::default()
+            })
+        }
         Principal::Sas(grant) => {
             let Some(operation) = op.operation() else {
                 return Ok(Granted::default());
@@ -160,6 +179,7 @@ pub async fn check(
                 encryption_scope: grant.encryption_scope,
                 account_key: false,
                 batch_sas,
+                bearer: None,
             })
         }
         Principal::Anonymous => anonymous(state, target, op)

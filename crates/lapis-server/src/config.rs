@@ -32,7 +32,7 @@ admin (or `admin disabled`), Queue, then the static website endpoint (or `web di
 Every listener is bound and the data folder checked before anything is written to it: a start that \
 fails on a busy port or an unusable folder leaves no folder, database or reserve behind.\n\n\
 Every flag of Azurite 3.37 is accepted with the same spelling, short forms included. Those that \
-cannot apply here (--oauth; --extentMemoryLimit without --inMemoryPersistence; \
+cannot apply here (--extentMemoryLimit without --inMemoryPersistence; \
 --location with --inMemoryPersistence) are named once on stderr at start, with the reason.\n\n\
 Accounts: devstoreaccount1 with the well-known development key, unless the AZURITE_ACCOUNTS environment \
 variable is set (\"name1:key1[:key2];name2:key1\", keys in base64), which then replaces it, as in Azurite.\n\n\
@@ -123,8 +123,9 @@ pub struct Config {
     /// Accepted for Azurite compatibility: Lapis collects no telemetry and sends nothing anywhere.
     #[arg(long = "disableTelemetry")]
     pub disable_telemetry: bool,
-    /// Azurite's OAuth level (`basic`). No effect yet: Lapis does not verify bearer tokens, so a
-    /// request authorized with `Authorization: Bearer` is refused (403 AuthenticationFailed).
+    /// Azurite's OAuth level (`basic`). Bearer tokens are verified whenever --accountConfig has an
+    /// `oauth` section (keys, issuers); the flag asks that it has one, and is a start-up error
+    /// without it.
     #[arg(long = "oauth", value_name = "LEVEL")]
     pub oauth: Option<String>,
     /// Per-account switches Azure keeps in its management plane (blob versioning, container
@@ -236,12 +237,6 @@ impl Config {
     /// at start-up, so that nobody believes a flag is honoured when it is not.
     pub fn no_effect_notices(&self) -> Vec<String> {
         let mut notices = Vec::new();
-        if let Some(level) = &self.oauth {
-            notices.push(format!(
-                "--oauth {level} has no effect: Lapis does not verify OAuth bearer tokens yet, and \
-                 refuses a request authorized with one (403 AuthenticationFailed); use Shared Key or SAS"
-            ));
-        }
         if self.extent_memory_limit.is_some() && !self.in_memory {
             notices.push(
                 "--extentMemoryLimit has no effect without --inMemoryPersistence: it bounds the \
@@ -368,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn https_flags_are_kept_and_oauth_is_named() {
+    fn https_and_oauth_flags_are_kept_and_take_effect() {
         let c = parse(&[
             "--cert", "c.pem", "--key", "k.pem", "--pwd", "secret", "--oauth", "basic",
         ]);
@@ -377,8 +372,7 @@ mod tests {
         assert_eq!(c.pwd.as_deref(), Some("secret"));
         assert_eq!(c.oauth.as_deref(), Some("basic"));
         let notices = c.no_effect_notices().join("\n");
-        assert!(notices.contains("--oauth"), "{notices}");
-        for flag in ["--cert", "--key", "--pwd"] {
+        for flag in ["--cert", "--key", "--pwd", "--oauth"] {
             assert!(!notices.contains(flag), "{flag} takes effect: {notices}");
         }
         assert!(!notices.contains("secret"), "the password is never shown");

@@ -140,9 +140,16 @@ impl From<AuthError> for ApiError {
                 ErrorCode::AuthorizationSourceIPMismatch
             }
             AuthErrorCode::InvalidQueryParameterValue => ErrorCode::InvalidQueryParameterValue,
+            AuthErrorCode::InvalidAuthenticationInfo => ErrorCode::InvalidAuthenticationInfo,
             AuthErrorCode::NoAuthenticationInformation => ErrorCode::NoAuthenticationInformation,
         };
         let mut err = AzureError::new(code).status(e.code.status());
+        // A refused bearer token: Azure's 401 text and challenge, not the code's default (400).
+        if let Some(challenge) = e.challenge {
+            err = err
+                .message(e.code.message())
+                .header("WWW-Authenticate", challenge);
+        }
         if !e.detail.is_empty() {
             err = err.detail("AuthenticationErrorDetail", e.detail);
         }

@@ -13,6 +13,7 @@ mod error;
 mod handler;
 pub mod logging;
 mod metrics;
+pub mod oauth;
 mod queue;
 mod request;
 mod router;

@@ -10,6 +10,7 @@ use lapis_store::{Store, StoreOptions};
 
 use lapis_server::account_config::AccountConfig;
 use lapis_server::config::{Command, Config, ImportAzurite};
+use lapis_server::oauth::oauth_from_config;
 use lapis_server::{data_folder, logging, AppState, ServeOptions, ServiceKind, TlsConfig};
 
 // jemalloc, for Rust and (unprefixed) for SQLite too: glibc malloc's arena locks and chunk
@@ -103,6 +104,22 @@ fn tls_from_flags(config: &Config) -> Result<Option<TlsConfig>, String> {
     }
 }
 
+/// Azurite's `--oauth basic` turns token checks on; Lapis always checks tokens when the account
+/// configuration has keys, so the flag asks only that it has them: users of the flag expect
+/// tokens to work, and without keys every token would be refused.
+fn check_oauth_flag(config: &Config, oauth: Option<&lapis_auth::OAuth>) -> Result<(), String> {
+    match (config.oauth.as_deref(), oauth) {
+        (None, _) | (Some("basic"), Some(_)) => Ok(()),
+        (Some("basic"), None) => Err(
+            "--oauth basic needs --accountConfig with an oauth section (keys and issuers to verify              tokens against): Lapis checks token signatures, so without keys no token is accepted              (docs/operations.md, \"OAuth\")"
+                .into(),
+        ),
+        (Some(level), _) => Err(format!(
+            "--oauth {level}: the only OAuth level is basic"
+        )),
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
     for notice in config.no_effect_notices() {
         tracing::warn!("{notice}");
@@ -119,6 +136,12 @@ async fn run(config: Config) -> Result<(), String> {
     let account_config = match &config.account_config {
         Some(path) => AccountConfig::load(path)?,
         None => AccountConfig::default(),
+    };
+    let oauth = oauth_from_config(&account_config)?;
+    check_oauth_flag(&config, oauth.as_ref())?;
+    let accounts = match oauth {
+        Some(oauth) => accounts.with_oauth(oauth),
+        None => accounts,
     };
     for name in account_config.unknown_accounts(&accounts) {
         tracing::warn!(

@@ -15,6 +15,7 @@ pub enum Op {
     GetServiceProperties,
     SetServiceProperties,
     GetAccountInfo,
+    GetUserDelegationKey,
     Preflight,
     // container
     CreateContainer,
@@ -76,6 +77,7 @@ impl Op {
             Op::GetServiceProperties => Operation::GetBlobServiceProperties,
             Op::SetServiceProperties => Operation::SetBlobServiceProperties,
             Op::GetAccountInfo => Operation::GetAccountInformation,
+            Op::GetUserDelegationKey => Operation::GetUserDelegationKey,
             Op::Preflight => return None,
             Op::CreateContainer => Operation::CreateContainer,
             Op::GetContainerProperties => Operation::GetContainerProperties,
@@ -175,9 +177,7 @@ pub fn resolve(
                 "Get Blob Service Stats (secondary endpoint)",
             ))
         }
-        (Service, _, Some("service"), Some("userdelegationkey")) => {
-            return Err(not_implemented("user delegation keys"))
-        }
+        (Service, "POST", Some("service"), Some("userdelegationkey")) => Op::GetUserDelegationKey,
         (Service, "GET", _, Some("blobs")) => Op::FindBlobsByTags,
         (Service, "POST", _, Some("batch")) => Op::SubmitBatch,
 
@@ -356,6 +356,14 @@ mod tests {
                 Some("properties"),
                 None,
                 Op::SetServiceProperties,
+            ),
+            (
+                "POST",
+                Service,
+                Some("service"),
+                Some("userdelegationkey"),
+                None,
+                Op::GetUserDelegationKey,
             ),
             (
                 "GET",

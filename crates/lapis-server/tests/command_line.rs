@@ -16,7 +16,8 @@ const FREE_SERVICE_PORTS: [&str; 6] = ["--blobPort", "0", "--tablePort", "0", "-
 /// Every option of `azurite --help`, Azurite 3.37.0 (`azurite-blob`, `azurite-queue` and
 /// `azurite-table --help` list subsets of it), in its order, each short form as its own entry,
 /// with a sample value, and the notice Lapis must print for it when it has no effect here.
-/// `DIR` stands for a fresh folder, `FILE` for a file in one, `CERT`, `KEY` and `PFX` for a
+/// `DIR` stands for a fresh folder, `FILE` for a file in one, `OAUTH` for an account
+/// configuration with an OAuth key and issuer, `CERT`, `KEY` and `PFX` for a
 /// self-signed certificate for 127.0.0.1 written there (PEM, and PKCS#12 with password `secret`). `-h`/`--help` and `-v`/`--version`
 /// exit at once: see `help_and_version_exit_at_once`.
 const AZURITE_FLAGS: &[(&[&str], Option<&str>)] = &[
@@ -53,7 +54,9 @@ const AZURITE_FLAGS: &[(&[&str], Option<&str>)] = &[
     (&["--location", "DIR"], None),
     (&["-L"], None),
     (&["--loose"], None),
-    (&["--oauth", "basic"], Some("--oauth basic has no effect")),
+    // Takes effect with an account configuration that has OAuth keys (`OAUTH`); without one it
+    // is a start-up error: see `oauth_basic_needs_keys`.
+    (&["--oauth", "basic", "--accountConfig", "OAUTH"], None),
     (&["--queueHost", "127.0.0.1"], None),
     (&["--queueKeepAliveTimeout", "5"], None),
     (&["--queuePort", "0"], None),
@@ -93,6 +96,7 @@ fn arguments(sample: &[&str], dir: &std::path::Path) -> Vec<String> {
             "DIR" => dir.join("given").display().to_string(),
             "FILE" => dir.join("debug.log").display().to_string(),
             "CERT" | "KEY" | "PFX" => write_certificate(dir, a),
+            "OAUTH" => write_oauth_config(dir),
             other => other.to_string(),
         });
     }
@@ -131,6 +135,50 @@ fn write_certificate(dir: &std::path::Path, which: &str) -> String {
             pfx.display().to_string()
         }
     }
+}
+
+/// An account configuration whose OAuth section trusts one test key.
+fn write_oauth_config(dir: &std::path::Path) -> String {
+    let jwks = include_str!("../../lapis-auth/tests/keys/jwks.json");
+    std::fs::write(dir.join("jwks.json"), jwks).unwrap();
+    let config = dir.join("accounts.json");
+    std::fs::write(
+        &config,
+        r#"{"oauth": {"keys": ["jwks.json"], "issuers": ["https://sts.windows.net/t/"]}}"#,
+    )
+    .unwrap();
+    config.display().to_string()
+}
+
+#[test]
+fn oauth_basic_needs_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = FREE_SERVICE_PORTS.to_vec();
+    let data = dir.path().join("data");
+    let data_arg = data.display().to_string();
+    args.extend(["--location", &data_arg, "--oauth", "basic"]);
+    let exited = run_to_exit(lapis(dir.path(), &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(
+        exited
+            .stderr
+            .contains("--oauth basic needs --accountConfig"),
+        "{}",
+        exited.stderr
+    );
+    assert!(!data.exists(), "a failed start created the data folder");
+    let args = [
+        &FREE_SERVICE_PORTS[..],
+        &["--location", &data_arg, "--oauth", "advanced"],
+    ]
+    .concat();
+    let exited = run_to_exit(lapis(dir.path(), &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(
+        exited.stderr.contains("the only OAuth level is basic"),
+        "{}",
+        exited.stderr
+    );
 }
 
 #[test]

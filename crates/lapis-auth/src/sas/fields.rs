@@ -46,6 +46,8 @@ const SAS_FIELDS: &[&str] = &[
     "sdd",
     "skdutid",
     "sduoid",
+    "srh",
+    "srq",
 ];
 
 /// The storage service versions (`x-ms-version` values) Azure has published, oldest first.

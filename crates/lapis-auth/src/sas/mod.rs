@@ -5,9 +5,11 @@ mod layout;
 mod params;
 #[cfg(test)]
 mod test_support;
+mod user_delegation;
 mod verify;
 
 pub use params::SasParams;
+pub use user_delegation::UserDelegationKey;
 pub(crate) use verify::{verify, SasContext};
 
 use crate::crypto;
@@ -59,6 +61,40 @@ pub fn sign_service_sas(
     let signature = crypto::sign(
         key,
         &string_to_sign_service_sas(account, service, container, blob, params),
+    );
+    params.to_query(&signature)
+}
+
+/// The string to sign of a user delegation SAS for a container or blob (`params` carries the
+/// key's fields).
+pub fn string_to_sign_user_delegation_sas(
+    account: &str,
+    container: &str,
+    blob: Option<&str>,
+    params: &SasParams,
+) -> String {
+    layout::blob_user_delegation(
+        params,
+        &layout::blob_resource(&params.version, account, container, blob),
+    )
+}
+
+/// The query string of a user delegation SAS, signed with the key's value (base64), as an SDK
+/// builds it.
+pub fn sign_user_delegation_sas(
+    account: &str,
+    key_value: &str,
+    container: &str,
+    blob: Option<&str>,
+    params: &SasParams,
+) -> String {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key_value)
+        .unwrap_or_default();
+    let signature = crypto::sign(
+        &key,
+        &string_to_sign_user_delegation_sas(account, container, blob, params),
     );
     params.to_query(&signature)
 }

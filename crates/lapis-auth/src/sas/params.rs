@@ -43,6 +43,19 @@ pub struct SasParams {
     pub start_rk: String,
     pub end_pk: String,
     pub end_rk: String,
+    /// User delegation SAS: `skoid`, `sktid`, `skt`, `ske`, `sks`, `skv` (the key's signed
+    /// fields), `saoid`, `suoid`, `scid` (2020-02-10), `skdutid`, `sduoid` (2025-07-05).
+    pub key_object_id: String,
+    pub key_tenant_id: String,
+    pub key_start: String,
+    pub key_expiry: String,
+    pub key_service: String,
+    pub key_version: String,
+    pub authorized_object_id: String,
+    pub unauthorized_object_id: String,
+    pub correlation_id: String,
+    pub key_delegated_user_tenant_id: String,
+    pub delegated_user_object_id: String,
 }
 
 // Unreserved characters stay; everything else (including '+', '/', '=' of signatures) is escaped.
@@ -85,6 +98,17 @@ impl SasParams {
             start_rk: get("srk"),
             end_pk: get("epk"),
             end_rk: get("erk"),
+            key_object_id: get("skoid"),
+            key_tenant_id: get("sktid"),
+            key_start: get("skt"),
+            key_expiry: get("ske"),
+            key_service: get("sks"),
+            key_version: get("skv"),
+            authorized_object_id: get("saoid"),
+            unauthorized_object_id: get("suoid"),
+            correlation_id: get("scid"),
+            key_delegated_user_tenant_id: get("skdutid"),
+            delegated_user_object_id: get("sduoid"),
         }
     }
 
@@ -100,6 +124,17 @@ impl SasParams {
             ("sip", &self.ip),
             ("spr", &self.protocol),
             ("si", &self.identifier),
+            ("skoid", &self.key_object_id),
+            ("sktid", &self.key_tenant_id),
+            ("skt", &self.key_start),
+            ("ske", &self.key_expiry),
+            ("sks", &self.key_service),
+            ("skv", &self.key_version),
+            ("saoid", &self.authorized_object_id),
+            ("suoid", &self.unauthorized_object_id),
+            ("scid", &self.correlation_id),
+            ("skdutid", &self.key_delegated_user_tenant_id),
+            ("sduoid", &self.delegated_user_object_id),
             ("sr", &self.resource),
             ("snapshot", &self.snapshot),
             ("ses", &self.encryption_scope),

@@ -5,8 +5,10 @@ use time::OffsetDateTime;
 use super::fields;
 use super::layout;
 use super::params::SasParams;
+use super::user_delegation;
 use super::StoredPolicy;
 use crate::accounts::Account;
+use crate::bearer::OAuth;
 use crate::crypto;
 use crate::error::{AuthError, AuthErrorCode};
 use crate::grant::{ResponseHeaderOverrides, SasGrant, SasScope};
@@ -18,6 +20,8 @@ use lapis_wire::time_format::rfc1123;
 /// Everything a SAS may need besides the request.
 pub(crate) struct SasContext<'a> {
     pub account: &'a Account,
+    /// Bearer tokens' configuration: a user delegation SAS needs its role assignments.
+    pub oauth: Option<&'a OAuth>,
     pub service: Service,
     pub now: OffsetDateTime,
     pub policy: &'a dyn Fn(&str, &str) -> Option<StoredPolicy>,
@@ -37,17 +41,24 @@ pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, Au
         return Err(AuthError::failed("sv is mandatory. Cannot be empty"));
     }
     let is_account_sas = !p.services.is_empty() || !p.resource_types.is_empty();
+    let user_delegation = !is_account_sas && !p.key_object_id.is_empty();
+    let delegated_roles = if user_delegation {
+        Some(delegated_roles(&pairs, &p, ctx)?)
+    } else {
+        None
+    };
     let (scope, policy_owner, string_to_sign) = if is_account_sas {
         account_scope(&p, ctx)?
     } else {
         service_scope(req, &mut p, ctx)?
     };
 
-    if !crypto::signature_matches(
-        &signature,
-        &ctx.account.keys,
-        std::slice::from_ref(&string_to_sign),
-    ) {
+    let keys = if user_delegation {
+        user_delegation::signing_keys(&p, &ctx.account.keys)
+    } else {
+        ctx.account.keys.clone()
+    };
+    if !crypto::signature_matches(&signature, &keys, std::slice::from_ref(&string_to_sign)) {
         return Err(AuthError::failed(format!(
             "Signature did not match. String to sign used was {string_to_sign}"
         )));
@@ -111,7 +122,35 @@ pub(crate) fn verify(req: &RequestInfo, ctx: &SasContext) -> Result<SasGrant, Au
             content_language: some(&p.content_language),
             content_type: some(&p.content_type),
         },
+        delegated_roles,
     })
+}
+
+/// A user delegation SAS: a Blob SAS whose key is valid now, for an object id whose roles
+/// then bound what it grants.
+fn delegated_roles(
+    pairs: &[(String, String)],
+    p: &SasParams,
+    ctx: &SasContext,
+) -> Result<Vec<crate::roles::DataRole>, AuthError> {
+    if ctx.service != Service::Blob {
+        return Err(AuthError::failed(
+            "A user delegation SAS is supported for the Blob service only.",
+        ));
+    }
+    if pairs
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("srh") || n.eq_ignore_ascii_case("srq"))
+    {
+        return Err(AuthError::failed(
+            "Signed request headers and query parameters (srh, srq) are not supported by this emulator.",
+        ));
+    }
+    user_delegation::check_key(p, ctx.now)?;
+    let oauth = ctx.oauth.ok_or_else(|| {
+        AuthError::failed("No user delegation key can be valid: OAuth is not configured.")
+    })?;
+    Ok(oauth.roles_of(&ctx.account.name, &p.key_object_id).to_vec())
 }
 
 type Scoped = (SasScope, String, String);
@@ -183,7 +222,11 @@ fn service_scope(
             };
             let resource =
                 layout::blob_resource(&p.version, account, &container, signed_blob.as_deref());
-            let sts = layout::blob_service(p, &resource);
+            let sts = if p.key_object_id.is_empty() {
+                layout::blob_service(p, &resource)
+            } else {
+                layout::blob_user_delegation(p, &resource)
+            };
             let scope = match signed_blob {
                 // The name as signed; the blob it grants is the one Azure stores, `\` as `/`.
                 Some(blob) => SasScope::Blob {

@@ -86,6 +86,7 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::ListContainers => service::list_containers(ctx).await,
         Op::GetServiceProperties => service::get_service_properties(ctx, req).await,
         Op::SetServiceProperties => service::set_service_properties(ctx, req).await,
+        Op::GetUserDelegationKey => service::get_user_delegation_key(ctx, req).await,
         Op::GetAccountInfo => service::get_account_info(ctx).await,
         // Answered before authentication, in the handler.
         Op::Preflight => Ok(Reply::new(http::StatusCode::OK).finish()),

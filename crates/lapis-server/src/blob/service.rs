@@ -1,9 +1,15 @@
-//! Service-level operations: List Containers, Get/Set Blob Service Properties, Get Account Information.
+//! Service-level operations: List Containers, Get/Set Blob Service Properties, Get Account
+//! Information, Get User Delegation Key.
 
 use axum::body::Body;
 use http::{Request, Response, StatusCode};
+use lapis_auth::UserDelegationKey;
 use lapis_store::PublicAccess;
-use lapis_wire::xml::{render_list_containers, ContainerEntry, ServiceProperties};
+use lapis_wire::time_format::{iso8601_seconds, parse_iso8601};
+use lapis_wire::xml::{
+    parse_key_info, render_list_containers, render_user_delegation_key, ContainerEntry,
+    ServiceProperties, UserDelegationKeyXml,
+};
 use lapis_wire::{AzureError, ErrorCode};
 
 use super::{blocking, Reply};
@@ -130,4 +136,78 @@ pub async fn get_account_info(_ctx: Ctx) -> ApiResult<Response<Body>> {
         .header("x-ms-account-kind", "StorageV2")
         .header("x-ms-is-hns-enabled", "false")
         .finish())
+}
+
+/// Azure's longest user delegation key: seven days from the request.
+const MAX_KEY_LIFETIME: time::Duration = time::Duration::days(7);
+
+/// Get User Delegation Key: a key for the token's object id, valid from `Start` (default: now)
+/// to `Expiry` (at most seven days from now). Its value is derived from the account key and its
+/// fields ([`UserDelegationKey::value`]), so the SAS it signs verifies without anything stored.
+pub async fn get_user_delegation_key(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
+    let Some(bearer) = ctx.granted.bearer.clone() else {
+        // Access control answers first; a key for no identity is never made.
+        return Err(AzureError::new(ErrorCode::AuthenticationFailed).into());
+    };
+    let body = read_small_body(req, 64 * 1024).await?;
+    let info = parse_key_info(&body)?;
+    let time = |name: &str, text: &str| {
+        parse_iso8601(text).ok_or_else(|| {
+            AzureError::new(ErrorCode::InvalidXmlNodeValue)
+                .detail("XmlNodeName", name)
+                .detail("XmlNodeValue", text)
+        })
+    };
+    let expiry = time("Expiry", &info.expiry)?;
+    let start = match &info.start {
+        Some(text) => time("Start", text)?,
+        None => ctx.now,
+    };
+    let out_of_range = |name: &str, text: &str, reason: &str| {
+        AzureError::new(ErrorCode::InvalidXmlNodeValue)
+            .detail("XmlNodeName", name)
+            .detail("XmlNodeValue", text)
+            .detail("Reason", reason)
+    };
+    if expiry <= start {
+        return Err(out_of_range(
+            "Expiry",
+            &info.expiry,
+            "The expiry must be after the start.",
+        )
+        .into());
+    }
+    if expiry > ctx.now + MAX_KEY_LIFETIME {
+        return Err(out_of_range(
+            "Expiry",
+            &info.expiry,
+            "The expiry must be within seven days of the current time.",
+        )
+        .into());
+    }
+    let key = UserDelegationKey {
+        object_id: bearer.object_id,
+        tenant_id: bearer.tenant_id,
+        start: iso8601_seconds(start),
+        expiry: iso8601_seconds(expiry),
+        service: "b".to_string(),
+        version: crate::handler::DEFAULT_API_VERSION.to_string(),
+    };
+    let account_key = ctx
+        .state
+        .accounts
+        .get(&ctx.target.account)
+        .and_then(|a| a.keys.first())
+        .ok_or_else(|| AzureError::new(ErrorCode::InternalError))?;
+    let value = key.value(account_key);
+    let xml = render_user_delegation_key(&UserDelegationKeyXml {
+        signed_oid: &key.object_id,
+        signed_tid: &key.tenant_id,
+        signed_start: &key.start,
+        signed_expiry: &key.expiry,
+        signed_service: &key.service,
+        signed_version: &key.version,
+        value: &value,
+    });
+    Ok(Reply::new(StatusCode::OK).xml(xml).finish())
 }

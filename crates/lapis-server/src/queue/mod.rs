@@ -305,6 +305,7 @@ fn authenticate(
     };
     match lapis_auth::authenticate(&state.accounts, &info, Service::Queue, now, &policy)? {
         Principal::SharedKey { .. } => Ok(()),
+        Principal::Bearer(grant) => Ok(grant.authorize(operation)?),
         Principal::Anonymous => Err(ApiError(AzureError::new(
             ErrorCode::NoAuthenticationInformation,
         ))),

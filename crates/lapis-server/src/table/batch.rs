@@ -135,19 +135,22 @@ fn plan(ctx: &TableCtx, sub: &BatchOperation) -> ApiResult<Planned> {
                 .into())
         }
     };
+    let op = match &kind {
+        EntityOpKind::Delete { .. } => Operation::DeleteEntity,
+        EntityOpKind::Write { write, .. } => match write {
+            EntityWrite::Insert => Operation::InsertEntity,
+            EntityWrite::Update { .. } => Operation::UpdateEntity,
+            EntityWrite::Merge { .. } => Operation::MergeEntity,
+            EntityWrite::InsertOrReplace => Operation::InsertOrReplaceEntity,
+            EntityWrite::InsertOrMerge => Operation::InsertOrMergeEntity,
+        },
+    };
     if let Some(grant) = &ctx.grant {
-        let op = match &kind {
-            EntityOpKind::Delete { .. } => Operation::DeleteEntity,
-            EntityOpKind::Write { write, .. } => match write {
-                EntityWrite::Insert => Operation::InsertEntity,
-                EntityWrite::Update { .. } => Operation::UpdateEntity,
-                EntityWrite::Merge { .. } => Operation::MergeEntity,
-                EntityWrite::InsertOrReplace => Operation::InsertOrReplaceEntity,
-                EntityWrite::InsertOrMerge => Operation::InsertOrMergeEntity,
-            },
-        };
         sas_allows(grant, &table, op)?;
         sas_allows_entity(Some(grant), &partition_key, &row_key)?;
+    }
+    if let Some(bearer) = &ctx.bearer {
+        bearer.authorize(op)?;
     }
     Ok(Planned {
         op: EntityOp {

@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 
 use axum::body::Body;
 use http::{HeaderValue, Method, Request, Response};
-use lapis_auth::{Operation, Principal, RequestInfo, SasGrant, SasTarget, Service, StoredPolicy};
+use lapis_auth::{
+    BearerGrant, Operation, Principal, RequestInfo, SasGrant, SasTarget, Service, StoredPolicy,
+};
 use lapis_odata::Metadata;
 use lapis_wire::{AzureError, ErrorCode};
 use time::OffsetDateTime;
@@ -77,6 +79,8 @@ pub struct TableCtx {
     pub path: TablePath,
     pub query: Query,
     pub grant: Option<SasGrant>,
+    /// A verified bearer token: a batch checks each sub-request against its roles.
+    pub bearer: Option<BearerGrant>,
     /// `http://host/account` (`https://` over TLS), the base of `odata.metadata`, `odata.id`
     /// and `Location`.
     pub base_url: String,
@@ -200,7 +204,7 @@ pub async fn dispatch(
     )?;
     *op_name = op.operation().name();
 
-    let grant = authenticate(state, &req, &account, &path, op, peer, now)?;
+    let (grant, bearer) = authenticate(state, &req, &account, &path, op, peer, now)?;
     let host = req
         .headers()
         .get("host")
@@ -216,6 +220,7 @@ pub async fn dispatch(
         path,
         query,
         grant,
+        bearer,
     };
     match op {
         TableOp::CreateTable => tables::create(ctx, req).await,
@@ -237,8 +242,8 @@ pub async fn dispatch(
     }
 }
 
-/// Authenticates and checks the operation's SAS permissions; returns the SAS grant, if any, for
-/// the per-entity checks the handlers make.
+/// Authenticates and checks the operation against the SAS or token; returns the SAS grant or the
+/// token, if any, for the checks the handlers (and a batch's sub-requests) make.
 fn authenticate(
     state: &AppState,
     req: &Request<Body>,
@@ -247,7 +252,7 @@ fn authenticate(
     op: TableOp,
     peer: SocketAddr,
     now: OffsetDateTime,
-) -> ApiResult<Option<SasGrant>> {
+) -> ApiResult<(Option<SasGrant>, Option<BearerGrant>)> {
     let header_pairs: Vec<(&str, &str)> = req
         .headers()
         .iter()
@@ -273,7 +278,11 @@ fn authenticate(
         })
     };
     match lapis_auth::authenticate(&state.accounts, &info, Service::Table, now, &policy)? {
-        Principal::SharedKey { .. } => Ok(None),
+        Principal::SharedKey { .. } => Ok((None, None)),
+        Principal::Bearer(grant) => {
+            grant.authorize(op.operation())?;
+            Ok((None, Some(grant)))
+        }
         Principal::Anonymous => Err(ApiError(AzureError::new(
             ErrorCode::NoAuthenticationInformation,
         ))),
@@ -283,7 +292,7 @@ fn authenticate(
                 blob: None,
             };
             grant.authorize(op.operation(), &target)?;
-            Ok(Some(grant))
+            Ok((Some(grant), None))
         }
     }
 }

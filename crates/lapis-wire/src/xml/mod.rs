@@ -13,6 +13,7 @@ mod service_properties;
 mod signed_identifiers;
 mod tags;
 mod tree;
+mod user_delegation_key;
 
 pub use block_list::{parse_block_list, render_block_list, BlockListKind};
 pub use cors::CorsRule;
@@ -30,6 +31,9 @@ pub use signed_identifiers::{
     parse_signed_identifiers, render_signed_identifiers, SignedIdentifierXml,
 };
 pub use tags::{parse_tags, render_tagged_blobs, render_tags, TaggedBlobEntry};
+pub use user_delegation_key::{
+    parse_key_info, render_user_delegation_key, KeyInfo, UserDelegationKeyXml,
+};
 
 /// The declaration every Azure XML response body starts with.
 pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
