@@ -26,6 +26,8 @@ import (
 const (
 	accountName = "devstoreaccount1"
 	accountKey  = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	// featuresAccountName is the account of LAPIS_FEATURES_ENDPOINT (conformance/accounts.json), same key.
+	featuresAccountName = "lapisfeatures"
 )
 
 var (
@@ -34,6 +36,10 @@ var (
 	// queueEndpoint is the Queue endpoint under test (LAPIS_QUEUE_ENDPOINT), account in the path, no
 	// trailing slash; empty when unset, and then the queue tests skip so a Blob-only run stays green.
 	queueEndpoint string
+	// featuresEndpoint is the Blob endpoint of the account lapisfeatures (LAPIS_FEATURES_ENDPOINT), which
+	// has blob versioning and container soft delete on; empty when unset (Azurite has neither), and then
+	// the tests of those features skip.
+	featuresEndpoint string
 	// targetIsAzurite skips only the assertions where Azurite is known to differ from Azure.
 	targetIsAzurite bool
 	// svc is a Shared Key client for the whole account.
@@ -50,6 +56,7 @@ func TestMain(m *testing.M) {
 	}
 	blobEndpoint = strings.TrimRight(raw, "/")
 	queueEndpoint = strings.TrimRight(os.Getenv("LAPIS_QUEUE_ENDPOINT"), "/")
+	featuresEndpoint = strings.TrimRight(os.Getenv("LAPIS_FEATURES_ENDPOINT"), "/")
 	targetIsAzurite = os.Getenv("LAPIS_TARGET") == "azurite"
 
 	connStr := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
@@ -85,10 +92,29 @@ func uniqueName(prefix string) string {
 	return name
 }
 
-// newContainer creates a fresh container that is deleted when the test ends.
+// featuresService is a Shared Key client for LAPIS_FEATURES_ENDPOINT; the test skips without it.
+func featuresService(t *testing.T) *service.Client {
+	t.Helper()
+	if featuresEndpoint == "" {
+		t.Skip("LAPIS_FEATURES_ENDPOINT is not set (Azurite has no blob versioning)")
+	}
+	connStr := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
+		featuresAccountName, accountKey, featuresEndpoint)
+	s, err := service.NewClientFromConnectionString(connStr, &service.ClientOptions{ClientOptions: clientOptions()})
+	must(t, err, "features client from connection string")
+	return s
+}
+
+// newContainer creates a fresh container in devstoreaccount1 that is deleted when the test ends.
 func newContainer(t *testing.T, prefix string) *container.Client {
 	t.Helper()
-	c := svc.NewContainerClient(uniqueName(prefix))
+	return newContainerIn(t, svc, prefix)
+}
+
+// newContainerIn creates a fresh container in s's account that is deleted when the test ends.
+func newContainerIn(t *testing.T, s *service.Client, prefix string) *container.Client {
+	t.Helper()
+	c := s.NewContainerClient(uniqueName(prefix))
 	if _, err := c.Create(ctx(t), nil); err != nil {
 		t.Fatalf("create container: %v", err)
 	}

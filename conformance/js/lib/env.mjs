@@ -50,6 +50,32 @@ export const serviceClient = BlobServiceClient.fromConnectionString(CONNECTION_S
   retryOptions: { maxTries: 1 },
 });
 
+/** The account of LAPIS_FEATURES_ENDPOINT: blob versioning and container soft delete on (conformance/accounts.json). */
+export const FEATURES_ACCOUNT_NAME = "lapisfeatures";
+
+/**
+ * Blob endpoint of an account with versioning on, account in the path, without a trailing slash
+ * (LAPIS_FEATURES_ENDPOINT, e.g. http://127.0.0.1:10000/lapisfeatures; same key as devstoreaccount1),
+ * or undefined when it is not set: Azurite has no such switches, so those tests then skip.
+ */
+export const FEATURES_ENDPOINT = process.env.LAPIS_FEATURES_ENDPOINT
+  ? process.env.LAPIS_FEATURES_ENDPOINT.replace(/\/+$/, "")
+  : undefined;
+
+/** The `skip` option of every test of LAPIS_FEATURES_ENDPOINT: a reason when it is not set, else false. */
+export const FEATURES_SKIP = FEATURES_ENDPOINT
+  ? false
+  : "LAPIS_FEATURES_ENDPOINT is not set (Azurite has no blob versioning)";
+
+/** Shared Key client for LAPIS_FEATURES_ENDPOINT (no retries), or undefined without it. */
+export const featuresServiceClient = FEATURES_ENDPOINT
+  ? BlobServiceClient.fromConnectionString(
+      `DefaultEndpointsProtocol=http;AccountName=${FEATURES_ACCOUNT_NAME};` +
+        `AccountKey=${ACCOUNT_KEY};BlobEndpoint=${FEATURES_ENDPOINT};`,
+      { retryOptions: { maxTries: 1 } },
+    )
+  : undefined;
+
 /** The `skip` option of every queue test: a reason when LAPIS_QUEUE_ENDPOINT is not set, else false. */
 export const QUEUE_SKIP = QUEUE_ENDPOINT ? false : "LAPIS_QUEUE_ENDPOINT is not set";
 
@@ -78,11 +104,11 @@ export function uniqueName(prefix) {
 }
 
 /**
- * Creates a fresh container, runs `body` with its client, and deletes the container afterwards
- * even when the body fails.
+ * Creates a fresh container (in `service`'s account, devstoreaccount1 unless given), runs `body`
+ * with its client, and deletes the container afterwards even when the body fails.
  */
-export async function withContainer(prefix, body) {
-  const container = serviceClient.getContainerClient(uniqueName(prefix));
+export async function withContainer(prefix, body, service = serviceClient) {
+  const container = service.getContainerClient(uniqueName(prefix));
   await container.create();
   try {
     return await body(container);
