@@ -96,6 +96,7 @@ fn refusal_code(r: Refusal) -> ErrorCode {
         Refusal::LeaseIsBrokenAndCannotBeRenewed => ErrorCode::LeaseIsBrokenAndCannotBeRenewed,
         Refusal::SnapshotsPresent => ErrorCode::SnapshotsPresent,
         Refusal::OperationNotAllowedOnRootBlob => ErrorCode::OperationNotAllowedOnRootBlob,
+        Refusal::BlobOperationNotSupported => ErrorCode::BlobOperationNotSupported,
         Refusal::InvalidBlobType => ErrorCode::InvalidBlobType,
         Refusal::BlobIsSealed => ErrorCode::BlobIsSealed,
         Refusal::AppendPositionConditionNotMet => ErrorCode::AppendPositionConditionNotMet,

@@ -49,6 +49,9 @@ pub enum Refusal {
     InvalidSourceBlobType,
     // Tiers.
     BlobArchived,
+    /// Set Blob Tier moving an archived snapshot or previous version online: Azure brings
+    /// those back only by copying them to a new blob.
+    BlobOperationNotSupported,
     BlobBeingRehydrated,
     BlobNotArchived,
     InvalidBlobTier,

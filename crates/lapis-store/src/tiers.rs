@@ -72,6 +72,12 @@ impl Store {
             let mut props = row.props;
             let change = match (was, tier) {
                 (Some(AccessTier::Archive), AccessTier::Archive) => return Ok(TierChange::Done),
+                // A snapshot or previous version (any row but the base) stays archived: Azure
+                // rehydrates those only by copying them to a new blob (409, as recorded in
+                // TestBlockBlobSetTierOnVersions).
+                (Some(AccessTier::Archive), _) if !snapshot.is_empty() => {
+                    return Err(StoreError::Refused(Refusal::BlobOperationNotSupported))
+                }
                 (Some(AccessTier::Archive), _) => TierChange::Rehydrated,
                 _ => TierChange::Done,
             };

@@ -327,3 +327,37 @@ fn snapshots_are_not_versions() {
         assert_eq!(read_version(s, "b", &v1).unwrap(), b"one");
     });
 }
+
+/// An archived previous version or snapshot is brought back only by copying it (Azure's 409
+/// BlobOperationNotSupported, recorded in TestBlockBlobSetTierOnVersions); the blob itself is
+/// rehydrated in place.
+#[test]
+fn archived_versions_and_snapshots_stay_archived_the_blob_itself_comes_back() {
+    both(opts(), |s| {
+        versioned(s);
+        let v1 = put(s, "c", "b", b"first").version_id.unwrap();
+        put(s, "c", "b", b"second");
+        let snap = s
+            .snapshot_blob(ACCOUNT, "c", "b", None, &no_cond(), None)
+            .unwrap()
+            .snapshot;
+        let tier = |at: Option<&str>, to: AccessTier| {
+            s.set_blob_tier(ACCOUNT, "c", "b", at, to, None, &no_cond())
+        };
+        let version = version_selector(&v1);
+        for at in [Some(version.as_str()), Some(snap.as_str())] {
+            assert_eq!(tier(at, AccessTier::Archive).unwrap(), TierChange::Done);
+            assert!(matches!(
+                tier(at, AccessTier::Cool),
+                Err(StoreError::Refused(Refusal::BlobOperationNotSupported))
+            ));
+        }
+        assert_eq!(
+            props_at(s, "b", &v1).unwrap().access_tier.map(|(t, _)| t),
+            Some(AccessTier::Archive)
+        );
+        assert_eq!(tier(None, AccessTier::Archive).unwrap(), TierChange::Done);
+        assert_eq!(tier(None, AccessTier::Hot).unwrap(), TierChange::Rehydrated);
+        assert_eq!(read(s, "c", "b", None).unwrap(), b"second");
+    });
+}
