@@ -3,7 +3,11 @@
 # 127.0.0.1 with openssl, starts its own lapis with them on free ports (--cert/--key, then
 # PKCS#12 files with --cert/--pwd), and runs the Python, JS and Go SDKs over https, trusting that
 # authority: blob, table and queue round trips, a customer-provided key (the Python SDK sends one
-# over https only) and a SAS for https only. Cleans up after itself.
+# over https only) and a SAS for https only. The PEM run also verifies OAuth bearer tokens (the
+# SDKs send them over https only): it makes an RSA and a P-256 signing key, gives Lapis their
+# public halves and roles for made-up object ids in an --accountConfig file, and the JS and Go
+# tests mint RS256 and ES256 tokens with the private halves (oauth.test.mjs, go/oauth_test.go).
+# Cleans up after itself.
 #
 # Needs: $LAPIS_BIN (default target/release/lapis), openssl, and the packages scripts/test
 # installs: .venv (Python SDKs), conformance/js/node_modules, Go modules in .cache/gomod.
@@ -47,7 +51,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -su
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
   -subj "/CN=127.0.0.1" 2>/dev/null
 cat >server.ext <<'EOF'
-subjectAltName=IP:127.0.0.1,DNS:localhost
+subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:devstoreaccount1.localhost
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
@@ -66,6 +70,37 @@ if openssl pkcs12 -export -legacy -in server.pem -inkey server.key -out legacy.p
   -passout pass:lapis-secret 2>/dev/null; then
   LEGACY=legacy.pfx
 fi
+
+echo "==> OAuth (openssl): token signing keys, an account configuration trusting their public halves"
+# The Go SDK names a user delegation credential's account after the first label of the host
+# (127 for 127.0.0.1), so go/oauth_test.go reaches Lapis as devstoreaccount1.localhost (in the
+# certificate above), dialling 127.0.0.1 itself.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out oauth-rsa.key 2>/dev/null
+openssl pkey -in oauth-rsa.key -pubout -out oauth-rsa.pub.pem
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out oauth-ec.key 2>/dev/null
+openssl pkey -in oauth-ec.key -pubout -out oauth-ec.pub.pem
+OAUTH_TENANT=5c1ad0e2-7d1e-4a8f-9b3c-2f6e8d4a1b07
+OAUTH_ISSUER="https://sts.windows.net/$OAUTH_TENANT/"
+OAUTH_CONTRIBUTOR=1c000000-0000-4000-8000-00000000001c
+OAUTH_READER=2e000000-0000-4000-8000-00000000002e
+OAUTH_NOBODY=3f000000-0000-4000-8000-00000000003f
+cat >oauth.json <<EOF
+{
+  "accounts": {
+    "$ACCOUNT": {
+      "roles": {
+        "$OAUTH_CONTRIBUTOR": ["Storage Blob Data Contributor"],
+        "$OAUTH_READER": ["Storage Blob Data Reader"]
+      }
+    }
+  },
+  "oauth": { "keys": ["oauth-rsa.pub.pem", "oauth-ec.pub.pem"], "issuers": ["$OAUTH_ISSUER"] }
+}
+EOF
+OAUTH_ENV=(LAPIS_OAUTH_RSA_KEY="$WORK/oauth-rsa.key" LAPIS_OAUTH_EC_KEY="$WORK/oauth-ec.key"
+  LAPIS_OAUTH_ISSUER="$OAUTH_ISSUER" LAPIS_OAUTH_TENANT="$OAUTH_TENANT"
+  LAPIS_OAUTH_CONTRIBUTOR="$OAUTH_CONTRIBUTOR" LAPIS_OAUTH_READER="$OAUTH_READER"
+  LAPIS_OAUTH_NOBODY="$OAUTH_NOBODY")
 
 # Starts lapis with these flags, then sets BLOB, TABLE, QUEUE and CONN (the SDKs' connection
 # string with https endpoints).
@@ -95,18 +130,19 @@ python_sdk() {
     "$PYTEST" -q -p no:cacheprovider --rootdir "$here" "$here/test_https.py"
 }
 js_sdk() {
-  env LAPIS_HTTPS_CONNECTION_STRING="$CONN" NODE_EXTRA_CA_CERTS="$WORK/ca.pem" \
-    node --test "$here/https.test.mjs"
+  env LAPIS_HTTPS_CONNECTION_STRING="$CONN" NODE_EXTRA_CA_CERTS="$WORK/ca.pem" "${OAUTH_ENV[@]}" \
+    node --test "$here/https.test.mjs" "$here/oauth.test.mjs"
 }
 go_sdk() {
-  (cd "$here/go" && env LAPIS_HTTPS_CONNECTION_STRING="$CONN" LAPIS_HTTPS_CA="$WORK/ca.pem" \
+  (cd "$here/go" && env LAPIS_HTTPS_CONNECTION_STRING="$CONN" LAPIS_HTTPS_CA="$WORK/ca.pem" "${OAUTH_ENV[@]}" \
     go test -count=1 ./...)
 }
 
-start_lapis pem --cert "$WORK/server.pem" --key "$WORK/server.key"
+start_lapis pem --cert "$WORK/server.pem" --key "$WORK/server.key" \
+  --accountConfig "$WORK/oauth.json" --oauth basic
 check "https (PEM): Python SDKs (blob, table, queue, CPK, spr=https)" python_sdk
-check "https (PEM): JS SDKs (blob, table, queue)" js_sdk
-check "https (PEM): Go SDKs (blob, table, queue)" go_sdk
+check "https (PEM): JS SDKs (blob, table, queue; OAuth tokens, user delegation SAS)" js_sdk
+check "https (PEM): Go SDKs (blob, table, queue; OAuth tokens, user delegation SAS)" go_sdk
 stop_lapis
 
 start_lapis pfx --cert "$WORK/server.pfx" --pwd lapis-secret
