@@ -17,6 +17,9 @@ pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_m
      copy_progress, copy_completed, copy_status_description, incremental_copy, archive_status, \
      rehydrate_priority, tag_count";
 
+/// How many columns `BLOB_COLS` names: a query may select more after them.
+pub(crate) const BLOB_COL_COUNT: usize = 37;
+
 /// The columns `upsert_blob` writes, in its parameters' order (?3 onwards; ?1 and ?2 are the
 /// container and the name).
 const WRITTEN_COLS: &[&str] = &[
@@ -64,7 +67,7 @@ pub(crate) struct BlobRow {
     pub(crate) props: BlobProps,
 }
 
-fn type_to_i64(t: BlobType) -> i64 {
+pub(crate) fn type_to_i64(t: BlobType) -> i64 {
     match t {
         BlobType::BlockBlob => 0,
         BlobType::PageBlob => 1,

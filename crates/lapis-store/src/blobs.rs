@@ -8,11 +8,13 @@ use time::OffsetDateTime;
 
 pub(crate) use crate::blob_row::{
     blob_from_row, lease_from_columns, lease_state_to_i64, upsert_blob, BlobRow, BLOB_COLS,
+    BLOB_COL_COUNT,
 };
 use crate::chunks::{range_chunks, resolve_range};
 use crate::conditions::{check, check_blob, check_blob_row, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::deleted_blobs::{drop_if_other_type, keep_overwritten};
 use crate::inline::read_inline;
 use crate::pages::page_reader;
 use crate::pool::Extent;
@@ -42,7 +44,8 @@ pub(crate) fn find_blob_at(
     // Built once: a `format!` per lookup was 1 % of a small GET.
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ?3"
+            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ?3 \
+             AND deleted_at IS NULL"
         )
     });
     let mut st = conn.prepare_cached(&SQL)?;
@@ -59,6 +62,8 @@ pub(crate) fn find_blob_at(
 pub(crate) struct Replacing {
     pub(crate) container_id: i64,
     pub(crate) existing: Option<BlobRow>,
+    /// The account's soft delete: the replaced version is kept as a soft-deleted snapshot.
+    retention: Option<crate::DeleteRetention>,
 }
 
 impl Replacing {
@@ -73,6 +78,7 @@ impl Replacing {
         let target = Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
+            retention: crate::deleted_blobs::retention(conn, account)?,
         };
         check_tags(conn, target.committed().map(|b| b.id), cond)?;
         match target.committed() {
@@ -112,6 +118,11 @@ impl Replacing {
         tags: &[(String, String)],
     ) -> Result<i64> {
         let existing_id = self.existing.as_ref().map(|b| b.id);
+        if let Some(old) = self.committed() {
+            keep_overwritten(conn, self.container_id, old, self.retention.as_ref())?;
+        } else {
+            drop_if_other_type(conn, self.container_id, &props.name, props.blob_type)?;
+        }
         if let Some(id) = existing_id {
             clear_content(conn, id)?;
         }
@@ -144,7 +155,8 @@ pub(crate) fn load_committed_at(
         let cols: Vec<String> = BLOB_COLS.split(", ").map(|c| format!("b.{c}")).collect();
         format!(
             "SELECT {} FROM containers c LEFT JOIN blobs b ON b.container_id = c.id AND b.name = ?3 \
-             AND b.snapshot = ?4 WHERE c.account = ?1 AND c.name = ?2",
+             AND b.snapshot = ?4 AND b.deleted_at IS NULL WHERE c.account = ?1 AND c.name = ?2 \
+             AND c.deleted_version = ''",
             cols.join(", ")
         )
     });

@@ -10,6 +10,7 @@ use crate::blobs::{clear_content, find_blob, find_blob_at, upsert_blob};
 use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::find_container;
 use crate::cpk::check_key;
+use crate::deleted_blobs::{drop_if_other_type, keep_overwritten, retention};
 use crate::put::PutTarget;
 use crate::snapshots::share_content;
 use crate::tags::{check_tags, write_tags};
@@ -189,6 +190,13 @@ impl Store {
             let same_row = existing.as_ref().is_some_and(|d| d.id == src.id);
             let id = existing.as_ref().map(|d| d.id);
             if !same_row {
+                match committed {
+                    Some(old) => {
+                        let kept = retention(c, &account)?;
+                        keep_overwritten(c, cont.id, old, kept.as_ref())?;
+                    }
+                    None => drop_if_other_type(c, cont.id, &blob, props.blob_type)?,
+                }
                 if let Some(id) = id {
                     clear_content(c, id)?;
                     c.prepare_cached("DELETE FROM blob_tags WHERE blob_id = ?1")?

@@ -3,11 +3,15 @@
 
 use rusqlite::{params, Connection};
 
-use crate::blobs::{blob_from_row, BLOB_COLS};
+use time::OffsetDateTime;
+
+use crate::blobs::{blob_from_row, BlobRow, BLOB_COLS, BLOB_COL_COUNT};
+use crate::codec::time_to_i64;
 use crate::containers::load_container;
+use crate::deleted_blobs::deletion_at;
 use crate::snapshots::list_snapshots;
 use crate::tags::load_tags;
-use crate::{ListBlobsItem, ListBlobsPage, ListBlobsQuery, Result, Store};
+use crate::{Deletion, ListBlobsItem, ListBlobsPage, ListBlobsQuery, Result, Store};
 
 /// Rows fetched per range query.
 const SCAN_BATCH: i64 = 512;
@@ -31,28 +35,49 @@ pub(crate) fn list(
     let mut inclusive = true;
     let mut page = ListBlobsPage::default();
     let mut last_prefix: Option<String> = None;
+    // With include=deleted the scan also meets soft-deleted base blobs (`deleted_base`, at a
+    // snapshot key after the name's '' row): the same index range, a few more rows.
+    let now = time_to_i64(OffsetDateTime::now_utc());
+    let rows_of = if q.include_deleted {
+        "(snapshot = '' OR (deleted_base = 1 AND purge_at > ?4))"
+    } else {
+        "snapshot = '' AND ?4 = ?4"
+    };
     let mut from_incl = conn.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name >= ?2 AND snapshot = '' ORDER BY name LIMIT ?3"
+        "SELECT {BLOB_COLS}, deleted_at, purge_at FROM blobs WHERE container_id = ?1 AND name >= ?2 AND {rows_of} ORDER BY name, snapshot LIMIT ?3"
     ))?;
     let mut from_excl = conn.prepare_cached(&format!(
-        "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name > ?2 AND snapshot = '' ORDER BY name LIMIT ?3"
+        "SELECT {BLOB_COLS}, deleted_at, purge_at FROM blobs WHERE container_id = ?1 AND name > ?2 AND {rows_of} ORDER BY name, snapshot LIMIT ?3"
     ))?;
+    let mut last_name: Option<String> = None;
     'scan: loop {
         let st = if inclusive {
             &mut from_incl
         } else {
             &mut from_excl
         };
-        let mut rows = st.query(params![container_id, start, SCAN_BATCH])?;
+        let mut rows = st.query(params![container_id, start, SCAN_BATCH, now])?;
         let mut seen = 0;
         while let Some(r) = rows.next()? {
             seen += 1;
-            let row = blob_from_row(r, q.include_metadata)?;
+            let mut row = blob_from_row(r, q.include_metadata)?;
+            let mut deletion = deletion_at(r, BLOB_COL_COUNT)?;
             let name = row.props.name.clone();
             if !name.starts_with(prefix) {
                 break 'scan;
             }
+            if last_name.as_deref() == Some(name.as_str()) {
+                continue; // the name's other rows: listed with its snapshots
+            }
+            last_name = Some(name.clone());
             (start, inclusive) = (name.clone(), false);
+            if deletion.is_some() {
+                // No live blob of the name ('' sorts first): its latest soft-deleted one is
+                // listed as the blob.
+                (row, deletion) = latest_deleted_base(conn, container_id, &name, now, q)?;
+            }
+            // The soft-deleted blob listed as the blob is not also one of its snapshots.
+            let listed_key = row.props.snapshot.take();
             if !row.committed && !q.include_uncommitted {
                 continue;
             }
@@ -75,7 +100,13 @@ pub(crate) fn list(
                 }
             }
             let snapshots = if q.include_snapshots && row.committed {
-                list_snapshots(conn, container_id, &name, q.include_metadata)?
+                let deleted_after = q.include_deleted.then_some(now);
+                let mut all =
+                    list_snapshots(conn, container_id, &name, q.include_metadata, deleted_after)?;
+                if listed_key.is_some() {
+                    all.retain(|(p, _)| p.snapshot != listed_key);
+                }
+                all
             } else {
                 Vec::new()
             };
@@ -87,13 +118,19 @@ pub(crate) fn list(
                 break 'scan;
             }
             page.items
-                .extend(snapshots.into_iter().map(ListBlobsItem::Blob));
+                .extend(snapshots.into_iter().map(|(p, d)| match d {
+                    Some(d) => ListBlobsItem::Deleted(p, d),
+                    None => ListBlobsItem::Blob(p),
+                }));
             page.items.push(if row.committed {
                 let mut props = row.props;
                 if q.include_tags && props.tag_count > 0 {
                     props.tags = Some(load_tags(conn, row.id)?);
                 }
-                ListBlobsItem::Blob(props)
+                match deletion {
+                    Some(d) => ListBlobsItem::Deleted(props, d),
+                    None => ListBlobsItem::Blob(props),
+                }
             } else {
                 ListBlobsItem::UncommittedBlob { name }
             });
@@ -103,6 +140,28 @@ pub(crate) fn list(
         }
     }
     Ok(page)
+}
+
+/// The latest soft-deleted base blob of `name` within retention, with its deletion.
+fn latest_deleted_base(
+    conn: &Connection,
+    container_id: i64,
+    name: &str,
+    now: i64,
+    q: &ListBlobsQuery,
+) -> Result<(BlobRow, Option<Deletion>)> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {BLOB_COLS}, deleted_at, purge_at FROM blobs WHERE container_id = ?1 AND name = ?2
+         AND deleted_base = 1 AND purge_at > ?3 ORDER BY deleted_at DESC, snapshot DESC LIMIT 1"
+    ))?;
+    let mut rows = st.query(params![container_id, name, now])?;
+    let r = rows
+        .next()?
+        .ok_or_else(|| crate::StoreError::Internal(format!("deleted blob {name} vanished")))?;
+    Ok((
+        blob_from_row(r, q.include_metadata)?,
+        deletion_at(r, BLOB_COL_COUNT)?,
+    ))
 }
 
 impl Store {
