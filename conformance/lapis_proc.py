@@ -20,13 +20,13 @@ def lapis_binary() -> str:
 class Lapis:
     """One lapis process on free loopback ports with its data in `location`."""
 
-    def __init__(self, location: Path):
+    def __init__(self, location: Path, extra_args: list[str] = ()):
         self.location = Path(location)
         self.stderr_path = self.location.parent / f"{self.location.name}-stderr.log"
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [lapis_binary(), "--blobPort", "0", "--tablePort", "0", "--queuePort", "0", "--adminPort", "0",
-             "--webPort", "0", "--location", str(location)],
+             "--webPort", "0", "--location", str(location), *extra_args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,

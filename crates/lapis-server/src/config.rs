@@ -127,6 +127,11 @@ pub struct Config {
     /// request authorized with `Authorization: Bearer` is refused (403 AuthenticationFailed).
     #[arg(long = "oauth", value_name = "LEVEL")]
     pub oauth: Option<String>,
+    /// Per-account switches Azure keeps in its management plane (blob versioning, container
+    /// soft delete, the roles of token identities) and the keys bearer tokens are verified
+    /// against: a JSON file, described in docs/operations.md ("Account configuration").
+    #[arg(long = "accountConfig", value_name = "FILE")]
+    pub account_config: Option<PathBuf>,
     /// Let copies (Copy Blob, the "From URL" operations) read a source on another host over
     /// http://. Off by default: Lapis then fetches nothing and refuses such a source with 401
     /// CannotVerifyCopySource.

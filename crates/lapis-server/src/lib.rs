@@ -2,6 +2,7 @@
 //! module and the wire format. `main.rs` is only the command line around `serve`.
 
 mod access;
+pub mod account_config;
 mod blob;
 mod common;
 pub mod config;

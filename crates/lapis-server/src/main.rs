@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use lapis_auth::Accounts;
 use lapis_store::{Store, StoreOptions};
 
+use lapis_server::account_config::AccountConfig;
 use lapis_server::config::{Command, Config, ImportAzurite};
 use lapis_server::{data_folder, logging, AppState, ServeOptions, ServiceKind, TlsConfig};
 
@@ -115,6 +116,16 @@ async fn run(config: Config) -> Result<(), String> {
              decode keys strictly, such as the Python SDK, cannot sign with it)"
         );
     }
+    let account_config = match &config.account_config {
+        Some(path) => AccountConfig::load(path)?,
+        None => AccountConfig::default(),
+    };
+    for name in account_config.unknown_accounts(&accounts) {
+        tracing::warn!(
+            "--accountConfig names the account {name}, which is not served (AZURITE_ACCOUNTS); \
+             its settings have no effect"
+        );
+    }
     if config.allow_remote_copy_sources {
         tracing::warn!(
             "--allowRemoteCopySources: copies fetch http:// sources on other hosts when asked; \
@@ -138,7 +149,8 @@ async fn run(config: Config) -> Result<(), String> {
     };
     let store = open_store(&config)?;
     let state = AppState::new(store.clone(), accounts)
-        .with_remote_copy_sources(config.allow_remote_copy_sources);
+        .with_remote_copy_sources(config.allow_remote_copy_sources)
+        .with_account_config(account_config);
 
     let admin_bound = match &admin {
         Some(l) => l

@@ -9,6 +9,7 @@ use lapis_auth::Accounts;
 use lapis_store::Store;
 use lapis_wire::xml::ServiceProperties;
 
+use crate::account_config::AccountConfig;
 use crate::error::ApiResult;
 use crate::metrics::Metrics;
 
@@ -17,6 +18,9 @@ pub struct AppState {
     pub store: Store,
     pub accounts: Arc<Accounts>,
     pub metrics: Metrics,
+    /// Per-account switches of `--accountConfig` (versioning, container soft delete, roles)
+    /// and the OAuth keys; empty without the flag.
+    pub account_config: Arc<AccountConfig>,
     service_properties: Arc<RwLock<HashMap<String, Arc<ServiceProperties>>>>,
     /// Whether a copy may read its source from another host over HTTP
     /// (`--allowRemoteCopySources`; off by default).
@@ -35,6 +39,7 @@ impl AppState {
             store,
             accounts: Arc::new(accounts),
             metrics: Metrics::new(),
+            account_config: Arc::default(),
             service_properties: Arc::default(),
             remote_copy: false,
             remote_copy_timeout: REMOTE_COPY_TIMEOUT,
@@ -45,6 +50,12 @@ impl AppState {
     /// sources"); off by default.
     pub fn with_remote_copy_sources(mut self, on: bool) -> Self {
         self.remote_copy = on;
+        self
+    }
+
+    /// The switches and keys of `--accountConfig`.
+    pub fn with_account_config(mut self, config: AccountConfig) -> Self {
+        self.account_config = Arc::new(config);
         self
     }
 

@@ -524,3 +524,50 @@ fn the_extent_memory_limit_bounds_the_in_memory_store() {
         assert!(put.starts_with(expected), "limit {limit} MB: {put}");
     }
 }
+
+/// `--accountConfig`: a file that cannot be read or holds a misspelt switch stops the start
+/// before anything is written; a good one starts Lapis, and an account it names that is not
+/// served is warned about.
+#[test]
+fn an_account_config_is_checked_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.display().to_string();
+    let config = dir.path().join("accounts.json");
+    let config_arg = config.display().to_string();
+    let mut args = FREE_SERVICE_PORTS.to_vec();
+    args.extend([
+        "--adminPort",
+        "0",
+        "--location",
+        &data_arg,
+        "--accountConfig",
+        &config_arg,
+    ]);
+
+    let exited = run_to_exit(lapis(dir.path(), &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(exited.stderr.contains(&config_arg), "{}", exited.stderr);
+
+    std::fs::write(
+        &config,
+        r#"{"accounts": {"devstoreaccount1": {"versioning": true}}}"#,
+    )
+    .unwrap();
+    let exited = run_to_exit(lapis(dir.path(), &args));
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert!(exited.stderr.contains("versioning"), "{}", exited.stderr);
+    assert!(!data.exists(), "a failed start created the data folder");
+
+    std::fs::write(
+        &config,
+        r#"{"accounts": {"devstoreaccount1": {"blobVersioning": true}, "nosuchaccount": {}}}"#,
+    )
+    .unwrap();
+    let running = start(lapis(dir.path(), &args)).unwrap_or_else(|e| panic!("{}", e.stderr));
+    let stderr = running.stop();
+    assert!(
+        stderr.contains("names the account nosuchaccount, which is not served"),
+        "{stderr}"
+    );
+}

@@ -203,12 +203,18 @@ fn is_version(v: &str) -> bool {
 }
 
 fn parse_static_website(s: &Section) -> Result<StaticWebsite, AzureError> {
-    Ok(StaticWebsite {
+    let site = StaticWebsite {
         enabled: s.bool("Enabled")?,
         index_document: s.string("IndexDocument"),
         error_document_404_path: s.string("ErrorDocument404Path"),
         default_index_document_path: s.string("DefaultIndexDocumentPath"),
-    })
+    };
+    // Azure documents the two as mutually exclusive: a folder has one index document or the
+    // site has one default, and a site given both would serve one of them silently.
+    if let (Some(_), Some(path)) = (&site.index_document, &site.default_index_document_path) {
+        return Err(invalid_node_value("DefaultIndexDocumentPath", path));
+    }
+    Ok(site)
 }
 
 impl ServiceProperties {

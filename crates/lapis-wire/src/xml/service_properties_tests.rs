@@ -106,6 +106,7 @@ fn bad_values_are_invalid_node_values() {
         "<StorageServiceProperties><DeleteRetentionPolicy><Enabled>yes</Enabled></DeleteRetentionPolicy></StorageServiceProperties>",
         "<StorageServiceProperties><DeleteRetentionPolicy><Enabled>true</Enabled><Days>five</Days></DeleteRetentionPolicy></StorageServiceProperties>",
         "<StorageServiceProperties><DefaultServiceVersion>latest</DefaultServiceVersion></StorageServiceProperties>",
+        "<StorageServiceProperties><StaticWebsite><Enabled>true</Enabled><IndexDocument>index.html</IndexDocument><DefaultIndexDocumentPath>home.html</DefaultIndexDocumentPath></StaticWebsite></StorageServiceProperties>",
         "<StorageServiceProperties><Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><AllowedMethods>FETCH</AllowedMethods></CorsRule></Cors></StorageServiceProperties>",
         "<StorageServiceProperties><Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><AllowedMethods>GET</AllowedMethods><MaxAgeInSeconds>-3</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>",
     ] {
