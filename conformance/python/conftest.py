@@ -74,7 +74,7 @@ def _drain(stream):
 class Server:
     """One emulator process with its own data folder; `endpoint` is the account's blob URL."""
 
-    def __init__(self, target, extra_env=None, account=helpers.ACCOUNT):
+    def __init__(self, target, extra_env=None, account=helpers.ACCOUNT, extra_args=()):
         self.target = target
         # The static website endpoint's base URL (Lapis's --webPort); Azurite has none.
         self.web_base = None
@@ -96,7 +96,7 @@ class Server:
                 raise RuntimeError(f"{LAPIS_BIN} missing: build with cargo build --release or set LAPIS_BIN")
             cmd = [str(LAPIS_BIN), "--blobHost", "127.0.0.1", "--blobPort", "0",
                    "--tableHost", "127.0.0.1", "--tablePort", "0", "--queuePort", "0", "--adminPort", "0",
-                   "--webPort", "0", "--location", self.location]
+                   "--webPort", "0", "--location", self.location, *extra_args]
             # stderr (logs) goes to its own file so it can never be mistaken for the address line.
             self.log = open(os.path.join(self.location, "lapis-stderr.log"), "wb")
             self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=self.log)
@@ -162,11 +162,12 @@ def endpoint(target):
 
 @pytest.fixture(scope="session")
 def start_server(target):
-    """Factory for extra servers (e.g. with other accounts); each is stopped at session end."""
+    """Factory for extra servers (e.g. with other accounts, or Lapis command-line arguments such as
+    --accountConfig, which Azurite has no counterpart of); each is stopped at session end."""
     started = []
 
-    def start(extra_env=None, account=helpers.ACCOUNT):
-        server = Server(target, extra_env, account)
+    def start(extra_env=None, account=helpers.ACCOUNT, extra_args=()):
+        server = Server(target, extra_env, account, extra_args)
         started.append(server)
         return server
 
