@@ -307,6 +307,14 @@ const MIGRATIONS: &[&str] = &[
 
     ALTER TABLE service_properties ADD COLUMN soft_delete_days INTEGER;
     ALTER TABLE service_properties ADD COLUMN allow_permanent_delete INTEGER NOT NULL DEFAULT 0;
+    -- A policy enabled before this step (stored, to no effect) takes effect now. The XML is
+    -- Lapis's own rendering, one fixed form; CAST reads the digits before `</Days>`.
+    UPDATE service_properties SET
+        soft_delete_days = CAST(substr(xml, instr(xml,
+            '<DeleteRetentionPolicy><Enabled>true</Enabled><Days>') + 52, 4) AS INTEGER),
+        allow_permanent_delete = instr(xml,
+            '<AllowPermanentDelete>true</AllowPermanentDelete></DeleteRetentionPolicy>') > 0
+        WHERE instr(xml, '<DeleteRetentionPolicy><Enabled>true</Enabled><Days>') > 0;
 
     CREATE TABLE containers_v8 (
         id INTEGER PRIMARY KEY,
@@ -604,6 +612,45 @@ mod tests {
         conn.execute_batch("DELETE FROM containers WHERE id = 3")
             .unwrap();
         assert_eq!(count("SELECT COUNT(*) FROM blobs"), 0);
+    }
+
+    #[test]
+    fn a_delete_retention_policy_stored_before_soft_delete_takes_effect() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.execute_batch(
+            "PRAGMA user_version = 7;
+             INSERT INTO service_properties (account, xml) VALUES
+               ('on', '<StorageServiceProperties><Cors /><DeleteRetentionPolicy><Enabled>true</Enabled><Days>17</Days><AllowPermanentDelete>true</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>'),
+               ('kept', '<StorageServiceProperties><DeleteRetentionPolicy><Enabled>true</Enabled><Days>365</Days><AllowPermanentDelete>false</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>'),
+               ('off', '<StorageServiceProperties><DeleteRetentionPolicy><Enabled>false</Enabled><AllowPermanentDelete>false</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>'),
+               ('none', '<StorageServiceProperties />');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let policies: Vec<(String, Option<i64>, bool)> = conn
+            .prepare(
+                "SELECT account, soft_delete_days, allow_permanent_delete FROM service_properties
+                 ORDER BY account",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            policies,
+            [
+                ("kept".to_string(), Some(365), false),
+                ("none".to_string(), None, false),
+                ("off".to_string(), None, false),
+                ("on".to_string(), Some(17), true),
+            ]
+        );
     }
 
     #[test]
