@@ -396,3 +396,67 @@ fn deleted_containers_of_one_name_stay_on_one_page() {
         assert_eq!(next.items.len(), 1);
     });
 }
+
+#[test]
+fn a_copy_over_a_blob_keeps_the_overwritten_one() {
+    both(small_extents(), |s| {
+        container(s, "c");
+        keep_days(s, 1);
+        put(s, "c", "src", b"source");
+        put(s, "c", "dst", b"before the copy");
+        let source = CopySource {
+            account: ACCOUNT.into(),
+            container: "c".into(),
+            blob: "src".into(),
+            snapshot: None,
+            cond: no_cond(),
+        };
+        s.copy_blob(
+            &source,
+            ACCOUNT,
+            "c",
+            "dst",
+            CopyInto::default(),
+            &no_cond(),
+        )
+        .unwrap();
+        assert_eq!(read(s, "c", "dst", None).unwrap(), b"source");
+        let items = listed(s, "c", &query(true, true));
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert!(items[0].starts_with("~dst@"), "{items:?}");
+        s.undelete_blob(ACCOUNT, "c", "dst").unwrap();
+        let kept = items[0].trim_start_matches("~dst@").to_string();
+        let (_, r) = s
+            .read_blob_at(ACCOUNT, "c", "dst", Some(&kept), None, &no_cond(), None)
+            .unwrap();
+        assert_eq!(drain(r), b"before the copy");
+    });
+}
+
+#[test]
+fn a_blob_of_another_type_over_a_soft_deleted_name_drops_its_deleted_data() {
+    both(small_extents(), |s| {
+        container(s, "c");
+        keep_days(s, 1);
+        put(s, "c", "b", b"block blob");
+        snapshot(s, "c", "b");
+        delete(s, "c", "b", None, SnapshotsOnDelete::Include);
+        assert_eq!(listed(s, "c", &query(true, true)).len(), 2);
+        s.create_append_blob(
+            ACCOUNT,
+            "c",
+            "b",
+            &BlobHttpProps::default(),
+            &Vec::new(),
+            &no_cond(),
+            None,
+            &[],
+        )
+        .unwrap();
+        // Azure: "If the blob is of a different type, then all existing soft deleted data is
+        // permanently deleted."
+        assert_eq!(listed(s, "c", &query(true, true)), ["b"]);
+        s.undelete_blob(ACCOUNT, "c", "b").unwrap();
+        assert_eq!(listed(s, "c", &query(false, true)), ["b"]);
+    });
+}
