@@ -14,7 +14,7 @@ use crate::chunks::{range_chunks, resolve_range};
 use crate::conditions::{check, check_blob, check_blob_row, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
-use crate::deleted_blobs::{drop_if_other_type, keep_overwritten};
+use crate::deleted_blobs::{drop_if_other_type, keep_overwritten, retention};
 use crate::inline::read_inline;
 use crate::pages::page_reader;
 use crate::pool::Extent;
@@ -62,8 +62,9 @@ pub(crate) fn find_blob_at(
 pub(crate) struct Replacing {
     pub(crate) container_id: i64,
     pub(crate) existing: Option<BlobRow>,
-    /// The account's soft delete: the replaced version is kept as a soft-deleted snapshot.
-    retention: Option<crate::DeleteRetention>,
+    /// Whose DeleteRetentionPolicy decides whether the replaced version is kept (read only
+    /// when a committed version is replaced: a new blob's write makes no such query).
+    account: String,
 }
 
 impl Replacing {
@@ -78,7 +79,7 @@ impl Replacing {
         let target = Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
-            retention: crate::deleted_blobs::retention(conn, account)?,
+            account: account.to_owned(),
         };
         check_tags(conn, target.committed().map(|b| b.id), cond)?;
         match target.committed() {
@@ -119,7 +120,8 @@ impl Replacing {
     ) -> Result<i64> {
         let existing_id = self.existing.as_ref().map(|b| b.id);
         if let Some(old) = self.committed() {
-            keep_overwritten(conn, self.container_id, old, self.retention.as_ref())?;
+            let kept = retention(conn, &self.account)?;
+            keep_overwritten(conn, self.container_id, old, kept.as_ref())?;
         } else {
             drop_if_other_type(conn, self.container_id, &props.name, props.blob_type)?;
         }
