@@ -33,6 +33,7 @@ fn list_blobs_1000(c: &mut Criterion) {
                 snapshot: None,
                 version_id: None,
                 is_current_version: false,
+                deleted: None,
                 lease: Default::default(),
                 sequence_number: None,
                 copy: None,

@@ -162,7 +162,8 @@ def endpoint(target):
 
 @pytest.fixture(scope="session")
 def start_server(target):
-    """Factory for extra servers (e.g. with other accounts); each is stopped at session end."""
+    """Factory for extra servers (e.g. with other accounts, or Lapis command-line arguments such as
+    --accountConfig, which Azurite has no counterpart of); each is stopped at session end."""
     started = []
 
     def start(extra_env=None, account=helpers.ACCOUNT, extra_args=()):

@@ -26,7 +26,7 @@ FEATURES = {
     "tags": True,
     "batch": True,
     "tier": True,
-    "soft-delete": False,
+    "soft-delete": True,
     "versioning": True,
     "query": False,
     "table": True,

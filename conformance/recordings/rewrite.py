@@ -113,6 +113,10 @@ MAPPED_HEADERS = (
 )
 # XML elements in response bodies (listings) holding such values.
 MAPPED_XML_TAGS = ("Etag", "NextMarker", "Snapshot", "VersionId", "CopyId", "LeaseId")
+# A deleted container's version (List Containers include=deleted), which Restore Container names
+# in a header: paired by container name, since the live account also lists the containers other
+# recordings deleted.
+DELETED_CONTAINER = re.compile(r"<Container><Name>([^<]*)</Name><Deleted>true</Deleted><Version>([^<]*)</Version>")
 MAPPED_JSON_KEYS = ("odata.etag",)
 MIN_MAPPED_LEN = 4  # shorter values ('1', 'true') would be replaced by accident
 
@@ -128,6 +132,8 @@ def extract_values(headers: dict[str, str], body) -> list[tuple[str, str]]:
     for tag in MAPPED_XML_TAGS:
         for value in re.findall(rf"<{tag}>([^<]*)</{tag}>", text):
             out.append((tag, value))
+    for name, version in DELETED_CONTAINER.findall(text):
+        out.append((f"Version of {name}", version))
     if isinstance(body, (dict, list)):
         for key in MAPPED_JSON_KEYS:
             out.extend((key, v) for v in _json_values(body, key))

@@ -146,6 +146,19 @@ def test_value_map_pairs_headers_and_listing_bodies():
         "snapshot=2026-11-25T10%3A00%3A00.1234567Z"
 
 
+def test_deleted_container_versions_pair_by_container_name():
+    # The live account also lists containers other recordings deleted, before this one.
+    values = ValueMap()
+    rec = extract_values({}, "<Containers><Container><Name>goccontainerrestore</Name><Deleted>true</Deleted>"
+                             "<Version>01D8DEC8F3473469</Version></Container></Containers>")
+    live = extract_values({}, "<Containers><Container><Name>gocaother</Name><Deleted>true</Deleted>"
+                              "<Version>01DD000000000001</Version></Container>"
+                              "<Container><Name>goccontainerrestore</Name><Deleted>true</Deleted>"
+                              "<Version>01DD000000000002</Version></Container></Containers>")
+    values.learn(rec, live)
+    assert values.apply("01D8DEC8F3473469") == "01DD000000000002"
+
+
 def test_value_map_pairs_table_json_etags_and_continuations():
     values = ValueMap()
     rec = extract_values({"x-ms-continuation-NextRowKey": "1!4!MQ--"},

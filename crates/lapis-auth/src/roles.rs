@@ -98,9 +98,8 @@ pub fn role_rule(op: Operation) -> RoleRule {
         // `containers/read` and `generateUserDelegationKey/action`, which every blob data
         // role has.
         ListContainers | GetAccountInformation | GetUserDelegationKey => Roles(BLOB_READ),
-        CreateContainer | SetContainerMetadata | DeleteContainer | LeaseContainer => {
-            Roles(BLOB_WRITE)
-        }
+        CreateContainer | SetContainerMetadata | DeleteContainer | LeaseContainer
+        | RestoreContainer => Roles(BLOB_WRITE),
         GetContainerProperties | GetContainerMetadata | ListBlobs => Roles(BLOB_READ),
         GetContainerAcl | SetContainerAcl | FindBlobsByTags | GetBlobTags | SetBlobTags => {
             Roles(BLOB_OWNER)
@@ -112,7 +111,9 @@ pub fn role_rule(op: Operation) -> RoleRule {
         PutBlob | PutBlock | PutBlockList | SetBlobProperties | SetBlobMetadata | DeleteBlob
         | LeaseBlob | SnapshotBlob | CopyBlob | AbortCopyBlob | CopyBlobFromUrl
         | PutBlobFromUrl | PutBlockFromUrl | AppendBlock | AppendBlockFromUrl | SealBlob
-        | PutPage | PutPageFromUrl | IncrementalCopyBlob | SetBlobTier => Roles(BLOB_WRITE),
+        | PutPage | PutPageFromUrl | IncrementalCopyBlob | SetBlobTier | UndeleteBlob => {
+            Roles(BLOB_WRITE)
+        }
         GetTableServiceProperties | SetTableServiceProperties => Roles(NO_DATA_ROLE),
         QueryTables | QueryEntities => Roles(TABLE_READ),
         CreateTable

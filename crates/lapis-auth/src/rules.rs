@@ -29,6 +29,8 @@ pub enum Operation {
     GetContainerAcl,
     SetContainerAcl,
     DeleteContainer,
+    /// Restore Container (`comp=undelete`) of a soft-deleted container.
+    RestoreContainer,
     ListBlobs,
     LeaseContainer,
     /// Find Blobs by Tags at account (service level) or container scope.
@@ -46,6 +48,7 @@ pub enum Operation {
     SetBlobProperties,
     SetBlobMetadata,
     DeleteBlob,
+    UndeleteBlob,
     LeaseBlob,
     SnapshotBlob,
     CopyBlob,
@@ -176,6 +179,8 @@ pub fn sas_rule(op: Operation) -> SasRule {
         SetContainerMetadata => (Service::Blob, C, Any("w"), Never),
         GetContainerAcl | SetContainerAcl => (Service::Blob, C, Never, Never),
         DeleteContainer => (Service::Blob, C, Any("d"), Never),
+        // The reference authorises Restore Container by an account SAS only.
+        RestoreContainer => (Service::Blob, C, Any("w"), Never),
         ListBlobs => (Service::Blob, C, Any("l"), Any("l")),
         // "Write (w): ... lease the container"; a container SAS cannot.
         LeaseContainer => (Service::Blob, C, Any("w"), Never),
@@ -189,7 +194,7 @@ pub fn sas_rule(op: Operation) -> SasRule {
             (Service::Blob, O, Any("r"), Any("r"))
         }
         SetBlobProperties | SetBlobMetadata => (Service::Blob, O, Any("w"), Any("w")),
-        DeleteBlob => (Service::Blob, O, Any("d"), Any("d")),
+        DeleteBlob | UndeleteBlob => (Service::Blob, O, Any("d"), Any("d")),
         // "Write (w): ... snapshot or lease the blob"; "Create (c): ... snapshot a blob".
         LeaseBlob => (Service::Blob, O, Any("w"), Any("w")),
         SnapshotBlob => (Service::Blob, O, Any("cw"), Any("cw")),

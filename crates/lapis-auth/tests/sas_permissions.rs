@@ -82,6 +82,10 @@ fn rows() -> Vec<Row> {
         blob(GetContainerAcl, Container, No, No),
         blob(SetContainerAcl, Container, No, No),
         blob(DeleteContainer, Container, AnyOf("d"), No),
+        // Restore Container: "authorized by using shared key, account shared access signature
+        // authorization, or role-based access control" — no service SAS. The letter is a
+        // reading, not a quote: it creates the container again, a write.
+        blob(RestoreContainer, Container, AnyOf("w"), No),
         blob(ListBlobs, Container, AnyOf("l"), AnyOf("l")),
         blob(PutBlob, Object, CreateOrWrite, CreateOrWrite),
         blob(PutBlock, Object, AnyOf("w"), AnyOf("w")),
@@ -93,6 +97,9 @@ fn rows() -> Vec<Row> {
         blob(SetBlobProperties, Object, AnyOf("w"), AnyOf("w")),
         blob(SetBlobMetadata, Object, AnyOf("w"), AnyOf("w")),
         blob(DeleteBlob, Object, AnyOf("d"), AnyOf("d")),
+        // Undelete Blob: the delete permission, as for the delete it undoes (the reference
+        // names no letter).
+        blob(UndeleteBlob, Object, AnyOf("d"), AnyOf("d")),
         // "Write (w): ... lease the container" (account SAS only); "... snapshot or lease the
         // blob"; "Create (c): ... snapshot a blob, or copy a blob to a new blob".
         blob(LeaseContainer, Container, AnyOf("w"), No),

@@ -183,6 +183,7 @@ fn container_plan(doc: &ContainerDoc) -> Result<ContainerPlan, String> {
                 p.lease_duration.as_deref(),
                 &doc.lease,
             )?,
+            deleted: None,
         },
         acl: signed_identifiers(&doc.container_acl),
     })

@@ -25,6 +25,7 @@ pub enum Op {
     GetContainerAcl,
     SetContainerAcl,
     DeleteContainer,
+    RestoreContainer,
     ListBlobs,
     LeaseContainer,
     /// At account (service level) or container scope.
@@ -42,6 +43,7 @@ pub enum Op {
     SetBlobProperties,
     SetBlobMetadata,
     DeleteBlob,
+    UndeleteBlob,
     LeaseBlob,
     SnapshotBlob,
     CopyBlob,
@@ -86,6 +88,7 @@ impl Op {
             Op::GetContainerAcl => Operation::GetContainerAcl,
             Op::SetContainerAcl => Operation::SetContainerAcl,
             Op::DeleteContainer => Operation::DeleteContainer,
+            Op::RestoreContainer => Operation::RestoreContainer,
             Op::ListBlobs => Operation::ListBlobs,
             Op::LeaseContainer => Operation::LeaseContainer,
             Op::FindBlobsByTags => Operation::FindBlobsByTags,
@@ -100,6 +103,7 @@ impl Op {
             Op::SetBlobProperties => Operation::SetBlobProperties,
             Op::SetBlobMetadata => Operation::SetBlobMetadata,
             Op::DeleteBlob => Operation::DeleteBlob,
+            Op::UndeleteBlob => Operation::UndeleteBlob,
             Op::LeaseBlob => Operation::LeaseBlob,
             Op::SnapshotBlob => Operation::SnapshotBlob,
             Op::CopyBlob => Operation::CopyBlob,
@@ -194,8 +198,10 @@ pub fn resolve(
         (Container, "PUT", Some("container"), Some("lease")) => Op::LeaseContainer,
         (Container, "GET", Some("container"), Some("blobs")) => Op::FindBlobsByTags,
         (Container, "POST", Some("container"), Some("batch")) => Op::SubmitBatch,
-        (Container, _, Some("container"), Some("rename" | "undelete")) => {
-            return Err(not_implemented("container rename and undelete"))
+        // At the service level too: Azure answers it there (with the headers missing, 400).
+        (Service | Container, "PUT", Some("container"), Some("undelete")) => Op::RestoreContainer,
+        (Container, _, Some("container"), Some("rename")) => {
+            return Err(not_implemented("Rename Container"))
         }
         (Container, _, Some("container"), Some("session")) => {
             return Err(not_implemented("Create Session"))
@@ -221,6 +227,7 @@ pub fn resolve(
         (Blob, "PUT", _, Some("properties")) => Op::SetBlobProperties,
         (Blob, "PUT", _, Some("metadata")) => Op::SetBlobMetadata,
         (Blob, "DELETE", _, None) => Op::DeleteBlob,
+        (Blob, "PUT", _, Some("undelete")) => Op::UndeleteBlob,
         (Blob, "PUT", _, Some("lease")) => Op::LeaseBlob,
         (Blob, "PUT", _, Some("snapshot")) => Op::SnapshotBlob,
         (Blob, "PUT", _, Some("copy")) => Op::AbortCopyBlob,
@@ -238,12 +245,7 @@ pub fn resolve(
         (Blob, "PUT", _, Some("page")) => Op::PutPage,
         (Blob, "GET", _, Some("pagelist")) => Op::GetPageRanges,
         (Blob, "PUT", _, Some("incrementalcopy")) => Op::IncrementalCopyBlob,
-        (
-            Blob,
-            _,
-            _,
-            Some("expiry" | "immutabilityPolicies" | "legalhold" | "undelete" | "query"),
-        ) => {
+        (Blob, _, _, Some("expiry" | "immutabilityPolicies" | "legalhold" | "query")) => {
             return Err(not_implemented(&format!(
                 "comp={}",
                 comp.unwrap_or_default()
@@ -476,6 +478,15 @@ mod tests {
                 Op::SetBlobMetadata,
             ),
             ("DELETE", Blob, None, None, None, Op::DeleteBlob),
+            ("PUT", Blob, None, Some("undelete"), None, Op::UndeleteBlob),
+            (
+                "PUT",
+                Container,
+                Some("container"),
+                Some("undelete"),
+                None,
+                Op::RestoreContainer,
+            ),
             ("OPTIONS", Blob, None, None, None, Op::Preflight),
             (
                 "PUT",

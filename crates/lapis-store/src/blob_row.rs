@@ -17,6 +17,22 @@ pub(crate) const BLOB_COLS: &str = "id, committed, name, blob_type, etag, last_m
      copy_progress, copy_completed, copy_status_description, incremental_copy, archive_status, \
      rehydrate_priority, tag_count, version_id";
 
+/// How many columns `BLOB_COLS` names: a query may select more after them. Counted from the
+/// list itself, so that a column added to it moves what follows.
+pub(crate) const BLOB_COL_COUNT: usize = count_columns(BLOB_COLS);
+
+const fn count_columns(cols: &str) -> usize {
+    let bytes = cols.as_bytes();
+    let (mut i, mut n) = (0, 1);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
 /// The columns `upsert_blob` writes, in its parameters' order (?3 onwards; ?1 and ?2 are the
 /// container and the name).
 const WRITTEN_COLS: &[&str] = &[
@@ -65,7 +81,7 @@ pub(crate) struct BlobRow {
     pub(crate) props: BlobProps,
 }
 
-fn type_to_i64(t: BlobType) -> i64 {
+pub(crate) fn type_to_i64(t: BlobType) -> i64 {
     match t {
         BlobType::BlockBlob => 0,
         BlobType::PageBlob => 1,

@@ -9,11 +9,13 @@ use time::OffsetDateTime;
 use crate::blob_row::VERSION_KEY_PREFIX;
 pub(crate) use crate::blob_row::{
     blob_from_row, lease_from_columns, lease_state_to_i64, upsert_blob, BlobRow, BLOB_COLS,
+    BLOB_COL_COUNT,
 };
 use crate::chunks::{range_chunks, resolve_range};
 use crate::conditions::{check, check_blob, check_blob_row, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::deleted_blobs::{drop_if_other_type, keep_overwritten, retention};
 use crate::inline::read_inline;
 use crate::pages::page_reader;
 use crate::pool::Extent;
@@ -45,7 +47,8 @@ pub(crate) fn find_blob_at(
     // Built once: a `format!` per lookup was 1 % of a small GET.
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ?3"
+            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot = ?3 \
+             AND deleted_at IS NULL"
         )
     });
     let mut st = conn.prepare_cached(&SQL)?;
@@ -68,6 +71,9 @@ pub(crate) struct Replacing {
     pub(crate) existing: Option<BlobRow>,
     /// The account's blobs are versioned: the write makes a new version.
     pub(crate) versioning: bool,
+    /// Whose DeleteRetentionPolicy decides whether the replaced version is kept (read only
+    /// when a committed version is replaced: a new blob's write makes no such query).
+    account: String,
 }
 
 impl Replacing {
@@ -84,6 +90,7 @@ impl Replacing {
             container_id: cont.id,
             existing: find_blob(conn, cont.id, blob)?,
             versioning,
+            account: account.to_owned(),
         };
         check_tags(conn, target.committed().map(|b| b.id), cond)?;
         match target.committed() {
@@ -123,7 +130,7 @@ impl Replacing {
         props: &mut BlobProps,
         tags: &[(String, String)],
     ) -> Result<i64> {
-        props.version_id = start_version(
+        let version = start_version(
             conn,
             self.container_id,
             &props.name,
@@ -131,8 +138,17 @@ impl Replacing {
             self.versioning,
             props.last_modified,
         )?;
+        props.version_id = version.id;
         props.is_current_version = props.version_id.is_some();
         let existing_id = self.existing.as_ref().map(|b| b.id);
+        if let Some(old) = self.committed() {
+            if !version.kept_previous {
+                let kept = retention(conn, &self.account)?;
+                keep_overwritten(conn, self.container_id, old, kept.as_ref())?;
+            }
+        } else {
+            drop_if_other_type(conn, self.container_id, &props.name, props.blob_type)?;
+        }
         if let Some(id) = existing_id {
             clear_content(conn, id)?;
         }
@@ -165,7 +181,8 @@ pub(crate) fn load_committed_at(
         let cols: Vec<String> = BLOB_COLS.split(", ").map(|c| format!("b.{c}")).collect();
         format!(
             "SELECT {} FROM containers c LEFT JOIN blobs b ON b.container_id = c.id AND b.name = ?3 \
-             AND b.snapshot = ?4 WHERE c.account = ?1 AND c.name = ?2",
+             AND b.snapshot = ?4 AND b.deleted_at IS NULL WHERE c.account = ?1 AND c.name = ?2 \
+             AND c.deleted_version = ''",
             cols.join(", ")
         )
     });
@@ -375,7 +392,8 @@ impl Store {
                     Some(&row),
                     versioning,
                     props.last_modified,
-                )?;
+                )?
+                .id;
                 props.is_current_version = props.version_id.is_some();
             }
             upsert_blob(c, cont.id, Some(row.id), true, &props)?;

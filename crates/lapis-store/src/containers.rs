@@ -12,13 +12,13 @@ use crate::codec::{
 };
 use crate::conditions::check_container;
 use crate::{
-    Access, Conditions, ContainerProps, ListContainersPage, Metadata, PublicAccess, Result,
-    SignedIdentifier, Store, StoreError,
+    Access, Conditions, ContainerDeletion, ContainerProps, DeleteRetention, Deletion,
+    ListContainersPage, Metadata, PublicAccess, Result, SignedIdentifier, Store, StoreError,
 };
 
 const COLS: &str =
     "id, name, etag, last_modified, created, metadata, public_access, acl, lease_state, lease_id, \
-     lease_duration, lease_until";
+     lease_duration, lease_until, deleted_version, deleted_at, purge_at";
 
 pub(crate) struct ContainerRow {
     pub(crate) id: i64,
@@ -37,8 +37,24 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<(i64, ContainerProps, Vec<u8>, Vec<
         has_immutability_policy: false,
         has_legal_hold: false,
         lease: lease_from_columns(r, 8)?,
+        deleted: deletion_from_columns(r, 12)?,
     };
     Ok((r.get(0)?, props, r.get(5)?, r.get(7)?))
+}
+
+/// The soft deletion of a container row (`deleted_version` non-empty), read at `first`.
+fn deletion_from_columns(r: &Row<'_>, first: usize) -> rusqlite::Result<Option<ContainerDeletion>> {
+    let version: String = r.get(first)?;
+    if version.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ContainerDeletion {
+        version,
+        deletion: Deletion {
+            deleted: time_from_i64(r.get::<_, Option<i64>>(first + 1)?.unwrap_or(0)),
+            purge_at: time_from_i64(r.get::<_, Option<i64>>(first + 2)?.unwrap_or(0)),
+        },
+    }))
 }
 
 fn decode(raw: (i64, ContainerProps, Vec<u8>, Vec<u8>)) -> Result<ContainerRow> {
@@ -57,8 +73,9 @@ pub(crate) fn find_container(
     name: &str,
 ) -> Result<Option<ContainerRow>> {
     // Built once: this runs on every blob request.
-    static SQL: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {COLS} FROM containers WHERE account = ?1 AND name = ?2"));
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {COLS} FROM containers WHERE account = ?1 AND name = ?2 AND deleted_version = ''")
+    });
     let mut st = conn.prepare_cached(&SQL)?;
     st.query_row(params![account, name], from_row)
         .optional()?
@@ -106,6 +123,33 @@ impl Store {
         })
     }
 
+    /// The Blob service's properties, and its DeleteRetentionPolicy (`None`: off), which the
+    /// engine applies to every delete and overwrite of the account's blobs.
+    pub fn set_blob_service_properties(
+        &self,
+        account: &str,
+        xml: &str,
+        retention: Option<DeleteRetention>,
+    ) -> Result<()> {
+        let (account, xml) = (account.to_owned(), xml.to_owned());
+        self.core().writer.submit(Vec::new(), move |c| {
+            let mut st = c.prepare_cached(
+                "INSERT INTO service_properties (account, xml, soft_delete_days, allow_permanent_delete)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account) DO UPDATE SET xml = excluded.xml,
+                 soft_delete_days = excluded.soft_delete_days,
+                 allow_permanent_delete = excluded.allow_permanent_delete",
+            )?;
+            st.execute(params![
+                account,
+                xml,
+                retention.map(|r| r.days as i64),
+                retention.is_some_and(|r| r.allow_permanent_delete)
+            ])?;
+            Ok(())
+        })
+    }
+
     pub fn create_container(
         &self,
         account: &str,
@@ -130,6 +174,7 @@ impl Store {
                 has_immutability_policy: false,
                 has_legal_hold: false,
                 lease: Default::default(),
+                deleted: None,
             };
             let mut st = c.prepare_cached(
                 "INSERT INTO containers (account, name, etag, last_modified, created, metadata, public_access, acl)
@@ -174,7 +219,7 @@ impl Store {
             props.last_modified = OffsetDateTime::now_utc();
             props.metadata = metadata;
             let mut st = c.prepare_cached(
-                "UPDATE containers SET etag = ?3, last_modified = ?4, metadata = ?5 WHERE account = ?1 AND name = ?2",
+                "UPDATE containers SET etag = ?3, last_modified = ?4, metadata = ?5 WHERE account = ?1 AND name = ?2 AND deleted_version = ''",
             )?;
             st.execute(params![account, name, props.etag, time_to_i64(props.last_modified), encode_metadata(&props.metadata)])?;
             Ok(props)
@@ -214,7 +259,7 @@ impl Store {
             props.public_access = access;
             let mut st = c.prepare_cached(
                 "UPDATE containers SET etag = ?3, last_modified = ?4, public_access = ?5, acl = ?6
-                 WHERE account = ?1 AND name = ?2",
+                 WHERE account = ?1 AND name = ?2 AND deleted_version = ''",
             )?;
             st.execute(params![
                 account,
@@ -251,24 +296,44 @@ impl Store {
         marker: Option<&str>,
         max_results: u32,
     ) -> Result<ListContainersPage> {
+        self.list_containers_including(account, prefix, marker, max_results, false)
+    }
+
+    /// List Containers; with `include_deleted`, soft-deleted containers within retention too
+    /// (`ContainerProps::deleted`), after the live one of their name.
+    pub fn list_containers_including(
+        &self,
+        account: &str,
+        prefix: Option<&str>,
+        marker: Option<&str>,
+        max_results: u32,
+        include_deleted: bool,
+    ) -> Result<ListContainersPage> {
         let prefix = prefix.unwrap_or("");
         let start = match marker {
             Some(m) if m > prefix => m,
             _ => prefix,
         };
         let max = max_results.max(1) as usize;
+        let now = time_to_i64(OffsetDateTime::now_utc());
         self.core().readers.read(|c| {
+            // Stepped lazily, no LIMIT: one name's rows may overflow the page. Rows expired but
+            // not yet purged are not listed.
             let mut st = c.prepare_cached(&format!(
-                "SELECT {COLS} FROM containers WHERE account = ?1 AND name >= ?2 ORDER BY name LIMIT ?3"
+                "SELECT {COLS} FROM containers WHERE account = ?1 AND name >= ?2
+                 AND (deleted_version = '' OR (?3 AND purge_at > ?4))
+                 ORDER BY name, deleted_version"
             ))?;
-            let mut q = st.query(params![account, start, (max + 1) as i64])?;
+            let mut q = st.query(params![account, start, include_deleted, now])?;
             let mut page = ListContainersPage::default();
             while let Some(r) = q.next()? {
                 let row = decode(from_row(r)?)?;
                 if !row.props.name.starts_with(prefix) {
                     break;
                 }
-                if page.items.len() == max {
+                // The marker is a name: the rows of one name stay on one page.
+                let same_name = page.items.last().is_some_and(|p| p.name == row.props.name);
+                if page.items.len() >= max && !same_name {
                     page.next_marker = Some(row.props.name);
                     break;
                 }

@@ -10,6 +10,7 @@ use crate::blobs::{clear_content, find_blob, find_blob_at, upsert_blob};
 use crate::conditions::{check, check_blob, check_lease, LeaseHolder};
 use crate::containers::find_container;
 use crate::cpk::check_key;
+use crate::deleted_blobs::{drop_if_other_type, keep_overwritten, retention};
 use crate::put::PutTarget;
 use crate::snapshots::share_content;
 use crate::tags::{check_tags, write_tags};
@@ -192,12 +193,20 @@ impl Store {
             });
             // Copy Blob makes a new version; a previous version copied over its blob is how
             // Azure restores one.
-            props.version_id =
-                start_version(c, cont.id, &blob, existing.as_ref(), versioning, now)?;
+            let version = start_version(c, cont.id, &blob, existing.as_ref(), versioning, now)?;
+            props.version_id = version.id;
             props.is_current_version = props.version_id.is_some();
             let same_row = existing.as_ref().is_some_and(|d| d.id == src.id);
             let id = existing.as_ref().map(|d| d.id);
             if !same_row {
+                match committed {
+                    Some(old) if !version.kept_previous => {
+                        let kept = retention(c, &account)?;
+                        keep_overwritten(c, cont.id, old, kept.as_ref())?;
+                    }
+                    Some(_) => {}
+                    None => drop_if_other_type(c, cont.id, &blob, props.blob_type)?,
+                }
                 if let Some(id) = id {
                     clear_content(c, id)?;
                     c.prepare_cached("DELETE FROM blob_tags WHERE blob_id = ?1")?

@@ -27,6 +27,7 @@ impl Core {
         self.expire_blocks(&mut stats)?;
         self.expire_messages(&mut stats)?;
         self.purge_detached(&mut stats)?;
+        self.purge_soft_deleted(&mut stats)?;
         self.compact(&mut stats)?;
         self.delete_dead(&mut stats)?;
         self.reserve.replenish();
@@ -59,6 +60,22 @@ impl Core {
                 .execute([])?;
             }
             Ok(n as u64)
+        })?;
+        Ok(())
+    }
+
+    /// Deletes the soft-deleted blobs, snapshots and containers whose retention has ended;
+    /// their bytes become garbage for `compact` and `delete_dead` in the same pass.
+    fn purge_soft_deleted(&self, stats: &mut GcStats) -> Result<()> {
+        let now = time_to_i64(OffsetDateTime::now_utc());
+        stats.soft_deleted_purged = self.writer.submit(Vec::new(), move |c| {
+            let blobs = c
+                .prepare_cached("DELETE FROM blobs WHERE purge_at <= ?1")?
+                .execute([now])?;
+            let containers = c
+                .prepare_cached("DELETE FROM containers WHERE purge_at <= ?1")?
+                .execute([now])?;
+            Ok((blobs + containers) as u64)
         })?;
         Ok(())
     }

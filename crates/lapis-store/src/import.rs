@@ -276,7 +276,7 @@ impl Store {
                         "UPDATE containers SET etag = ?3, last_modified = ?4, created = ?5,
                          metadata = ?6, public_access = ?7, acl = ?8, lease_state = ?9,
                          lease_id = ?10, lease_duration = ?11, lease_until = ?12
-                         WHERE account = ?1 AND name = ?2",
+                         WHERE account = ?1 AND name = ?2 AND deleted_version = ''",
                     )?
                     .execute(values)?;
                     Ok(ImportOutcome::Replaced)

@@ -75,8 +75,11 @@ impl Store {
     pub fn stats(&self) -> Result<StoreStats> {
         let (extents, extent_bytes) = self.core().pool.totals();
         self.core().readers.read(|c| {
-            let containers: i64 =
-                c.query_row("SELECT COUNT(*) FROM containers", [], |r| r.get(0))?;
+            let containers: i64 = c.query_row(
+                "SELECT COUNT(*) FROM containers WHERE deleted_version = ''",
+                [],
+                |r| r.get(0),
+            )?;
             let (blobs, bytes): (i64, i64) = c.query_row(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs WHERE committed = 1",
                 [],

@@ -296,6 +296,64 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE blobs ADD COLUMN version_id TEXT;
     "#,
+    // 9: soft delete. A soft-deleted blob or snapshot keeps its row and its content rows (so
+    // its bytes stay shared, nothing is copied) with `deleted_at` and `purge_at` set (100 ns
+    // ticks); the collector deletes it at `purge_at`. A soft-deleted base blob is moved out of
+    // the name's '' slot to a snapshot key (its deletion time) with `deleted_base = 1`: every
+    // lookup of the live blob (`snapshot = ''`) misses it without a new condition, and a new
+    // blob of that name can be written at once, the old one then being what Azure calls the
+    // soft-deleted snapshot of the overwritten blob. Lookups by snapshot time add
+    // `deleted_at IS NULL`. `soft_delete_days` and `allow_permanent_delete` are the account's
+    // DeleteRetentionPolicy, kept beside its XML so that a write reads two integers.
+    // Containers: a deleted container keeps its row with `deleted_version` set (Azure's
+    // version string; '' while live), so UNIQUE (account, name, deleted_version) lets any
+    // number of deleted ones sit beside one live container of the name. SQLite cannot change
+    // a UNIQUE constraint in place, so `containers` (one row per container) is rebuilt, with
+    // foreign keys off as for steps 5 and 7, `blobs` going on naming `containers`.
+    r#"
+    ALTER TABLE blobs ADD COLUMN deleted_at INTEGER;
+    ALTER TABLE blobs ADD COLUMN purge_at INTEGER;
+    ALTER TABLE blobs ADD COLUMN deleted_base INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX blobs_purge ON blobs (purge_at) WHERE purge_at IS NOT NULL;
+
+    ALTER TABLE service_properties ADD COLUMN soft_delete_days INTEGER;
+    ALTER TABLE service_properties ADD COLUMN allow_permanent_delete INTEGER NOT NULL DEFAULT 0;
+    -- A policy enabled before this step (stored, to no effect) takes effect now. The XML is
+    -- Lapis's own rendering, one fixed form; CAST reads the digits before `</Days>`.
+    UPDATE service_properties SET
+        soft_delete_days = CAST(substr(xml, instr(xml,
+            '<DeleteRetentionPolicy><Enabled>true</Enabled><Days>') + 52, 4) AS INTEGER),
+        allow_permanent_delete = instr(xml,
+            '<AllowPermanentDelete>true</AllowPermanentDelete></DeleteRetentionPolicy>') > 0
+        WHERE instr(xml, '<DeleteRetentionPolicy><Enabled>true</Enabled><Days>') > 0;
+
+    CREATE TABLE containers_v9 (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        last_modified INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        metadata BLOB NOT NULL,
+        public_access INTEGER NOT NULL,
+        acl BLOB NOT NULL,
+        lease_state INTEGER NOT NULL DEFAULT 0,
+        lease_id TEXT,
+        lease_duration INTEGER,
+        lease_until INTEGER,
+        deleted_version TEXT NOT NULL DEFAULT '',
+        deleted_at INTEGER,
+        purge_at INTEGER,
+        UNIQUE (account, name, deleted_version)
+    );
+    INSERT INTO containers_v9 (id, account, name, etag, last_modified, created, metadata,
+                               public_access, acl, lease_state, lease_id, lease_duration, lease_until)
+        SELECT id, account, name, etag, last_modified, created, metadata, public_access, acl,
+               lease_state, lease_id, lease_duration, lease_until FROM containers;
+    DROP TABLE containers;
+    ALTER TABLE containers_v9 RENAME TO containers;
+    CREATE INDEX containers_purge ON containers (purge_at) WHERE purge_at IS NOT NULL;
+    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
@@ -316,8 +374,8 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     if current == schema_version() {
         return Ok(());
     }
-    // Steps 5 and 7 rebuild `blobs` and `queues`; dropping the old table with foreign keys on
-    // would cascade into every chunk or message. The pragma is a no-op inside a transaction, so
+    // Steps 5, 7 and 9 rebuild `blobs`, `queues` and `containers`; dropping the old table with
+    // foreign keys on would cascade into every chunk or message. The pragma is a no-op inside a transaction, so
     // it goes around it.
     let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
@@ -519,6 +577,92 @@ mod tests {
         conn.execute_batch("DELETE FROM queues WHERE id = 4")
             .unwrap();
         assert_eq!(count("SELECT COUNT(*) FROM messages"), 0);
+    }
+
+    #[test]
+    fn rebuilding_containers_keeps_their_blobs_and_frees_deleted_names() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.execute_batch(
+            "PRAGMA user_version = 7;
+             INSERT INTO containers (id, account, name, etag, last_modified, created, metadata,
+                                     public_access, acl, lease_state)
+                 VALUES (3, 'a', 'c', 'e', 0, 0, x'01', 1, x'02', 1);
+             INSERT INTO blobs (id, container_id, name, committed, blob_type, etag, last_modified, created,
+                                size, committed_block_count, metadata) VALUES (7, 3, 'b', 1, 0, 'e', 0, 0, 1, 0, x'');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM containers WHERE id = 3 AND deleted_version = '' AND lease_state = 1"),
+            1
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM blobs WHERE container_id = 3 AND deleted_at IS NULL"),
+            1
+        );
+        // A deleted container beside a live one of the same name; two live ones are refused.
+        conn.execute_batch(
+            "UPDATE containers SET deleted_version = '01' WHERE id = 3;
+             INSERT INTO containers (id, account, name, etag, last_modified, created, metadata,
+                                     public_access, acl) VALUES (4, 'a', 'c', 'e', 0, 0, x'', 0, x'');",
+        )
+        .unwrap();
+        assert!(conn
+            .execute_batch(
+                "INSERT INTO containers (account, name, etag, last_modified, created, metadata,
+                                         public_access, acl) VALUES ('a', 'c', 'e', 0, 0, x'', 0, x'')"
+            )
+            .is_err());
+        // `blobs` still names the rebuilt table: deleting the container cascades.
+        conn.execute_batch("DELETE FROM containers WHERE id = 3")
+            .unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM blobs"), 0);
+    }
+
+    #[test]
+    fn a_delete_retention_policy_stored_before_soft_delete_takes_effect() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.execute_batch(
+            "PRAGMA user_version = 7;
+             INSERT INTO service_properties (account, xml) VALUES
+               ('on', '<StorageServiceProperties><Cors /><DeleteRetentionPolicy><Enabled>true</Enabled><Days>17</Days><AllowPermanentDelete>true</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>'),
+               ('kept', '<StorageServiceProperties><DeleteRetentionPolicy><Enabled>true</Enabled><Days>365</Days><AllowPermanentDelete>false</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>'),
+               ('off', '<StorageServiceProperties><DeleteRetentionPolicy><Enabled>false</Enabled><AllowPermanentDelete>false</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>'),
+               ('none', '<StorageServiceProperties />');",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        migrate(&mut conn).unwrap();
+        let policies: Vec<(String, Option<i64>, bool)> = conn
+            .prepare(
+                "SELECT account, soft_delete_days, allow_permanent_delete FROM service_properties
+                 ORDER BY account",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            policies,
+            [
+                ("kept".to_string(), Some(365), false),
+                ("none".to_string(), None, false),
+                ("off".to_string(), None, false),
+                ("on".to_string(), Some(17), true),
+            ]
+        );
     }
 
     #[test]

@@ -9,10 +9,11 @@
 use rusqlite::{params, Connection};
 use time::{Duration, OffsetDateTime};
 
-use crate::blobs::{find_blob, find_blob_at, upsert_blob, BLOB_COLS};
+use crate::blobs::{find_blob, find_blob_at, upsert_blob, BLOB_COLS, BLOB_COL_COUNT};
 use crate::conditions::{check, check_blob_row, check_lease, LeaseHolder};
 use crate::containers::load_container;
 use crate::cpk::check_key;
+use crate::deleted_blobs::{free_snapshot_key, retention, soft_delete_base, soft_delete_snapshot};
 use crate::tags::check_tags;
 use crate::tiers::check_online;
 use crate::versions::demote_on_delete;
@@ -106,30 +107,41 @@ fn snapshot_count(conn: &Connection, container_id: i64, name: &str) -> Result<i6
     Ok(conn
         .prepare_cached(
             "SELECT COUNT(*) FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != '' \
-             AND snapshot NOT GLOB 'v*'",
+             AND snapshot NOT GLOB 'v*' AND deleted_at IS NULL",
         )?
         .query_row(params![container_id, name], |r| r.get(0))?)
 }
 
-/// The snapshots of a blob, oldest first (as List Blobs shows them, before the blob).
+/// The snapshots of a blob, oldest first (as List Blobs shows them, before the blob); with
+/// `deleted_after` (now, in ticks), its soft-deleted ones within retention too, with their
+/// deletion. A soft-deleted base blob listed here (a later blob took its name) is listed as
+/// the snapshot Azure made of it at the overwrite.
 pub(crate) fn list_snapshots(
     conn: &Connection,
     container_id: i64,
     name: &str,
     with_metadata: bool,
-) -> Result<Vec<BlobProps>> {
+    deleted_after: Option<i64>,
+) -> Result<Vec<(BlobProps, Option<crate::Deletion>)>> {
     // Built once: a listing with snapshots asks for each listed blob's.
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "SELECT {BLOB_COLS} FROM blobs WHERE container_id = ?1 AND name = ?2 \
-             AND snapshot != '' AND snapshot NOT GLOB 'v*' ORDER BY snapshot"
+            "SELECT {BLOB_COLS}, deleted_at, purge_at FROM blobs WHERE container_id = ?1 \
+             AND name = ?2 AND snapshot != '' AND snapshot NOT GLOB 'v*' \
+             AND (deleted_at IS NULL OR purge_at > ?3) ORDER BY snapshot"
         )
     });
     let mut st = conn.prepare_cached(&SQL)?;
-    let mut rows = st.query(params![container_id, name])?;
+    // i64::MAX: no soft-deleted row is within retention past it.
+    let mut rows = st.query(params![
+        container_id,
+        name,
+        deleted_after.unwrap_or(i64::MAX)
+    ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(crate::blobs::blob_from_row(r, with_metadata)?.props);
+        let props = crate::blobs::blob_from_row(r, with_metadata)?.props;
+        out.push((props, crate::deleted_blobs::deletion_at(r, BLOB_COL_COUNT)?));
     }
     Ok(out)
 }
@@ -175,12 +187,7 @@ impl Store {
             )?;
             check_tags(c, Some(row.id), &cond)?;
             // Two snapshots of one blob in the same 100 ns get distinct times.
-            let mut at = OffsetDateTime::now_utc();
-            let mut name = snapshot_name(at);
-            while find_blob_at(c, cont.id, &blob, &name)?.is_some() {
-                at += Duration::nanoseconds(100);
-                name = snapshot_name(at);
-            }
+            let name = free_snapshot_key(c, cont.id, &blob, OffsetDateTime::now_utc())?;
             let mut props = row.props.clone();
             props.snapshot = Some(name.clone());
             props.lease = Lease::default();
@@ -224,6 +231,7 @@ impl Store {
             );
             self.core().writer.submit(Vec::new(), move |c| {
                 let cont = load_container(c, &account, &container)?;
+                let kept = retention(c, &account)?;
                 if let Some(s) = snapshot {
                     let row = find_blob_at(c, cont.id, &blob, &s)?
                         .filter(|b| b.committed)
@@ -240,8 +248,13 @@ impl Store {
                         Access::Write,
                     )?;
                     check_tags(c, Some(row.id), &cond)?;
-                    c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
-                        .execute([row.id])?;
+                    match &kept {
+                        Some(r) => soft_delete_snapshot(c, row.id, r)?,
+                        None => {
+                            c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
+                                .execute([row.id])?;
+                        }
+                    }
                     return Ok(());
                 }
                 let row = find_blob(c, cont.id, &blob)?
@@ -249,9 +262,24 @@ impl Store {
                     .ok_or(StoreError::BlobNotFound)?;
                 check_blob_row(c, &cond, &row, Access::Write)?;
                 let drop_snapshots = || -> Result<()> {
+                    if let Some(r) = &kept {
+                        let now = OffsetDateTime::now_utc();
+                        c.prepare_cached(
+                            "UPDATE blobs SET deleted_at = ?3, purge_at = ?4 WHERE container_id = ?1
+                             AND name = ?2 AND snapshot != '' AND snapshot NOT GLOB 'v*'
+                             AND deleted_at IS NULL",
+                        )?
+                        .execute(params![
+                            cont.id,
+                            blob,
+                            crate::codec::time_to_i64(now),
+                            crate::codec::time_to_i64(now + Duration::days(r.days as i64))
+                        ])?;
+                        return Ok(());
+                    }
                     c.prepare_cached(
                         "DELETE FROM blobs WHERE container_id = ?1 AND name = ?2 AND snapshot != '' \
-                         AND snapshot NOT GLOB 'v*'",
+                         AND snapshot NOT GLOB 'v*' AND deleted_at IS NULL",
                     )?
                     .execute(params![cont.id, blob])?;
                     Ok(())
@@ -265,9 +293,16 @@ impl Store {
                     SnapshotsOnDelete::Include => drop_snapshots()?,
                     SnapshotsOnDelete::Only => return drop_snapshots(),
                 }
+                // With versioning the blob becomes a previous version (Azure keeps versions,
+                // not soft-deleted blobs, then); else soft delete keeps it, or it goes.
                 if !demote_on_delete(c, cont.id, &row, versioning)? {
-                    c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
-                        .execute([row.id])?;
+                    match &kept {
+                        Some(r) => soft_delete_base(c, cont.id, &row, r)?,
+                        None => {
+                            c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
+                                .execute([row.id])?;
+                        }
+                    }
                 }
                 Ok(())
             })

@@ -279,7 +279,8 @@ pub(crate) fn find(
     let mut walk = conn.prepare(&walk_sql(&low, &high))?;
     let mut blob = conn.prepare_cached(
         "SELECT b.name, c.name FROM blobs b JOIN containers c ON c.id = b.container_id
-         WHERE b.id = ?1 AND b.committed = 1 AND b.snapshot = '' AND c.account = ?2",
+         WHERE b.id = ?1 AND b.committed = 1 AND b.snapshot = '' AND c.account = ?2
+           AND c.deleted_version = ''",
     )?;
     let named: Vec<&str> = q.terms.iter().map(|t| t.key.as_str()).collect();
     let mut examined = 0;

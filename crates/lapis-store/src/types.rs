@@ -40,6 +40,23 @@ pub struct ContainerProps {
     pub has_immutability_policy: bool,
     pub has_legal_hold: bool,
     pub lease: Lease,
+    /// A soft-deleted container (List Containers include=deleted), else `None`.
+    pub deleted: Option<ContainerDeletion>,
+}
+
+/// A soft-deleted container: the version Restore Container names it by, and its times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerDeletion {
+    pub version: String,
+    pub deletion: crate::Deletion,
+}
+
+/// The account's blob DeleteRetentionPolicy when enabled: how many days soft-deleted blobs
+/// and snapshots are kept, and whether `deletetype=permanent` may purge them sooner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeleteRetention {
+    pub days: u32,
+    pub allow_permanent_delete: bool,
 }
 
 /// Standard HTTP properties of a blob, set by Put Blob / Put Block List / Set Blob Properties.
@@ -423,6 +440,9 @@ pub struct ListBlobsQuery {
     /// List each blob's previous versions, oldest first, before its current version; and
     /// the previous versions of deleted blobs.
     pub include_versions: bool,
+    /// List soft-deleted blobs too (`ListBlobsItem::Deleted`); their soft-deleted snapshots
+    /// with `include_snapshots`.
+    pub include_deleted: bool,
 }
 
 // Boxing the blob would change the public contract; listing pages are short-lived.
@@ -435,6 +455,8 @@ pub enum ListBlobsItem {
         name: String,
     },
     Prefix(String),
+    /// A soft-deleted blob (`snapshot` None) or snapshot (include=deleted).
+    Deleted(BlobProps, crate::Deletion),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -469,6 +491,8 @@ pub struct GcStats {
     /// Queue messages deleted after their queue was deleted or cleared while long (see
     /// `Store::delete_queue`).
     pub messages_discarded: u64,
+    /// Soft-deleted blobs, snapshots and containers purged when their retention ended.
+    pub soft_deleted_purged: u64,
 }
 
 /// Counts for metrics.

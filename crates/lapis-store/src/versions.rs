@@ -99,7 +99,7 @@ pub(crate) fn start_version(
     existing: Option<&BlobRow>,
     versioning: bool,
     now: OffsetDateTime,
-) -> Result<Option<String>> {
+) -> Result<NewVersion> {
     let existing = existing.filter(|b| b.committed);
     let mut newest = None;
     if let Some(row) = existing {
@@ -113,10 +113,31 @@ pub(crate) fn start_version(
             newest = Some(id);
         }
     }
+    let kept_previous = newest.is_some();
     if !versioning {
-        return Ok(None);
+        return Ok(NewVersion {
+            id: None,
+            kept_previous,
+        });
     }
-    free_version_id(conn, container_id, name, now, newest.as_deref()).map(Some)
+    Ok(NewVersion {
+        id: Some(free_version_id(
+            conn,
+            container_id,
+            name,
+            now,
+            newest.as_deref(),
+        )?),
+        kept_previous,
+    })
+}
+
+/// What [`start_version`] did: the new current version's id (with versioning), and whether
+/// the state the write replaces was kept as a previous version (soft delete then keeps no
+/// second copy of it: Azure keeps versions instead of soft-deleted snapshots).
+pub(crate) struct NewVersion {
+    pub(crate) id: Option<String>,
+    pub(crate) kept_previous: bool,
 }
 
 /// Delete Blob of the base row `row` with versioning on, or of a blob that is a version: the

@@ -15,6 +15,7 @@ fn names(page: &ListBlobsPage) -> Vec<String> {
             ListBlobsItem::Blob(b) => b.name.clone(),
             ListBlobsItem::UncommittedBlob { name } => format!("~{name}"),
             ListBlobsItem::Prefix(p) => format!("{p}*"),
+            ListBlobsItem::Deleted(b, _) => format!("-{}", b.name),
         })
         .collect()
 }

@@ -30,6 +30,7 @@ fn imported_container(name: &str) -> ContainerProps {
             duration: Some(-1),
             until: None,
         },
+        deleted: None,
     }
 }
 

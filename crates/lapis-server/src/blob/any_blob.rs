@@ -451,6 +451,9 @@ pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Some("only") => SnapshotsOnDelete::Only,
         Some(other) => return Err(Headers::invalid("x-ms-delete-snapshots", other).into()),
     };
+    // With the account's DeleteRetentionPolicy on, the engine keeps what it deletes.
+    let props = ctx.state.service_properties(&ctx.target.account).await?;
+    let permanent = super::undelete::delete_retention(&props).is_none();
     let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
     blocking(&ctx, move |s| {
         s.delete_blob_at(
@@ -464,7 +467,7 @@ pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     })
     .await?;
     Ok(Reply::new(StatusCode::ACCEPTED)
-        .header("x-ms-delete-type-permanent", "true")
+        .header("x-ms-delete-type-permanent", permanent.to_string())
         .finish())
 }
 

@@ -117,6 +117,17 @@ pub async fn delete(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
     let cond = conditions::parse_container(&headers)?;
     date_conditions_only(&cond, true)?;
     let (account, name) = (ctx.account(), ctx.container());
-    blocking(&ctx, move |s| s.delete_container(&account, &name, &cond)).await?;
+    // Container soft delete is switched in the account configuration, as Azure switches it
+    // in its management plane.
+    let retain = ctx
+        .state
+        .account_config
+        .settings(&account)
+        .container_soft_delete_days;
+    blocking(&ctx, move |s| match retain {
+        Some(days) => s.delete_container_retained(&account, &name, &cond, days),
+        None => s.delete_container(&account, &name, &cond),
+    })
+    .await?;
     Ok(Reply::new(StatusCode::ACCEPTED).finish())
 }

@@ -21,6 +21,7 @@ mod snapshot;
 mod tag_filter;
 mod tags;
 mod tier;
+mod undelete;
 mod versions;
 
 use axum::body::Body;
@@ -98,6 +99,7 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::GetContainerAcl => container::get_acl(ctx, req).await,
         Op::SetContainerAcl => container::set_acl(ctx, req).await,
         Op::DeleteContainer => container::delete(ctx, req).await,
+        Op::RestoreContainer => Box::pin(undelete::restore_container(ctx, req)).await,
         Op::ListBlobs => listing::list_blobs(ctx).await,
         Op::PutBlob => block_blob::put_blob(ctx, req).await,
         Op::PutBlock => block_blob::put_block(ctx, req).await,
@@ -109,6 +111,7 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobProperties => any_blob::set_properties(ctx, req).await,
         Op::SetBlobMetadata => any_blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => any_blob::delete(ctx, req).await,
+        Op::UndeleteBlob => Box::pin(undelete::undelete_blob(ctx, req)).await,
         Op::LeaseBlob => Box::pin(lease::lease_blob(ctx, req)).await,
         Op::LeaseContainer => Box::pin(lease::lease_container(ctx, req)).await,
         Op::SnapshotBlob => Box::pin(snapshot::snapshot_blob(ctx, req)).await,

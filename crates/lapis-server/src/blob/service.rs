@@ -8,7 +8,7 @@ use lapis_store::PublicAccess;
 use lapis_wire::time_format::{iso8601_seconds, parse_iso8601};
 use lapis_wire::xml::{
     parse_key_info, render_list_containers, render_user_delegation_key, ContainerEntry,
-    ServiceProperties, UserDelegationKeyXml,
+    DeletedContainerEntry, LeaseEntry, ServiceProperties, UserDelegationKeyXml,
 };
 use lapis_wire::{AzureError, ErrorCode};
 
@@ -36,8 +36,8 @@ pub fn max_results(ctx: &Ctx) -> ApiResult<(u32, Option<u32>)> {
     }
 }
 
-/// What List Containers may `include`: soft-deleted and system containers do not exist in
-/// Lapis, so asking for them lists nothing more.
+/// What List Containers may `include`: system containers do not exist in Lapis, so asking
+/// for them lists nothing more.
 pub const CONTAINER_INCLUDES: &[&str] = &["metadata", "deleted", "system"];
 
 /// `include=a,b` as a list of lowercase words, each one of `allowed` (Azure's 400 otherwise).
@@ -73,9 +73,9 @@ pub fn access_name(access: PublicAccess) -> Option<&'static str> {
 
 pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
     let (max, max_echo) = max_results(&ctx)?;
-    let include_metadata = includes(&ctx, CONTAINER_INCLUDES)?
-        .iter()
-        .any(|i| i == "metadata");
+    let include = includes(&ctx, CONTAINER_INCLUDES)?;
+    let include_metadata = include.iter().any(|i| i == "metadata");
+    let include_deleted = include.iter().any(|i| i == "deleted");
     let prefix = ctx.query.get("prefix").map(str::to_string);
     let marker = ctx
         .query
@@ -84,7 +84,7 @@ pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
         .map(str::to_string);
     let (account, p, m) = (ctx.account(), prefix.clone(), marker.clone());
     let page = blocking(&ctx, move |s| {
-        s.list_containers(&account, p.as_deref(), m.as_deref(), max)
+        s.list_containers_including(&account, p.as_deref(), m.as_deref(), max, include_deleted)
     })
     .await?;
     let entries: Vec<ContainerEntry> = page
@@ -98,7 +98,19 @@ pub async fn list_containers(ctx: Ctx) -> ApiResult<Response<Body>> {
             metadata: include_metadata.then_some(c.metadata.as_slice()),
             has_immutability_policy: c.has_immutability_policy,
             has_legal_hold: c.has_legal_hold,
-            lease: super::any_blob::lease_entry(&c.lease),
+            lease: match &c.deleted {
+                // A deleted container's lease is gone; Azure lists it as expired.
+                Some(_) => LeaseEntry {
+                    state: "expired",
+                    ..LeaseEntry::default()
+                },
+                None => super::any_blob::lease_entry(&c.lease),
+            },
+            deleted: c.deleted.as_ref().map(|d| DeletedContainerEntry {
+                version: &d.version,
+                deleted_time: d.deletion.deleted,
+                remaining_retention_days: d.deletion.remaining_days(ctx.now),
+            }),
         })
         .collect();
     let xml = render_list_containers(
@@ -124,8 +136,12 @@ pub async fn set_service_properties(ctx: Ctx, req: Request<Body>) -> ApiResult<R
     let mut merged = (*ctx.state.service_properties(&ctx.target.account).await?).clone();
     merged.merge_from(newer);
     let xml = merged.render();
+    let retention = super::undelete::delete_retention(&merged);
     let account = ctx.account();
-    blocking(&ctx, move |s| s.set_service_properties(&account, &xml)).await?;
+    blocking(&ctx, move |s| {
+        s.set_blob_service_properties(&account, &xml, retention)
+    })
+    .await?;
     ctx.state.forget_service_properties(&ctx.target.account);
     Ok(Reply::new(StatusCode::ACCEPTED).finish())
 }

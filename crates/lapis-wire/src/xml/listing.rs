@@ -23,6 +23,24 @@ pub struct ContainerEntry<'a> {
     pub has_immutability_policy: bool,
     pub has_legal_hold: bool,
     pub lease: LeaseEntry,
+    /// A soft-deleted container (include=deleted).
+    pub deleted: Option<DeletedContainerEntry<'a>>,
+}
+
+/// What List Containers include=deleted adds to a soft-deleted container.
+#[derive(Debug, Clone, Copy)]
+pub struct DeletedContainerEntry<'a> {
+    /// `<Version>`, the name Restore Container takes it by.
+    pub version: &'a str,
+    pub deleted_time: time::OffsetDateTime,
+    pub remaining_retention_days: i64,
+}
+
+/// What List Blobs include=deleted adds to a soft-deleted blob or snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct DeletedBlobEntry {
+    pub deleted_time: time::OffsetDateTime,
+    pub remaining_retention_days: i64,
 }
 
 /// A lease as listed: `LeaseStatus`, `LeaseState` and, while held, `LeaseDuration`.
@@ -102,6 +120,8 @@ pub struct BlobEntry<'a> {
     pub tags: Option<&'a [(String, String)]>,
     pub archive_status: Option<&'a str>,
     pub rehydrate_priority: Option<&'a str>,
+    /// A soft-deleted blob or snapshot (include=deleted).
+    pub deleted: Option<DeletedBlobEntry>,
 }
 
 // Entries live for one answer and borrow their strings; boxing each would cost an allocation
@@ -198,6 +218,10 @@ pub fn render_list_containers(
 fn push_container(out: &mut String, c: &ContainerEntry) {
     out.push_str("<Container>");
     push_element(out, "Name", c.name);
+    if let Some(d) = &c.deleted {
+        out.push_str("<Deleted>true</Deleted>");
+        push_element(out, "Version", d.version);
+    }
     out.push_str("<Properties>");
     push_element(out, "Last-Modified", &rfc1123(c.last_modified));
     push_element(out, "Etag", &format!("\"{}\"", c.etag));
@@ -216,6 +240,16 @@ fn push_container(out: &mut String, c: &ContainerEntry) {
     out.push_str(
         "<ImmutableStorageWithVersioningEnabled>false</ImmutableStorageWithVersioningEnabled>",
     );
+    // After ImmutableStorageWithVersioningEnabled, as Azure sends them (the spec lists them
+    // before it).
+    if let Some(d) = &c.deleted {
+        push_element(out, "DeletedTime", &rfc1123(d.deleted_time));
+        push_element(
+            out,
+            "RemainingRetentionDays",
+            &d.remaining_retention_days.to_string(),
+        );
+    }
     out.push_str("</Properties>");
     push_metadata(out, c.metadata);
     out.push_str("</Container>");
@@ -277,6 +311,9 @@ fn push_lease(out: &mut String, lease: &LeaseEntry) {
 fn push_blob(out: &mut String, b: &BlobEntry) {
     out.push_str("<Blob>");
     push_blob_name(out, b.name);
+    if b.deleted.is_some() {
+        out.push_str("<Deleted>true</Deleted>");
+    }
     if let Some(snapshot) = b.snapshot {
         push_element(out, "Snapshot", snapshot);
     }
@@ -340,6 +377,14 @@ fn push_blob(out: &mut String, b: &BlobEntry) {
     }
     if b.incremental_copy {
         push_element(out, "IncrementalCopy", "true");
+    }
+    if let Some(d) = &b.deleted {
+        push_element(out, "DeletedTime", &rfc1123(d.deleted_time));
+        push_element(
+            out,
+            "RemainingRetentionDays",
+            &d.remaining_retention_days.to_string(),
+        );
     }
     if b.tag_count > 0 {
         push_element(out, "TagCount", &b.tag_count.to_string());

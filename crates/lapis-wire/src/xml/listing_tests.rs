@@ -20,6 +20,7 @@ fn container<'a>(
         has_immutability_policy: false,
         has_legal_hold: false,
         lease: LeaseEntry::default(),
+        deleted: None,
     }
 }
 
@@ -125,6 +126,7 @@ fn blob<'a>(
         tags: None,
         archive_status: None,
         rehydrate_priority: None,
+        deleted: None,
     }
 }
 
@@ -378,4 +380,62 @@ fn list_blobs_with_versions_matches_recording() {
     );
     let want = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://jhendrixstorage1.blob.core.windows.net/\" ContainerName=\"gocdeletespecificblobversion\"><Blobs><Blob><Name>gotestblobdeletespecificblobversion</Name><VersionId>2022-08-11T15:08:12.2000548Z</VersionId><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:12 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:12 GMT</Last-Modified><Etag>0x8DA7BAB4F097594</Etag><Content-Length>5</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5>eTafePeILBuqu8fUXcXaoA==</Content-MD5><Cache-Control /><Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob><Blob><Name>gotestblobdeletespecificblobversion</Name><VersionId>2022-08-11T15:08:12.2770101Z</VersionId><IsCurrentVersion>true</IsCurrentVersion><Properties><Creation-Time>Thu, 11 Aug 2022 15:08:12 GMT</Creation-Time><Last-Modified>Thu, 11 Aug 2022 15:08:12 GMT</Last-Modified><Etag>0x8DA7BAB4F1533A5</Etag><Content-Length>5</Content-Length><Content-Type>application/octet-stream</Content-Type><Content-Encoding /><Content-Language /><Content-CRC64 /><Content-MD5>cyFggIQSogw/C/rSs4ItGw==</Content-MD5><Cache-Control /><Content-Disposition /><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><AccessTierInferred>true</AccessTierInferred><LeaseStatus>unlocked</LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties><OrMetadata /></Blob></Blobs><NextMarker /></EnumerationResults>";
     assert_eq!(got, want);
+}
+
+#[test]
+fn a_deleted_container_matches_recording() {
+    // TestContainerRestore.json: List Containers include=deleted,metadata.
+    let want = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://souravteststorage.blob.core.windows.net/\"><Prefix>goc</Prefix><Containers><Container><Name>goccontainerrestore</Name><Deleted>true</Deleted><Version>01D8DEC8F3473469</Version><Properties><Last-Modified>Thu, 13 Oct 2022 05:59:26 GMT</Last-Modified><Etag>\"0x8DAACE015BE6D4E\"</Etag><LeaseStatus>unlocked</LeaseStatus><LeaseState>expired</LeaseState><DefaultEncryptionScope>$account-encryption-key</DefaultEncryptionScope><DenyEncryptionScopeOverride>false</DenyEncryptionScopeOverride><HasImmutabilityPolicy>false</HasImmutabilityPolicy><HasLegalHold>false</HasLegalHold><ImmutableStorageWithVersioningEnabled>false</ImmutableStorageWithVersioningEnabled><DeletedTime>Thu, 13 Oct 2022 05:59:26 GMT</DeletedTime><RemainingRetentionDays>1</RemainingRetentionDays></Properties><Metadata /></Container></Containers><NextMarker /></EnumerationResults>";
+    let empty: [(String, String); 0] = [];
+    let mut c = container(
+        "goccontainerrestore",
+        datetime!(2022-10-13 05:59:26 UTC),
+        "0x8DAACE015BE6D4E",
+    );
+    c.metadata = Some(&empty);
+    c.lease.state = "expired";
+    c.deleted = Some(DeletedContainerEntry {
+        version: "01D8DEC8F3473469",
+        deleted_time: datetime!(2022-10-13 05:59:26.9 UTC),
+        remaining_retention_days: 1,
+    });
+    let got = render_list_containers(
+        "https://souravteststorage.blob.core.windows.net/",
+        Some("goc"),
+        None,
+        None,
+        &[c],
+        None,
+    );
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_deleted_blob_has_deleted_first_and_its_times_after_server_encrypted() {
+    let mut b = blob("b", "0x1", None);
+    b.snapshot = Some("2022-09-28T07:24:51.1485609Z");
+    b.deleted = Some(DeletedBlobEntry {
+        deleted_time: datetime!(2022-09-28 07:25:00 UTC),
+        remaining_retention_days: 7,
+    });
+    let got = render_list_blobs(
+        "http://h/a",
+        "c",
+        None,
+        None,
+        None,
+        None,
+        &[BlobListItem::Blob(b)],
+        None,
+    );
+    let start = got.find("<Blob>").unwrap();
+    let entry = &got[start..];
+    assert!(
+        entry.starts_with("<Blob><Name>b</Name><Deleted>true</Deleted><Snapshot>2022-09-28T07:24:51.1485609Z</Snapshot><Properties>"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains("<ServerEncrypted>true</ServerEncrypted><DeletedTime>Wed, 28 Sep 2022 07:25:00 GMT</DeletedTime><RemainingRetentionDays>7</RemainingRetentionDays></Properties>"),
+        "{entry}"
+    );
 }

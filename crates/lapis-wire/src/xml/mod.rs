@@ -19,7 +19,7 @@ pub use block_list::{parse_block_list, render_block_list, BlockListKind};
 pub use cors::CorsRule;
 pub use listing::{
     render_list_blobs, render_list_containers, BlobEntry, BlobListItem, ContainerEntry, CopyEntry,
-    LeaseEntry,
+    DeletedBlobEntry, DeletedContainerEntry, LeaseEntry,
 };
 pub use page_list::{render_page_list, PageListEntry};
 pub use queue::{
