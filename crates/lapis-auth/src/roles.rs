@@ -101,9 +101,9 @@ pub fn role_rule(op: Operation) -> RoleRule {
         CreateContainer | SetContainerMetadata | DeleteContainer | LeaseContainer
         | RestoreContainer => Roles(BLOB_WRITE),
         GetContainerProperties | GetContainerMetadata | ListBlobs => Roles(BLOB_READ),
-        GetContainerAcl | SetContainerAcl | FindBlobsByTags | GetBlobTags | SetBlobTags => {
-            Roles(BLOB_OWNER)
-        }
+        // `blobs/permanentDelete/action` is Owner's (its `blobs/*`), not Contributor's.
+        GetContainerAcl | SetContainerAcl | FindBlobsByTags | GetBlobTags | SetBlobTags
+        | PermanentDeleteBlob => Roles(BLOB_OWNER),
         SubmitBatch => RoleRule::EachSubRequest(BLOB_READ),
         GetBlockList | GetBlob | GetBlobProperties | GetBlobMetadata | GetPageRanges => {
             Roles(BLOB_READ)

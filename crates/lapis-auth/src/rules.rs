@@ -49,6 +49,8 @@ pub enum Operation {
     SetBlobMetadata,
     DeleteBlob,
     UndeleteBlob,
+    /// Delete Blob with `deletetype=permanent`.
+    PermanentDeleteBlob,
     LeaseBlob,
     SnapshotBlob,
     CopyBlob,
@@ -195,6 +197,8 @@ pub fn sas_rule(op: Operation) -> SasRule {
         }
         SetBlobProperties | SetBlobMetadata => (Service::Blob, O, Any("w"), Any("w")),
         DeleteBlob | UndeleteBlob => (Service::Blob, O, Any("d"), Any("d")),
+        // "Permanent delete (y)": of a soft-deleted snapshot or version.
+        PermanentDeleteBlob => (Service::Blob, O, Any("y"), Any("y")),
         // "Write (w): ... snapshot or lease the blob"; "Create (c): ... snapshot a blob".
         LeaseBlob => (Service::Blob, O, Any("w"), Any("w")),
         SnapshotBlob => (Service::Blob, O, Any("cw"), Any("cw")),

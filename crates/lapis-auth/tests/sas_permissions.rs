@@ -100,6 +100,8 @@ fn rows() -> Vec<Row> {
         // Undelete Blob: the delete permission, as for the delete it undoes (the reference
         // names no letter).
         blob(UndeleteBlob, Object, AnyOf("d"), AnyOf("d")),
+        // "Permanent delete (y)": of a soft-deleted snapshot or version.
+        blob(PermanentDeleteBlob, Object, AnyOf("y"), AnyOf("y")),
         // "Write (w): ... lease the container" (account SAS only); "... snapshot or lease the
         // blob"; "Create (c): ... snapshot a blob, or copy a blob to a new blob".
         blob(LeaseContainer, Container, AnyOf("w"), No),

@@ -97,6 +97,7 @@ fn refusal_code(r: Refusal) -> ErrorCode {
         Refusal::SnapshotsPresent => ErrorCode::SnapshotsPresent,
         Refusal::OperationNotAllowedOnRootBlob => ErrorCode::OperationNotAllowedOnRootBlob,
         Refusal::BlobOperationNotSupported => ErrorCode::BlobOperationNotSupported,
+        Refusal::BlobSnapshotNotSoftDeleted => ErrorCode::BlobSnapshotNotSoftDeleted,
         Refusal::InvalidBlobType => ErrorCode::InvalidBlobType,
         Refusal::BlobIsSealed => ErrorCode::BlobIsSealed,
         Refusal::AppendPositionConditionNotMet => ErrorCode::AppendPositionConditionNotMet,

@@ -299,6 +299,11 @@ pub(crate) fn resolve(
         query.get("comp"),
         &|n| headers.owned(n),
     )?;
+    // A permanent delete is authorised as its own operation (SAS `y`, the Owner role).
+    let op = match op {
+        Op::DeleteBlob if query.get("deletetype").is_some() => Op::PermanentDeleteBlob,
+        op => op,
+    };
     Ok((target, query, op))
 }
 

@@ -44,6 +44,8 @@ pub enum Op {
     SetBlobMetadata,
     DeleteBlob,
     UndeleteBlob,
+    /// Delete Blob with `deletetype=permanent` (resolved by the handler, which sees the query).
+    PermanentDeleteBlob,
     LeaseBlob,
     SnapshotBlob,
     CopyBlob,
@@ -104,6 +106,7 @@ impl Op {
             Op::SetBlobMetadata => Operation::SetBlobMetadata,
             Op::DeleteBlob => Operation::DeleteBlob,
             Op::UndeleteBlob => Operation::UndeleteBlob,
+            Op::PermanentDeleteBlob => Operation::PermanentDeleteBlob,
             Op::LeaseBlob => Operation::LeaseBlob,
             Op::SnapshotBlob => Operation::SnapshotBlob,
             Op::CopyBlob => Operation::CopyBlob,

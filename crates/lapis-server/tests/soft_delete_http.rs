@@ -349,3 +349,77 @@ async fn without_container_soft_delete_a_deleted_container_is_gone() {
     let listed = s.text("/?comp=list&include=deleted").await;
     assert!(listed.contains("<Containers />"), "{listed}");
 }
+
+/// Delete Blob `deletetype=permanent`: 409 until the policy has `AllowPermanentDelete`, 409
+/// without a snapshot or version, 409 `BlobSnapshotNotSoftDeleted` for a live snapshot, 400
+/// for another value; then 202 `x-ms-delete-type-permanent: true`, and Undelete cannot bring
+/// it back.
+#[tokio::test]
+async fn permanent_delete_of_a_soft_deleted_snapshot() {
+    let s = start(None).await;
+    s.keep_deleted_blobs(1).await;
+    s.expect("PUT", "/cont/b", &[BLOCK_BLOB], b"v1", 201).await;
+    let snapshot =
+        |r: reqwest::Response| r.headers()["x-ms-snapshot"].to_str().unwrap().to_string();
+    let deleted = snapshot(
+        s.expect("PUT", "/cont/b?comp=snapshot", &[], b"", 201)
+            .await,
+    );
+    let live = snapshot(
+        s.expect("PUT", "/cont/b?comp=snapshot", &[], b"", 201)
+            .await,
+    );
+    s.expect(
+        "DELETE",
+        &format!("/cont/b?snapshot={deleted}"),
+        &[],
+        b"",
+        202,
+    )
+    .await;
+    let permanent = |snap: &str| format!("/cont/b?snapshot={snap}&deletetype=permanent");
+    assert_eq!(
+        s.error_code("DELETE", &permanent(&deleted), &[]).await,
+        (409, "BlobOperationNotSupported".into())
+    );
+    let xml = "<StorageServiceProperties><DeleteRetentionPolicy><Enabled>true</Enabled><Days>1</Days><AllowPermanentDelete>true</AllowPermanentDelete></DeleteRetentionPolicy></StorageServiceProperties>";
+    s.expect(
+        "PUT",
+        "/?restype=service&comp=properties",
+        &[],
+        xml.as_bytes(),
+        202,
+    )
+    .await;
+    assert_eq!(
+        s.error_code("DELETE", "/cont/b?deletetype=permanent", &[])
+            .await,
+        (409, "BlobOperationNotSupported".into())
+    );
+    assert_eq!(
+        s.error_code("DELETE", &permanent(&live), &[]).await,
+        (409, "BlobSnapshotNotSoftDeleted".into())
+    );
+    assert_eq!(
+        s.error_code(
+            "DELETE",
+            &format!("/cont/b?snapshot={deleted}&deletetype=soft"),
+            &[]
+        )
+        .await,
+        (400, "InvalidQueryParameterValue".into())
+    );
+    let r = s
+        .expect("DELETE", &permanent(&deleted), &[], b"", 202)
+        .await;
+    assert_eq!(r.headers()["x-ms-delete-type-permanent"], "true");
+    s.expect("PUT", "/cont/b?comp=undelete", &[], b"", 200)
+        .await;
+    assert_eq!(
+        s.error_code("GET", &format!("/cont/b?snapshot={deleted}"), &[])
+            .await,
+        (404, "BlobNotFound".into())
+    );
+    s.expect("GET", &format!("/cont/b?snapshot={live}"), &[], b"", 200)
+        .await;
+}

@@ -10,11 +10,11 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use time::{Duration, OffsetDateTime};
 
-use crate::blobs::BlobRow;
+use crate::blobs::{find_blob_at, BlobRow};
 use crate::codec::{time_from_i64, time_to_i64};
 use crate::containers::load_container;
 use crate::snapshots::{share_content, snapshot_name};
-use crate::{BlobProps, BlobType, DeleteRetention, Lease, Result, Store, StoreError};
+use crate::{BlobProps, BlobType, DeleteRetention, Lease, Refusal, Result, Store, StoreError};
 
 /// A soft-deleted blob or snapshot in a listing: when it was deleted and when it will be
 /// purged.
@@ -212,6 +212,53 @@ impl Store {
                 Ok(())
             } else {
                 Err(StoreError::BlobNotFound)
+            }
+        })
+    }
+
+    /// Delete Blob with `deletetype=permanent`: removes a soft-deleted snapshot or version
+    /// (`snapshot`, a time or a `version_selector`) at once, when the account's
+    /// DeleteRetentionPolicy allows permanent delete. Azure answers 409 when it does not and
+    /// when the snapshot or version is not soft-deleted; one that does not exist is not found.
+    pub fn delete_permanently(
+        &self,
+        account: &str,
+        container: &str,
+        blob: &str,
+        snapshot: &str,
+    ) -> Result<()> {
+        let (account, container, blob, snapshot) = (
+            account.to_owned(),
+            container.to_owned(),
+            blob.to_owned(),
+            snapshot.to_owned(),
+        );
+        self.core().writer.submit(Vec::new(), move |c| {
+            let cont = load_container(c, &account, &container)?;
+            if !retention(c, &account)?.is_some_and(|r| r.allow_permanent_delete) {
+                return Err(StoreError::Refused(Refusal::BlobOperationNotSupported));
+            }
+            let row: Option<(i64, Option<i64>)> = c
+                .prepare_cached(
+                    "SELECT id, deleted_at FROM blobs WHERE container_id = ?1 AND name = ?2
+                     AND snapshot = ?3",
+                )?
+                .query_row(params![cont.id, blob, snapshot], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            match row {
+                // The current version is the base row, never soft-deleted.
+                None => match find_blob_at(c, cont.id, &blob, &snapshot)? {
+                    Some(_) => Err(StoreError::Refused(Refusal::BlobSnapshotNotSoftDeleted)),
+                    None => Err(StoreError::BlobNotFound),
+                },
+                Some((_, None)) => Err(StoreError::Refused(Refusal::BlobSnapshotNotSoftDeleted)),
+                Some((id, Some(_))) => {
+                    c.prepare_cached("DELETE FROM blobs WHERE id = ?1")?
+                        .execute([id])?;
+                    Ok(())
+                }
             }
         })
     }

@@ -25,6 +25,9 @@ pub enum Refusal {
     SnapshotsPresent,
     /// Delete Blob of the current version by its version id (the base blob must be deleted).
     OperationNotAllowedOnRootBlob,
+    /// A permanent delete (`deletetype=permanent`) of a snapshot or version that is not
+    /// soft-deleted.
+    BlobSnapshotNotSoftDeleted,
     // Blob types, appends, pages.
     InvalidBlobType,
     BlobIsSealed,

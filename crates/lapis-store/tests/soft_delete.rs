@@ -505,3 +505,49 @@ fn with_versioning_an_overwrite_or_delete_keeps_a_version_not_a_deleted_snapshot
         assert_eq!(shown(&versions(true))[0], (Some(v1.clone()), true));
     });
 }
+
+/// `deletetype=permanent`: only where the policy allows it, only of a soft-deleted snapshot or
+/// version, and then at once (Azure's 409 otherwise; one that does not exist is not found).
+#[test]
+fn permanent_delete_removes_a_soft_deleted_snapshot_where_the_policy_allows_it() {
+    both(small_extents(), |s| {
+        container(s, "c");
+        keep_days(s, 1);
+        put(s, "c", "b", b"data");
+        let snap = snapshot(s, "c", "b");
+        let refused = |r: Result<()>, want: Refusal| {
+            assert!(
+                matches!(r, Err(StoreError::Refused(got)) if got == want),
+                "{r:?}"
+            )
+        };
+        // The policy does not allow it yet.
+        delete(s, "c", "b", Some(&snap), SnapshotsOnDelete::Refuse);
+        refused(
+            s.delete_permanently(ACCOUNT, "c", "b", &snap),
+            Refusal::BlobOperationNotSupported,
+        );
+        let r = DeleteRetention {
+            days: 1,
+            allow_permanent_delete: true,
+        };
+        s.set_blob_service_properties(ACCOUNT, "<StorageServiceProperties/>", Some(r))
+            .unwrap();
+        // A live snapshot is not soft-deleted.
+        let live = snapshot(s, "c", "b");
+        refused(
+            s.delete_permanently(ACCOUNT, "c", "b", &live),
+            Refusal::BlobSnapshotNotSoftDeleted,
+        );
+        assert!(matches!(
+            s.delete_permanently(ACCOUNT, "c", "b", "2001-01-01T00:00:00.0000000Z"),
+            Err(StoreError::BlobNotFound)
+        ));
+        s.delete_permanently(ACCOUNT, "c", "b", &snap).unwrap();
+        let items = listed(s, "c", &query(true, true));
+        assert_eq!(items, [format!("b@{live}"), "b".to_string()]);
+        // Gone for good: Undelete does not bring it back.
+        s.undelete_blob(ACCOUNT, "c", "b").unwrap();
+        assert_eq!(listed(s, "c", &query(true, true)).len(), 2);
+    });
+}

@@ -112,6 +112,7 @@ error_codes! {
     BlobNotArchived => (409, "Blob is not in the archive tier."),
     BlobNotFound => (404, "The specified blob does not exist."),
     BlobOperationNotSupported => (409, "Blob operation is not supported."),
+    BlobSnapshotNotSoftDeleted => (409, "The specified blob snapshot or version is not soft-deleted."),
     BlobOverwritten => (409, "The blob has been recreated since the previous snapshot was taken."),
     BlobTierInadequateForContentLength => (409, "The specified blob tier size limit cannot be less than content length."),
     BlobCustomerSpecifiedEncryptionMismatch => (409, "The given customer specified encryption does not match the encryption used to encrypt the blob."),

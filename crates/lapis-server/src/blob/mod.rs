@@ -112,6 +112,7 @@ async fn serve(ctx: Ctx, req: Request<Body>) -> ApiResult<Response<Body>> {
         Op::SetBlobMetadata => any_blob::set_metadata(ctx, req).await,
         Op::DeleteBlob => any_blob::delete(ctx, req).await,
         Op::UndeleteBlob => Box::pin(undelete::undelete_blob(ctx, req)).await,
+        Op::PermanentDeleteBlob => Box::pin(undelete::delete_permanently(ctx, req)).await,
         Op::LeaseBlob => Box::pin(lease::lease_blob(ctx, req)).await,
         Op::LeaseContainer => Box::pin(lease::lease_container(ctx, req)).await,
         Op::SnapshotBlob => Box::pin(snapshot::snapshot_blob(ctx, req)).await,

@@ -54,12 +54,9 @@ fn header_refusal(name: &str, value: &str) -> Option<AzureError> {
     })
 }
 
-/// The refusal of a query parameter, by name.
-fn query_refusal(name: &str) -> Option<AzureError> {
-    Some(match name {
-        "deletetype" => not_implemented("permanent delete of soft-deleted snapshots and versions"),
-        _ => return None,
-    })
+/// The refusal of a query parameter, by name (none today: `deletetype` is Delete Blob's).
+fn query_refusal(_name: &str) -> Option<AzureError> {
+    None
 }
 
 /// Refuses a request that carries a parameter Lapis does not honour. With remote copy sources
@@ -96,10 +93,7 @@ mod tests {
         assert_eq!(code("x-ms-deny-encryption-scope-override", "false"), None);
         assert_eq!(code("x-ms-tags", "a=b"), None);
         assert_eq!(code("x-ms-meta-a", "b"), None);
-        assert_eq!(
-            query_refusal("deletetype").map(|e| e.code),
-            Some(ErrorCode::NotImplemented)
-        );
+        assert!(query_refusal("deletetype").is_none());
         assert!(query_refusal("prefix").is_none());
     }
 }

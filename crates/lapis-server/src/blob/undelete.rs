@@ -32,6 +32,31 @@ pub async fn undelete_blob(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<
     Ok(Reply::new(StatusCode::OK).finish())
 }
 
+/// Delete Blob with `deletetype=permanent` (2020-02-10 and later): a soft-deleted snapshot or
+/// version goes at once. `permanent` is the only value; a snapshot or version must be named
+/// (without one Azure answers 409, as for an account whose policy does not allow it).
+pub async fn delete_permanently(ctx: Ctx, _req: Request<Body>) -> ApiResult<Response<Body>> {
+    let value = ctx.query.get("deletetype").unwrap_or_default();
+    if value != "permanent" {
+        return Err(AzureError::new(ErrorCode::InvalidQueryParameterValue)
+            .detail("QueryParameterName", "deletetype")
+            .detail("QueryParameterValue", value)
+            .detail("Reason", "The only value is permanent.")
+            .into());
+    }
+    let Some(snapshot) = super::versions::selected(&ctx.query) else {
+        return Err(AzureError::new(ErrorCode::BlobOperationNotSupported).into());
+    };
+    let (account, container, blob) = (ctx.account(), ctx.container(), ctx.blob());
+    blocking(&ctx, move |s| {
+        s.delete_permanently(&account, &container, &blob, &snapshot)
+    })
+    .await?;
+    Ok(Reply::new(StatusCode::ACCEPTED)
+        .header("x-ms-delete-type-permanent", "true")
+        .finish())
+}
+
 /// A header Restore Container needs: absent or empty is Azure's MissingRequiredHeader.
 fn required<'a>(headers: &'a Headers, name: &str) -> ApiResult<&'a str> {
     match headers.get(name) {

@@ -61,6 +61,7 @@ pub fn check(op: Op, query: &Query) -> ApiResult<()> {
                 | Op::GetBlobProperties
                 | Op::GetBlobMetadata
                 | Op::DeleteBlob
+                | Op::PermanentDeleteBlob
                 | Op::GetBlockList
                 | Op::GetPageRanges
                 | Op::GetBlobTags
