@@ -339,6 +339,11 @@ func TestSoftDeleteContainerFreesItsNameIsListedAndRestored(t *testing.T) {
 	expectError(t, err, 404, "ContainerNotFound")
 	_, err = c.NewBlobClient("kept.txt").DownloadStream(ctx(t), nil)
 	expectError(t, err, 404, "ContainerNotFound")
+	// DeletedTime has whole seconds: tell the two deletions apart by listing after the first.
+	_, firstDeletion := containersNamed(t, s, name)
+	if len(firstDeletion) != 1 {
+		t.Fatalf("after the first deletion %d deleted containers are listed, want 1", len(firstDeletion))
+	}
 
 	// The name is free at once: a new container of that name, deleted again, is a second version.
 	_, err = c.Create(ctx(t), &container.CreateOptions{Metadata: map[string]*string{"generation": ptr("second")}})
@@ -376,8 +381,11 @@ func TestSoftDeleteContainerFreesItsNameIsListedAndRestored(t *testing.T) {
 		t.Fatal("both deletions have the same version")
 	}
 	older, newer := deleted[0], deleted[1]
-	if older.Properties.DeletedTime.After(*newer.Properties.DeletedTime) {
+	if *newer.Version == *firstDeletion[0].Version {
 		older, newer = newer, older
+	}
+	if *older.Version != *firstDeletion[0].Version {
+		t.Fatal("the first deletion is no longer listed")
 	}
 
 	var raw *http.Response

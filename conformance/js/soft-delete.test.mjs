@@ -222,6 +222,9 @@ sdtest("a deleted container frees its name at once, is listed with includeDelete
     await first.delete();
     await expectRestError(first.getProperties(), 404, "ContainerNotFound");
     await expectRestError(first.getBlobClient("kept.txt").download(), 404, "ContainerNotFound");
+    // DeletedTime has whole seconds: tell the two deletions apart by listing after the first.
+    const [firstDeletion] = await deletedContainers(name);
+    assert.ok(firstDeletion, "the deleted container is listed with includeDeleted");
 
     // The name is free at once: a new container of that name, deleted again, is a second version.
     await first.create({ metadata: { generation: "second" } });
@@ -245,9 +248,9 @@ sdtest("a deleted container frees its name at once, is listed with includeDelete
       assert.equal(item.properties.remainingRetentionDays, CONTAINER_RETENTION_DAYS);
     }
     assert.notEqual(deleted[0].version, deleted[1].version, "each deletion has its own version");
-    const [older, newer] = [...deleted].sort(
-      (a, b) => a.properties.deletedOn.getTime() - b.properties.deletedOn.getTime(),
-    );
+    const older = deleted.find((c) => c.version === firstDeletion.version);
+    const newer = deleted.find((c) => c.version !== firstDeletion.version);
+    assert.ok(older && newer, "the first deletion is still listed, next to the second");
 
     const { containerClient, containerUndeleteResponse } = await softDeleteServiceClient.undeleteContainer(
       name,
