@@ -40,6 +40,10 @@ var (
 	// has blob versioning and container soft delete on; empty when unset (Azurite has neither), and then
 	// the tests of those features skip.
 	featuresEndpoint string
+	// softDeleteEndpoint is the Blob endpoint of the account lapissoftdelete (LAPIS_SOFT_DELETE_ENDPOINT),
+	// which has container soft delete on and versioning off; empty when unset (Azurite has no soft
+	// delete), and then the soft delete tests skip.
+	softDeleteEndpoint string
 	// targetIsAzurite skips only the assertions where Azurite is known to differ from Azure.
 	targetIsAzurite bool
 	// svc is a Shared Key client for the whole account.
@@ -57,6 +61,7 @@ func TestMain(m *testing.M) {
 	blobEndpoint = strings.TrimRight(raw, "/")
 	queueEndpoint = strings.TrimRight(os.Getenv("LAPIS_QUEUE_ENDPOINT"), "/")
 	featuresEndpoint = strings.TrimRight(os.Getenv("LAPIS_FEATURES_ENDPOINT"), "/")
+	softDeleteEndpoint = strings.TrimRight(os.Getenv("LAPIS_SOFT_DELETE_ENDPOINT"), "/")
 	targetIsAzurite = os.Getenv("LAPIS_TARGET") == "azurite"
 
 	connStr := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",

@@ -76,6 +76,33 @@ export const featuresServiceClient = FEATURES_ENDPOINT
     )
   : undefined;
 
+/** The account of LAPIS_SOFT_DELETE_ENDPOINT: container soft delete on, versioning off (conformance/accounts.json). */
+export const SOFT_DELETE_ACCOUNT_NAME = "lapissoftdelete";
+
+/**
+ * Blob endpoint of an account with container soft delete on and versioning off, account in the path,
+ * without a trailing slash (LAPIS_SOFT_DELETE_ENDPOINT, e.g. http://127.0.0.1:10000/lapissoftdelete;
+ * same key as devstoreaccount1), or undefined when it is not set: Azurite keeps nothing deleted, so
+ * the soft delete tests then skip.
+ */
+export const SOFT_DELETE_ENDPOINT = process.env.LAPIS_SOFT_DELETE_ENDPOINT
+  ? process.env.LAPIS_SOFT_DELETE_ENDPOINT.replace(/\/+$/, "")
+  : undefined;
+
+/** The `skip` option of every test of LAPIS_SOFT_DELETE_ENDPOINT: a reason when it is not set, else false. */
+export const SOFT_DELETE_SKIP = SOFT_DELETE_ENDPOINT
+  ? false
+  : "LAPIS_SOFT_DELETE_ENDPOINT is not set (Azurite has no blob or container soft delete)";
+
+/** Shared Key client for LAPIS_SOFT_DELETE_ENDPOINT (no retries), or undefined without it. */
+export const softDeleteServiceClient = SOFT_DELETE_ENDPOINT
+  ? BlobServiceClient.fromConnectionString(
+      `DefaultEndpointsProtocol=http;AccountName=${SOFT_DELETE_ACCOUNT_NAME};` +
+        `AccountKey=${ACCOUNT_KEY};BlobEndpoint=${SOFT_DELETE_ENDPOINT};`,
+      { retryOptions: { maxTries: 1 } },
+    )
+  : undefined;
+
 /** The `skip` option of every queue test: a reason when LAPIS_QUEUE_ENDPOINT is not set, else false. */
 export const QUEUE_SKIP = QUEUE_ENDPOINT ? false : "LAPIS_QUEUE_ENDPOINT is not set";
 
