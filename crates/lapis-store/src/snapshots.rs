@@ -16,7 +16,7 @@ use crate::cpk::check_key;
 use crate::deleted_blobs::{free_snapshot_key, retention, soft_delete_base, soft_delete_snapshot};
 use crate::tags::check_tags;
 use crate::tiers::check_online;
-use crate::versions::demote_on_delete;
+use crate::versions::{demote_on_delete, start_version};
 use crate::{
     Access, BlobProps, Conditions, CustomerKey, Lease, Metadata, Result, Store, StoreError,
 };
@@ -166,6 +166,7 @@ impl Store {
             cond.clone(),
             key.cloned(),
         );
+        let versioning = self.blob_versioning(&account);
         self.core().writer.submit(Vec::new(), move |c| {
             let cont = load_container(c, &account, &container)?;
             let row = find_blob(c, cont.id, &blob)?
@@ -199,8 +200,22 @@ impl Store {
             }
             let id = upsert_blob(c, cont.id, None, true, &props)?;
             share_content(c, row.id, id, true)?;
+            // With versioning, Azure's Snapshot Blob also gives the blob a new current version
+            // (same content and ETag) and answers its id: recorded in TestUndelete*BlobVersion,
+            // where each snapshot's x-ms-version-id is listed as a version.
+            let version_id = if versioning {
+                let now = OffsetDateTime::now_utc();
+                let version = start_version(c, cont.id, &blob, Some(&row), true, now)?;
+                let mut base = row.props.clone();
+                base.version_id = version.id.clone();
+                base.is_current_version = true;
+                upsert_blob(c, cont.id, Some(row.id), true, &base)?;
+                version.id
+            } else {
+                row.props.version_id
+            };
             Ok(SnapshotTaken {
-                version_id: row.props.version_id,
+                version_id,
                 snapshot: name,
                 etag: row.props.etag,
                 last_modified: row.props.last_modified,

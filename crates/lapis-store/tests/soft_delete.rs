@@ -503,6 +503,10 @@ fn with_versioning_an_overwrite_or_delete_keeps_a_version_not_a_deleted_snapshot
         delete(s, "c", "b", Some(&selector), SnapshotsOnDelete::Refuse);
         assert_eq!(shown(&versions(false)).len(), 1);
         assert_eq!(shown(&versions(true))[0], (Some(v1.clone()), true));
+        // Undelete Blob brings soft-deleted versions back (TestUndelete*BlobVersion).
+        s.undelete_blob(ACCOUNT, "c", "b").unwrap();
+        assert_eq!(shown(&versions(false)).len(), 2);
+        assert_eq!(shown(&versions(false))[0], (Some(v1.clone()), false));
     });
 }
 

@@ -299,15 +299,21 @@ fn a_blob_and_its_versions_page_together_in_name_order() {
     });
 }
 
+/// With versioning, Snapshot Blob also makes a new current version of the blob (as Azure
+/// does: TestUndeleteAppendBlobVersion lists each snapshot's x-ms-version-id as a version),
+/// and the snapshot itself is no version.
 #[test]
-fn snapshots_are_not_versions() {
+fn a_snapshot_makes_a_new_version_and_is_no_version_itself() {
     both(opts(), |s| {
         versioned(s);
         let v1 = put(s, "c", "b", b"one").version_id.unwrap();
         let snap = s
             .snapshot_blob(ACCOUNT, "c", "b", None, &no_cond(), None)
             .unwrap();
-        assert_eq!(snap.version_id.as_deref(), Some(v1.as_str()));
+        let v2 = snap.version_id.unwrap();
+        assert!(v2 > v1, "{v1} {v2}");
+        assert!(props_at(s, "b", &v2).unwrap().is_current_version);
+        assert_eq!(read_version(s, "b", &v1).unwrap(), b"one");
         put(s, "c", "b", b"two");
         let page = s
             .list_blobs(
@@ -321,10 +327,14 @@ fn snapshots_are_not_versions() {
             )
             .unwrap();
         assert_eq!(page.items.len(), 2, "the snapshot and the blob");
+        let versions = listed(&list_versions(s, 100, None));
+        assert_eq!(versions.len(), 3, "{versions:?}");
+        assert_eq!(versions[1].1.as_deref(), Some(v2.as_str()));
         // Deleting the snapshots leaves the versions.
         s.delete_blob_at(ACCOUNT, "c", "b", None, SnapshotsOnDelete::Only, &no_cond())
             .unwrap();
         assert_eq!(read_version(s, "b", &v1).unwrap(), b"one");
+        assert_eq!(read_version(s, "b", &v2).unwrap(), b"one");
     });
 }
 
