@@ -5,7 +5,7 @@
 //! Starts `release/lapis` of the target folder it was built in (`target/`, or `CARGO_TARGET_DIR`)
 //! on disk in a fresh temp folder, loads N blobs and M entities over loopback HTTP with an account
 //! SAS, times listings and queries against them (and, in a second account with blob versioning
-//! on, listings of 10,000 blobs with 10 versions each), samples the server's RSS throughout, prints a
+//! on, listings of N/10 blobs with 10 versions each), samples the server's RSS throughout, prints a
 //! table and, with `--write-doc`, rewrites the SCALE markers of docs/performance.md. Then, in a
 //! lapis of its own, fills one queue with Q messages, times Get and Delete Message at 1,000,
 //! 100,000 and Q messages, and writes the SCALE QUEUE markers; with `--azurite-messages A`,
@@ -242,7 +242,12 @@ fn measure(server: &Server, scenario: &Scenario, report: &mut Report) -> Result<
                 if blobs > 0 {
                     blobs::run(target.clone(), blobs, report).await?;
                     let versioned = Target::for_account(server, server::VERSIONED_ACCOUNT);
-                    versions::run(Arc::new(versioned), report).await?;
+                    versions::run(
+                        Arc::new(versioned),
+                        (blobs / versions::VERSIONS).max(100),
+                        report,
+                    )
+                    .await?;
                 }
                 if entities > 0 {
                     tables::run(target.clone(), entities, report).await?;

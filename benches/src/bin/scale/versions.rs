@@ -1,6 +1,7 @@
-//! Blob versions: in the versioned account, BLOBS blobs each written VERSIONS times (so each has
-//! VERSIONS - 1 previous versions), then List Blobs with and without include=versions: a listing
-//! of versions must page as a plain one does.
+//! Blob versions: in the versioned account, `blobs` blobs (a tenth of the run's blob count, so
+//! as many rows as the plain container has blobs) each written VERSIONS times (so each has
+//! VERSIONS - 1 previous versions), then List Blobs with and without include=versions,deleted:
+//! a listing of versions (and soft-deleted blobs) must page as a plain one does.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,14 +13,13 @@ use crate::report::{int, Report};
 const CONTAINER: &str = "versions";
 const IN_FLIGHT: usize = 32;
 const PAGE: usize = 5000;
-pub const BLOBS: u64 = 10_000;
 pub const VERSIONS: u64 = 10;
 
-fn blob_name(i: u64) -> String {
-    format!("v{:07}", i % BLOBS)
+fn blob_name(i: u64, blobs: u64) -> String {
+    format!("v{:07}", i % blobs)
 }
 
-pub async fn run(target: Arc<Target>, report: &mut Report) -> Result<(), String> {
+pub async fn run(target: Arc<Target>, blobs: u64, report: &mut Report) -> Result<(), String> {
     let url = target.url(
         &target.blob,
         &format!("/{CONTAINER}"),
@@ -27,11 +27,11 @@ pub async fn run(target: Arc<Target>, report: &mut Report) -> Result<(), String>
     );
     let req = target.client.put(url).header("x-ms-version", BLOB_VERSION);
     send(req).await?.expect(201, "create container")?;
-    // Job i writes blob i % BLOBS: each blob's writes are BLOBS jobs apart.
-    let writes = BLOBS * VERSIONS;
+    // Job i writes blob i % blobs: each blob's writes are `blobs` jobs apart.
+    let writes = blobs * VERSIONS;
     let run = load::run("versioned blob PUT", writes, IN_FLIGHT, target.pid, {
         let target = target.clone();
-        move |i| put_blob(target.clone(), i)
+        move |i| put_blob(target.clone(), i, blobs)
     })
     .await;
     if run.failures > 0 {
@@ -44,7 +44,7 @@ pub async fn run(target: Arc<Target>, report: &mut Report) -> Result<(), String>
     let what = format!(
         "{} versioned blob PUTs ({} blobs x {VERSIONS})",
         int(writes),
-        int(BLOBS)
+        int(blobs)
     );
     report.load(&what, "PUT/s", 1, &run);
 
@@ -59,14 +59,17 @@ pub async fn run(target: Arc<Target>, report: &mut Report) -> Result<(), String>
         format!("list blobs, first page of {PAGE}, versioned account"),
         ms,
     );
-    let versions = [("maxresults", max.as_str()), ("include", "versions")];
+    let versions = [
+        ("maxresults", max.as_str()),
+        ("include", "versions,deleted"),
+    ];
     let ms = median_ms(5, || async {
         let xml = list(&target, &versions).await?;
         check("versions first page, items", count(&xml, "<Blob>"), PAGE)
     })
     .await?;
     report.ms(
-        format!("list blobs include=versions, first page of {PAGE} ({VERSIONS} per blob)"),
+        format!("list blobs include=versions,deleted, first page of {PAGE} ({VERSIONS} per blob)"),
         ms,
     );
 
@@ -90,7 +93,7 @@ pub async fn run(target: Arc<Target>, report: &mut Report) -> Result<(), String>
     check("versions walk, items", total, writes as usize)?;
     report.ms(
         format!(
-            "list blobs include=versions, walk all {pages} pages ({} items), once",
+            "list blobs include=versions,deleted, walk all {pages} pages ({} items), once",
             int(writes)
         ),
         ms,
@@ -98,8 +101,12 @@ pub async fn run(target: Arc<Target>, report: &mut Report) -> Result<(), String>
     Ok(())
 }
 
-async fn put_blob(target: Arc<Target>, i: u64) -> Result<(), String> {
-    let url = target.url(&target.blob, &format!("/{CONTAINER}/{}", blob_name(i)), &[]);
+async fn put_blob(target: Arc<Target>, i: u64, blobs: u64) -> Result<(), String> {
+    let url = target.url(
+        &target.blob,
+        &format!("/{CONTAINER}/{}", blob_name(i, blobs)),
+        &[],
+    );
     let req = target
         .client
         .put(url)
