@@ -12,8 +12,12 @@ use crate::snapshots::list_snapshots;
 use crate::tags::load_tags;
 use crate::{BlobProps, Deletion, ListBlobsItem, ListBlobsPage, ListBlobsQuery, Result, Store};
 
-/// Rows fetched per range query.
+/// Rows fetched per range query, at most. A scan starts (and starts again after seeking past a
+/// collapsed prefix) with `FIRST_BATCH` rows and doubles while it goes on: a delimiter listing
+/// uses one row of each range it seeks to, and reading 512 there made a 100-prefix page
+/// 100 times slower.
 const SCAN_BATCH: i64 = 512;
+const FIRST_BATCH: i64 = 8;
 
 /// Sorts after every name that starts with the string it is appended to (except names
 /// continuing with this very character, which the prefix check then skips).
@@ -30,8 +34,8 @@ struct Listed {
     versions: Vec<(BlobRow, Option<Deletion>)>,
 }
 
-/// Names from `start` on, in order, and how many index entries that read (a batch that read
-/// fewer than `SCAN_BATCH` is the last). Without versions a name is its first row: the live
+/// Names from `start` on, in order, at most `limit` index entries' worth, and how many entries
+/// that read (a batch that read fewer than `limit` is the last). Without versions a name is its first row: the live
 /// base ('' sorts first) or, with include=deleted, a soft-deleted base moved to a snapshot key
 /// (then the name's latest is listed). With versions each name is read with all its rows, so
 /// that a deleted blob whose previous versions remain is listed too.
@@ -42,6 +46,7 @@ fn scan_batch(
     start: &str,
     inclusive: bool,
     now: i64,
+    limit: i64,
 ) -> Result<(Vec<Listed>, i64)> {
     let cmp = if inclusive { ">=" } else { ">" };
     let mut out: Vec<Listed> = Vec::new();
@@ -58,7 +63,7 @@ fn scan_batch(
         let mut st = conn.prepare_cached(&format!(
             "SELECT {BLOB_COLS}{cols} FROM blobs WHERE container_id = ?1 AND name {cmp} ?2 AND {rows_of} ORDER BY name, snapshot LIMIT ?3"
         ))?;
-        let mut rows = st.query(params![container_id, start, SCAN_BATCH, now])?;
+        let mut rows = st.query(params![container_id, start, limit, now])?;
         let mut seen = 0;
         while let Some(r) = rows.next()? {
             seen += 1;
@@ -91,7 +96,7 @@ fn scan_batch(
         let mut st = conn.prepare_cached(&format!(
             "SELECT DISTINCT name FROM blobs WHERE container_id = ?1 AND name {cmp} ?2 ORDER BY name LIMIT ?3"
         ))?;
-        let rows = st.query_map(params![container_id, start, SCAN_BATCH], |r| r.get(0))?;
+        let rows = st.query_map(params![container_id, start, limit], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let seen = names.len() as i64;
@@ -167,8 +172,9 @@ pub(crate) fn list(
     let mut page = ListBlobsPage::default();
     let mut last_prefix: Option<String> = None;
     let now = time_to_i64(OffsetDateTime::now_utc());
+    let mut limit = FIRST_BATCH;
     'scan: loop {
-        let (batch, seen) = scan_batch(conn, container_id, q, &start, inclusive, now)?;
+        let (batch, seen) = scan_batch(conn, container_id, q, &start, inclusive, now, limit)?;
         for listed in batch {
             let Listed {
                 name,
@@ -200,6 +206,7 @@ pub(crate) fn list(
                     past.push(AFTER_ALL);
                     last_prefix = Some(p);
                     (start, inclusive) = (past, true);
+                    limit = FIRST_BATCH;
                     continue 'scan; // seek past the prefix's members
                 }
             }
@@ -237,9 +244,10 @@ pub(crate) fn list(
                 None => {}
             }
         }
-        if seen < SCAN_BATCH {
+        if seen < limit {
             break;
         }
+        limit = (limit * 2).min(SCAN_BATCH);
     }
     Ok(page)
 }
