@@ -7,6 +7,7 @@ import os
 import queue
 import shutil
 import socket
+import sys
 import subprocess
 import tempfile
 import threading
@@ -17,6 +18,9 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 import helpers
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pytest_scratch import use_own_basetemp  # noqa: E402
 
 pytest_plugins = ["queue_conftest_fixtures"]  # the Queue suite's fixtures, shared by test_queue_*.py
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +33,11 @@ def pytest_addoption(parser):
                      help="server under test (default: $LAPIS_TARGET or lapis)")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    # tmp_path (the account configurations and certificates some suites write) in a folder of
+    # the session's own, removed at its end (conformance/pytest_scratch.py).
+    use_own_basetemp(config)
     config.addinivalue_line("markers", "azurite_gap(reason): Azure behaviour Azurite lacks")
 
 
