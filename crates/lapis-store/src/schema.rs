@@ -354,13 +354,6 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE containers_v9 RENAME TO containers;
     CREATE INDEX containers_purge ON containers (purge_at) WHERE purge_at IS NOT NULL;
     "#,
-    // 10: the live base rows by name, for plain listings. Through the (container_id, name,
-    // snapshot) index a plain listing steps over every snapshot, previous version and
-    // soft-deleted row of each name (4x slower for 10 versions a blob); this partial index
-    // holds only the rows it lists, so a page costs the same whatever else a blob keeps.
-    r#"
-    CREATE INDEX blobs_live_by_name ON blobs (container_id, name) WHERE snapshot = '';
-    "#,
 ];
 
 pub(crate) fn schema_version() -> i64 {
