@@ -3,59 +3,15 @@
 
 mod signed;
 
-use std::net::SocketAddr;
-
-use lapis_auth::{Accounts, Service, DEV_ACCOUNT};
+use lapis_auth::Accounts;
 use lapis_server::AppState;
 use lapis_store::Store;
 
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
+use signed::BlobServer as Server;
 
 async fn start() -> Server {
     let state = AppState::new(Store::in_memory().expect("store"), Accounts::dev());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lapis_server::serve(
-        listener,
-        state,
-        lapis_server::ServiceKind::Blob,
-        async move {
-            let _ = rx.await;
-        },
-    ));
-    let s = Server {
-        base: format!("http://{addr}/{DEV_ACCOUNT}"),
-        client: reqwest::Client::new(),
-        _stop: tx,
-    };
-    assert_eq!(
-        s.send("PUT", "/cont?restype=container", &[], b"")
-            .await
-            .status(),
-        201
-    );
-    s
-}
-
-impl Server {
-    /// A request signed with Shared Key, with the date, version and length every one carries.
-    async fn send(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> reqwest::Response {
-        let url = format!("{}{}", self.base, path_and_query);
-        signed::send(&self.client, Service::Blob, method, &url, headers, body).await
-    }
+    Server::start(state).await
 }
 
 fn header<'a>(resp: &'a reqwest::Response, name: &str) -> Option<&'a str> {

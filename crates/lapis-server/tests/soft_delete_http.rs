@@ -4,18 +4,12 @@
 
 mod signed;
 
-use std::net::SocketAddr;
-
-use lapis_auth::{Accounts, Service, DEV_ACCOUNT};
+use lapis_auth::{Accounts, DEV_ACCOUNT};
 use lapis_server::account_config::AccountConfig;
 use lapis_server::AppState;
 use lapis_store::Store;
 
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
+use signed::BlobServer as Server;
 
 /// A server whose development account keeps deleted containers `container_days` days.
 async fn start(container_days: Option<u32>) -> Server {
@@ -26,43 +20,12 @@ async fn start(container_days: Option<u32>) -> Server {
         );
         state = state.with_account_config(AccountConfig::parse(&json).expect("config"));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lapis_server::serve(
-        listener,
-        state,
-        lapis_server::ServiceKind::Blob,
-        async move {
-            let _ = rx.await;
-        },
-    ));
-    let s = Server {
-        base: format!("http://{addr}/{DEV_ACCOUNT}"),
-        client: reqwest::Client::new(),
-        _stop: tx,
-    };
-    s.expect("PUT", "/cont?restype=container", &[], b"", 201)
-        .await;
-    s
+    Server::start(state).await
 }
 
 const BLOCK_BLOB: (&str, &str) = ("x-ms-blob-type", "BlockBlob");
 
 impl Server {
-    async fn send(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> reqwest::Response {
-        let url = format!("{}{}", self.base, path_and_query);
-        signed::send(&self.client, Service::Blob, method, &url, headers, body).await
-    }
-
     async fn expect(
         &self,
         method: &str,

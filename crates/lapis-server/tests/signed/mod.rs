@@ -46,3 +46,51 @@ pub async fn send(
     }
     req.send().await.expect("send")
 }
+
+/// A Blob service on a free loopback port in this process, with the container `cont` made;
+/// it stops when dropped. Not every test file that signs requests starts one.
+#[allow(dead_code)]
+pub struct BlobServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+#[allow(dead_code)]
+impl BlobServer {
+    pub async fn start(state: lapis_server::AppState) -> BlobServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(lapis_server::serve(
+            listener,
+            state,
+            lapis_server::ServiceKind::Blob,
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        let s = BlobServer {
+            base: format!("http://{addr}/{DEV_ACCOUNT}"),
+            client: reqwest::Client::new(),
+            _stop: tx,
+        };
+        let made = s.send("PUT", "/cont?restype=container", &[], b"").await;
+        assert_eq!(made.status(), 201, "create container cont");
+        s
+    }
+
+    /// `path_and_query` under the account, signed with Shared Key.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> reqwest::Response {
+        let url = format!("{}{}", self.base, path_and_query);
+        send(&self.client, Service::Blob, method, &url, headers, body).await
+    }
+}
